@@ -1,0 +1,35 @@
+// PoolControl: introspection and control of worker pools for informer.* and resetter.* RPCs.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace coyote::host::worker {
+
+/// One worker as informer.Workers reports it (spec 4.7 ProcessState).
+struct WorkerInfo {
+  int pid = 0;
+  int status = 0;              ///< state code, spec 4.7 (1 ready, 2 working, ...)
+  std::string status_str;      ///< "ready", "working", ... ("undefined" for 12)
+  std::uint64_t num_execs = 0;
+  std::int64_t created_ns = 0;  ///< unix time in nanoseconds
+  std::uint64_t memory_usage = 0;  ///< RSS in bytes
+  double cpu_percent = 0;
+  std::string command;
+  std::string pool;  ///< pool name ("" for jobs.pool)
+};
+
+/// Threading: event loop thread only.
+class PoolControl {
+ public:
+  virtual ~PoolControl() = default;
+  [[nodiscard]] virtual std::vector<WorkerInfo> workers() const = 0;
+  /// Replaces every worker without losing queued jobs; `done(ok, error)` when the pool is back.
+  virtual void reset(std::function<void(bool, std::string)> done) = 0;
+  virtual bool add_worker(std::string& error) = 0;
+  virtual bool remove_worker(std::string& error) = 0;
+};
+
+}  // namespace coyote::host::worker

@@ -1,0 +1,86 @@
+// Job: one queued item, owned by the host's priority queue and acknowledged through its driver.
+#pragma once
+
+#include <coyote/sdk/headers.hpp>
+#include <coyote/sdk/json_text.hpp>
+#include <coyote/sdk/message.hpp>
+#include <coyote/sdk/status.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+namespace coyote::sdk {
+
+/// A driver subclasses Job to attach its own acknowledgement logic (a broker delivery tag, a row
+/// id, a slot in a memory buffer). The host reads the data members, sends context() and payload()
+/// to a worker, then calls exactly one of ack / nack / nack_with_options / requeue with the
+/// worker's decision.
+///
+/// Threading: the host calls the acknowledgement methods from its I/O threads, one call per job,
+/// never concurrently for the same job. A driver must make them thread-safe against its own
+/// threads. They must not block for long: a slow broker round-trip belongs on the driver's thread.
+///
+/// Ownership: the host holds the Job in a std::unique_ptr until the acknowledgement call returns,
+/// then destroys it (the destructor runs plugin code; plugins are never unloaded, so this is safe).
+/// A requeue therefore must copy whatever it needs into a new Job of its own.
+class Job {
+ public:
+  explicit Job(Message message) : message_(std::move(message)) {}
+  virtual ~Job() = default;
+  Job(const Job&) = delete;
+  Job& operator=(const Job&) = delete;
+
+  [[nodiscard]] const std::string& id() const noexcept { return message_.id; }
+  [[nodiscard]] const std::string& name() const noexcept { return message_.name; }
+  [[nodiscard]] const std::string& payload() const noexcept { return message_.payload; }
+  [[nodiscard]] const Headers& headers() const noexcept { return message_.headers; }
+  [[nodiscard]] Headers& headers() noexcept { return message_.headers; }
+  [[nodiscard]] const std::string& pipeline() const noexcept { return message_.options.pipeline; }
+  /// The effective priority: lower runs first. Drivers replace 0 with the pipeline's priority.
+  [[nodiscard]] std::int64_t priority() const noexcept { return message_.options.priority; }
+  void set_priority(std::int64_t p) noexcept { message_.options.priority = p; }
+  [[nodiscard]] std::chrono::seconds delay() const noexcept {
+    return std::chrono::seconds{message_.options.delay_seconds};
+  }
+  [[nodiscard]] bool auto_ack() const noexcept { return message_.options.auto_ack; }
+  [[nodiscard]] const Message& message() const noexcept { return message_; }
+  [[nodiscard]] Message& message() noexcept { return message_; }
+
+  /// The context JSON a worker receives as the frame header. The default is the memory driver's
+  /// shape (spec 3.2): keys id, job, driver, headers, pipeline, in that order.
+  [[nodiscard]] virtual std::string context() const {
+    std::string out;
+    out.reserve(64 + message_.id.size() + message_.name.size() + message_.options.pipeline.size());
+    out += "{\"id\":";
+    json_text::append_string(out, message_.id);
+    out += ",\"job\":";
+    json_text::append_string(out, message_.name);
+    out += ",\"driver\":";
+    json_text::append_string(out, driver_name());
+    out += ",\"headers\":";
+    json_text::append_headers(out, message_.headers);
+    out += ",\"pipeline\":";
+    json_text::append_string(out, message_.options.pipeline);
+    out.push_back('}');
+    return out;
+  }
+
+  /// The driver's name as workers see it in the context ("memory", "amqp", ...).
+  [[nodiscard]] virtual std::string_view driver_name() const = 0;
+
+  /// The worker finished the job: remove it for good.
+  virtual Status ack() = 0;
+  /// The job failed and must not be redelivered by this call.
+  virtual Status nack() = 0;
+  /// The job failed; when `requeue`, deliver it again (same id, headers unchanged) after `delay`.
+  virtual Status nack_with_options(bool requeue, std::chrono::seconds delay) = 0;
+  /// Deliver again after `delay`, with `headers` merged over the job's own.
+  virtual Status requeue(const Headers& headers, std::chrono::seconds delay) = 0;
+
+ protected:
+  Message message_;
+};
+
+}  // namespace coyote::sdk
