@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# README command 2: install, build and run every test.
+#   1. warnings-as-errors build + the whole suite (unit, plugin, end-to-end)
+#   2. ASan+UBSan build + the whole suite
+#   3. TSan build + the concurrent parts (queue, dispatcher, worker pool, RPC)
+#   4. libFuzzer targets (clang) run briefly
+# COYOTE_TEST_STAGES selects stages (default "main asan tsan fuzz"); e.g. COYOTE_TEST_STAGES=main.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+jobs=$(nproc)
+stages=${COYOTE_TEST_STAGES:-main asan tsan fuzz}
+fuzz_seconds=${COYOTE_FUZZ_SECONDS:-20}
+
+bash scripts/install-deps.sh
+
+has_stage() { [[ " $stages " == *" $1 "* ]]; }
+banner() { printf '\n==== %s ====\n' "$*"; }
+
+if has_stage main; then
+  banner "build (Release, -Werror) and run the whole suite"
+  cmake -S . -B build-ci -DCMAKE_BUILD_TYPE=Release -DCOYOTE_WERROR=ON >/dev/null
+  cmake --build build-ci -j"$jobs"
+  (cd build-ci && ctest --output-on-failure -j"$jobs" --timeout 300)
+fi
+
+if has_stage asan; then
+  banner "ASan + UBSan build and the whole suite"
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCOYOTE_WERROR=ON \
+    "-DCOYOTE_SANITIZE=address;undefined" >/dev/null
+  cmake --build build-asan -j"$jobs"
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --output-on-failure -j"$jobs" --timeout 600 -E '^(bench|sdk-install)')
+fi
+
+if has_stage tsan; then
+  banner "TSan build and the concurrent parts"
+  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCOYOTE_WERROR=ON -DCOYOTE_SANITIZE=thread >/dev/null
+  tsan_targets=()
+  for t in test_jobs test_memory test_worker test_rpc; do
+    cmake --build build-tsan --target help | grep -q " $t\$" && tsan_targets+=("$t")
+  done
+  cmake --build build-tsan -j"$jobs" --target coyote_driver_memory "${tsan_targets[@]}"
+  (cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    ctest --output-on-failure -j"$jobs" --timeout 600 -R '^(jobs|memory|worker|rpc): ')
+fi
+
+if has_stage fuzz; then
+  banner "libFuzzer targets, ${fuzz_seconds}s each"
+  CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOYOTE_BUILD_FUZZERS=ON \
+    -DCOYOTE_BUILD_TESTS=OFF >/dev/null
+  cmake --build build-fuzz -j"$jobs"
+  for fuzzer in build-fuzz/fuzz/*_fuzz; do
+    [ -x "$fuzzer" ] || continue
+    corpus="build-fuzz/corpus/$(basename "$fuzzer")"
+    mkdir -p "$corpus"
+    "$fuzzer" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" 2>&1 | tail -n 4
+  done
+fi
+
+banner "all test stages passed: $stages"
