@@ -1,0 +1,458 @@
+#include "config/config_document.hpp"
+
+#include "config/duration.hpp"
+#include "config/env_expand.hpp"
+
+#include <coyote/sdk/json_text.hpp>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+namespace coyote::host::config {
+namespace {
+
+constexpr std::string_view kVersionMissing =
+    "rr configuration file should contain a version e.g: version: 3";
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::string quote_text(std::string_view s) {
+  std::string out;
+  sdk::json_text::append_string(out, s);
+  return out;
+}
+
+std::string describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: return "a map";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Null: return "nothing (null)";
+    case YAML::NodeType::Undefined: return "nothing";
+    case YAML::NodeType::Scalar: return quote_text(node.Scalar());
+  }
+  return "an unknown node";
+}
+
+std::string join(const std::vector<std::string>& parts, std::size_t count) {
+  std::string out;
+  for (std::size_t i = 0; i < count && i < parts.size(); ++i) {
+    if (i != 0) out.push_back('.');
+    out += parts[i];
+  }
+  return out;
+}
+
+// A plain (unquoted) scalar keeps the tag "?"; a quoted one gets "!". That is the only trace of
+// quoting yaml-cpp keeps, and it decides whether `3` and `"3"` differ.
+bool is_plain(const YAML::Node& node) { return node.Tag() == "?"; }
+
+bool looks_like_null(std::string_view s) {
+  return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
+}
+
+std::optional<bool> plain_bool(std::string_view s) {
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  return std::nullopt;
+}
+
+bool is_integer_text(std::string_view s) {
+  std::int64_t v = 0;
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return !s.empty() && ec == std::errc() && ptr == s.data() + s.size();
+}
+
+bool is_float_text(std::string_view s) {
+  double v = 0;
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return !s.empty() && ec == std::errc() && ptr == s.data() + s.size();
+}
+
+// The value node for `key` in a map, plus the key node (whose position is the best place to
+// point at). Linear, but config maps are small and this never inserts into a const tree.
+std::optional<std::pair<YAML::Node, YAML::Node>> find_child(const YAML::Node& parent,
+                                                            std::string_view key) {
+  if (parent.IsMap()) {
+    for (auto it = parent.begin(); it != parent.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == key) return std::pair{it->first, it->second};
+    }
+  } else if (parent.IsSequence()) {
+    std::size_t index = 0;
+    auto [ptr, ec] = std::from_chars(key.data(), key.data() + key.size(), index);
+    if (ec == std::errc() && ptr == key.data() + key.size() && index < parent.size()) {
+      return std::pair{parent[index], parent[index]};
+    }
+  }
+  return std::nullopt;
+}
+
+struct Walk {
+  YAML::Node node;         // deepest node reached
+  YAML::Node key_node;     // its key in the parent map (== node for the root / list items)
+  std::size_t depth = 0;   // how many segments were matched
+  bool complete = false;
+};
+
+Walk walk(const YAML::Node& root, const std::vector<std::string>& segments) {
+  Walk w{root, root, 0, segments.empty()};
+  for (const auto& seg : segments) {
+    auto child = find_child(w.node, seg);
+    if (!child) return w;
+    w.key_node.reset(child->first);
+    w.node.reset(child->second);
+    ++w.depth;
+  }
+  w.complete = true;
+  return w;
+}
+
+// Expands ${VAR} in every scalar value (keys are names, not values) and rejects duplicate keys,
+// which yaml-cpp would otherwise accept silently and which go-yaml refuses.
+void prepare(YAML::Node node, const EnvLookup& env, const std::string& file, const std::string& path) {
+  if (node.IsScalar()) {
+    const std::string& text = node.Scalar();
+    if (text.find("${") != std::string::npos) {
+      const std::string tag = node.Tag();
+      node = expand_env(text, env);
+      node.SetTag(tag);
+    }
+  } else if (node.IsMap()) {
+    std::vector<std::pair<std::string, YAML::Mark>> seen;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string("?");
+      const std::string child_path = path.empty() ? key : path + "." + key;
+      for (const auto& [name, mark] : seen) {
+        if (name == key) {
+          const YAML::Mark here = it->first.Mark();
+          throw sdk::ConfigError(file, here.line + 1, here.column + 1, child_path,
+                                 "duplicate key (first defined at line " +
+                                     std::to_string(mark.line + 1) + "); remove one of them");
+        }
+      }
+      seen.emplace_back(key, it->first.Mark());
+      prepare(it->second, env, file, child_path);
+    }
+  } else if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      prepare(node[i], env, file, path + "." + std::to_string(i));
+    }
+  }
+}
+
+void append_json(std::string& out, const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      out.push_back('{');
+      bool first = true;
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        if (!first) out.push_back(',');
+        first = false;
+        sdk::json_text::append_string(out, it->first.IsScalar() ? it->first.Scalar() : "");
+        out.push_back(':');
+        append_json(out, it->second);
+      }
+      out.push_back('}');
+      return;
+    }
+    case YAML::NodeType::Sequence: {
+      out.push_back('[');
+      for (std::size_t i = 0; i < node.size(); ++i) {
+        if (i != 0) out.push_back(',');
+        append_json(out, node[i]);
+      }
+      out.push_back(']');
+      return;
+    }
+    case YAML::NodeType::Scalar: {
+      const std::string& s = node.Scalar();
+      if (is_plain(node)) {
+        if (looks_like_null(s)) {
+          out += "null";
+          return;
+        }
+        if (auto b = plain_bool(s)) {
+          out += *b ? "true" : "false";
+          return;
+        }
+        // Only forms that are valid JSON numbers as written ("1e3" yes, ".5" or "+1" no).
+        if ((is_integer_text(s) || is_float_text(s)) && s.front() != '+' && s.front() != '.' &&
+            s.back() != '.' && !(s.size() > 1 && s[0] == '0' && s[1] != '.')) {
+          out += s;
+          return;
+        }
+      }
+      sdk::json_text::append_string(out, s);
+      return;
+    }
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined: out += "null"; return;
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t dot = path.find('.', start);
+    out.emplace_back(path.substr(start, dot == std::string_view::npos ? path.npos : dot - start));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return out;
+}
+
+ConfigDocument ConfigDocument::load(const std::filesystem::path& file,
+                                    const std::vector<std::string>& overrides,
+                                    const std::filesystem::path& working_dir) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    throw sdk::ConfigError(file.string(), 0, 0, "",
+                           std::string("cannot read the configuration file: ") +
+                               std::strerror(errno) + " (pass -c <path to .rr.yaml>)");
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse(text.str(), file.string(), overrides, working_dir);
+}
+
+ConfigDocument ConfigDocument::parse(std::string_view yaml_text, std::string file_name_for_errors,
+                                     const std::vector<std::string>& overrides,
+                                     const std::filesystem::path& working_dir) {
+  ConfigDocument doc;
+  doc.file_ = std::move(file_name_for_errors);
+  doc.working_dir_ = std::filesystem::absolute(
+      working_dir.empty() ? std::filesystem::current_path() : working_dir);
+  try {
+    doc.root_ = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::ParserException& e) {
+    throw sdk::ConfigError(doc.file_, e.mark.line + 1, e.mark.column + 1, "",
+                           "YAML syntax error: " + e.msg);
+  }
+  if (doc.root_.IsNull() || !doc.root_.IsDefined()) doc.root_ = YAML::Node(YAML::NodeType::Map);
+  if (!doc.root_.IsMap()) {
+    const YAML::Mark m = doc.root_.Mark();
+    throw sdk::ConfigError(doc.file_, m.line + 1, m.column + 1, "",
+                           "the configuration must be a YAML map of sections (version, rpc, "
+                           "server, jobs, ...), got " + describe(doc.root_));
+  }
+  prepare(doc.root_, process_environment(), doc.file_, "");
+
+  for (const auto& text : overrides) {
+    const auto bad = [&](const std::string& problem) {
+      return sdk::ConfigError(doc.file_, 0, 0, "", "override -o " + quote_text(text) + ": " + problem);
+    };
+    const std::size_t eq = text.find('=');
+    if (eq == std::string::npos) throw bad("expected key.path=value, e.g. -o jobs.pool.num_workers=4");
+    const std::string key(trim(std::string_view(text).substr(0, eq)));
+    const auto segments = split_path(key);
+    for (const auto& seg : segments) {
+      if (seg.empty()) throw bad("the key " + quote_text(key) + " has an empty segment; write a.b.c");
+    }
+    YAML::Node value;
+    try {
+      value = YAML::Load(text.substr(eq + 1));
+    } catch (const YAML::ParserException& e) {
+      throw bad("the value is not valid YAML: " + e.msg);
+    }
+    if (value.IsNull()) value = YAML::Node(std::string());
+    YAML::Node cur = doc.root_;
+    for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
+      YAML::Node child = cur[segments[i]];
+      if (!child.IsDefined() || child.IsNull()) {
+        cur[segments[i]] = YAML::Node(YAML::NodeType::Map);
+        child.reset(cur[segments[i]]);
+      } else if (!child.IsMap()) {
+        throw bad("cannot set " + key + " because " + join(segments, i + 1) + " is " +
+                  describe(child) + ", not a map");
+      }
+      cur.reset(child);
+    }
+    cur[segments.back()] = value;
+    doc.overridden_[key] = text;
+  }
+
+  const YAML::Node version = doc.node("version");
+  if (!version.IsDefined() || version.IsNull()) {
+    throw sdk::ConfigError(doc.file_, 1, 1, "version",
+                           std::string(kVersionMissing) + " (add `version: \"3\"` at the top)");
+  }
+  if (!version.IsScalar() || (is_plain(version) && doc.overridden_.count("version") == 0 &&
+                              (is_integer_text(version.Scalar()) || is_float_text(version.Scalar())))) {
+    throw doc.error_at("version", "version should be a string: write version: \"3\" (quoted), got " +
+                                      (version.IsScalar() ? "the number " + version.Scalar()
+                                                          : describe(version)));
+  }
+  if (version.Scalar() != "3") {
+    throw doc.error_at("version", "unsupported configuration version " + quote_text(version.Scalar()) +
+                                      "; Coyote reads version: \"3\"");
+  }
+  return doc;
+}
+
+YAML::Node ConfigDocument::node(std::string_view path) const {
+  if (path.empty()) return root_;
+  const Walk w = walk(root_, split_path(path));
+  if (!w.complete) return YAML::Node(YAML::NodeType::Undefined);
+  return w.node;
+}
+
+std::filesystem::path ConfigDocument::resolve_path(const std::filesystem::path& p) const {
+  return p.is_absolute() ? p : (working_dir_ / p).lexically_normal();
+}
+
+Location ConfigDocument::location_of(const YAML::Node& n, std::string_view path) const {
+  Location where;
+  // A node set by -o, or inside a subtree set by -o, has no file position: name the flag.
+  for (const auto& [key, text] : overridden_) {
+    if (path == key || (path.size() > key.size() && path.substr(0, key.size()) == key &&
+                        path[key.size()] == '.')) {
+      where.override_text = text;
+      return where;
+    }
+  }
+  const YAML::Mark m = n.Mark();
+  if (!m.is_null()) {
+    where.line = m.line + 1;
+    where.column = m.column + 1;
+  }
+  return where;
+}
+
+sdk::ConfigError ConfigDocument::error_with(const Location& where, std::string_view path,
+                                            const std::string& problem) const {
+  if (!where.override_text.empty()) {
+    return sdk::ConfigError(file_, 0, 0, std::string(path),
+                            problem + " (set by -o " + quote_text(where.override_text) + ")");
+  }
+  return sdk::ConfigError(file_, where.line, where.column, std::string(path), problem);
+}
+
+sdk::ConfigError ConfigDocument::error_at_node(const YAML::Node& n, std::string_view path,
+                                               const std::string& problem) const {
+  return error_with(location_of(n, path), path, problem);
+}
+
+sdk::ConfigError ConfigDocument::error_at(std::string_view path, const std::string& problem) const {
+  const auto segments = path.empty() ? std::vector<std::string>{} : split_path(path);
+  const Walk w = walk(root_, segments);
+  // A scalar is best pointed at by its value; a missing key or a whole section by the key that
+  // opens the closest existing parent.
+  const YAML::Node& at = (w.complete && w.node.IsScalar()) ? w.node : w.key_node;
+  Location where = location_of(at, join(segments, w.depth));
+  if (w.depth == 0 && !w.complete) where = Location{};
+  return error_with(where, path, problem);
+}
+
+std::optional<YAML::Node> ConfigDocument::scalar_at(std::string_view path,
+                                                    std::string_view expected) const {
+  const YAML::Node n = node(path);
+  if (!n.IsDefined() || n.IsNull()) return std::nullopt;
+  if (!n.IsScalar()) {
+    throw error_at(path, "expected " + std::string(expected) + ", got " + describe(n));
+  }
+  return n;
+}
+
+bool ConfigDocument::has(std::string_view path) const {
+  const YAML::Node n = node(path);
+  return n.IsDefined() && !n.IsNull();
+}
+
+std::optional<std::string> ConfigDocument::string(std::string_view path) const {
+  auto n = scalar_at(path, "a string");
+  if (!n) return std::nullopt;
+  return n->Scalar();
+}
+
+std::optional<std::int64_t> ConfigDocument::integer(std::string_view path) const {
+  auto n = scalar_at(path, "an integer");
+  if (!n) return std::nullopt;
+  std::string_view text = trim(n->Scalar());
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  std::int64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
+    throw error_at(path, "expected an integer like 10, got " + describe(*n));
+  }
+  return value;
+}
+
+std::optional<double> ConfigDocument::number(std::string_view path) const {
+  auto n = scalar_at(path, "a number");
+  if (!n) return std::nullopt;
+  std::string_view text = trim(n->Scalar());
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  double value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
+    throw error_at(path, "expected a number like 1.5, got " + describe(*n));
+  }
+  return value;
+}
+
+std::optional<bool> ConfigDocument::boolean(std::string_view path) const {
+  auto n = scalar_at(path, "a boolean");
+  if (!n) return std::nullopt;
+  bool value = false;
+  if (!YAML::convert<bool>::decode(*n, value)) {
+    throw error_at(path, "expected true or false, got " + describe(*n));
+  }
+  return value;
+}
+
+std::optional<std::chrono::milliseconds> ConfigDocument::duration(std::string_view path) const {
+  auto n = scalar_at(path, "a duration");
+  if (!n) return std::nullopt;
+  auto value = parse_duration(n->Scalar());
+  if (!value) {
+    throw error_at(path, "expected a duration like \"60s\" or \"1m30s\", got " + describe(*n));
+  }
+  return value;
+}
+
+std::optional<std::vector<std::string>> ConfigDocument::strings(std::string_view path) const {
+  const YAML::Node n = node(path);
+  if (!n.IsDefined() || n.IsNull()) return std::nullopt;
+  if (n.IsScalar()) return std::vector<std::string>{n.Scalar()};
+  if (!n.IsSequence()) throw error_at(path, "expected a list of strings, got " + describe(n));
+  std::vector<std::string> out;
+  out.reserve(n.size());
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    if (!n[i].IsScalar()) {
+      throw error_at(std::string(path) + "." + std::to_string(i),
+                     "expected a string in this list, got " + describe(n[i]));
+    }
+    out.push_back(n[i].Scalar());
+  }
+  return out;
+}
+
+std::vector<std::string> ConfigDocument::keys(std::string_view path) const {
+  std::vector<std::string> out;
+  const YAML::Node n = path.empty() ? root_ : node(path);
+  if (!n.IsMap()) return out;
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    if (it->first.IsScalar()) out.push_back(it->first.Scalar());
+  }
+  return out;
+}
+
+std::string ConfigDocument::to_json() const {
+  std::string out;
+  append_json(out, root_);
+  return out;
+}
+
+}  // namespace coyote::host::config

@@ -1,0 +1,23 @@
+// ${VAR} / ${VAR:-default} expansion of config values, as RoadRunner does before reading them.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace coyote::host::config {
+
+/// Returns the variable's value, or nullopt when it is not set.
+using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
+
+/// The process environment (getenv).
+EnvLookup process_environment();
+
+/// Replaces every `${NAME}` with the variable's value (empty when unset) and `${NAME:-default}`
+/// with the value, or `default` (itself expanded) when the variable is unset or empty. `$NAME`
+/// without braces is left alone: server.env expands those later, against the worker's
+/// environment. An unterminated `${` is kept as written.
+std::string expand_env(std::string_view text, const EnvLookup& lookup);
+
+}  // namespace coyote::host::config
