@@ -1,0 +1,107 @@
+#include "plugin/guarded_driver.hpp"
+
+#include "plugin/plugin_error.hpp"
+
+#include <coyote/sdk/config.hpp>
+
+namespace coyote::host::plugin {
+namespace {
+
+std::string context_of(const DriverEntry& entry, std::string_view pipeline) {
+  return "driver " + entry.name + " (file " + entry.plugin.file.string() + ", pipeline " +
+         std::string(pipeline) + ")";
+}
+
+}  // namespace
+
+GuardedDriver::GuardedDriver(std::unique_ptr<sdk::Driver> inner, const DriverEntry& entry,
+                             std::string pipeline)
+    : inner_(std::move(inner)),
+      driver_name_(entry.name),
+      pipeline_(std::move(pipeline)),
+      context_(context_of(entry, pipeline_)) {}
+
+sdk::Status GuardedDriver::push(sdk::Message message) {
+  return call_guarded(context_, "push", [&] { return inner_->push(std::move(message)); });
+}
+
+sdk::Status GuardedDriver::run() {
+  return call_guarded(context_, "run", [&] { return inner_->run(); });
+}
+
+sdk::Status GuardedDriver::stop() {
+  return call_guarded(context_, "stop", [&] { return inner_->stop(); });
+}
+
+sdk::Status GuardedDriver::pause() {
+  return call_guarded(context_, "pause", [&] { return inner_->pause(); });
+}
+
+sdk::Status GuardedDriver::resume() {
+  return call_guarded(context_, "resume", [&] { return inner_->resume(); });
+}
+
+sdk::State GuardedDriver::state() {
+  sdk::State state;
+  auto status = call_guarded(context_, "state", [&] {
+    state = inner_->state();
+    return sdk::Status::ok();
+  });
+  if (!status) {
+    state = sdk::State{};
+    state.pipeline = pipeline_;
+    state.driver = driver_name_;
+    state.error = status.message();
+  }
+  return state;
+}
+
+std::unique_ptr<GuardedDriver> construct_from_config(const DriverEntry& entry,
+                                                     std::string_view config_key, sdk::Queue& queue,
+                                                     const sdk::Pipeline& pipeline) {
+  const std::string context = context_of(entry, pipeline.name());
+  std::unique_ptr<sdk::Driver> driver;
+  try {
+    driver = entry.constructor->from_config(config_key, queue, pipeline);
+  } catch (const sdk::ConfigError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw PluginError(entry.plugin.file, context + ": from_config threw: " + e.what());
+  } catch (...) {
+    throw PluginError(entry.plugin.file, context + ": from_config threw a non-standard exception");
+  }
+  if (!driver) {
+    throw PluginError(entry.plugin.file, context + " refused the pipeline (see the plugin." +
+                                             entry.plugin.plugin_name + " log for why)");
+  }
+  return std::make_unique<GuardedDriver>(std::move(driver), entry, pipeline.name());
+}
+
+sdk::Status construct_from_pipeline(const DriverEntry& entry, const sdk::Pipeline& pipeline,
+                                    sdk::Queue& queue,
+                                    std::unique_ptr<GuardedDriver>& out) noexcept {
+  out.reset();
+  try {
+    const std::string context = context_of(entry, pipeline.name());
+    std::unique_ptr<sdk::Driver> driver;
+    auto status = call_guarded(context, "from_pipeline", [&] {
+      try {
+        driver = entry.constructor->from_pipeline(pipeline, queue);
+      } catch (const sdk::ConfigError& e) {
+        return sdk::Status::error(e.what());
+      }
+      return sdk::Status::ok();
+    });
+    if (!status) return status;
+    if (!driver) {
+      return sdk::Status::error(context + " refused the pipeline (see the plugin." +
+                                entry.plugin.plugin_name + " log for why)");
+    }
+    out = std::make_unique<GuardedDriver>(std::move(driver), entry, pipeline.name());
+    return sdk::Status::ok();
+  } catch (...) {
+    return sdk::Status::error("out of memory while creating a pipeline");
+  }
+}
+
+}  // namespace coyote::host::plugin
