@@ -1,0 +1,191 @@
+#include "worker/pool_config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <thread>
+
+extern char** environ;
+
+namespace coyote::host::worker {
+namespace {
+
+std::string join(std::string_view path, std::string_view key) {
+  std::string out(path);
+  out += '.';
+  out += key;
+  return out;
+}
+
+std::uint64_t non_negative(const sdk::Config& config, const std::string& key,
+                           std::int64_t fallback) {
+  const auto v = config.integer_or(key, fallback);
+  if (v < 0) throw config.error_at(key, "must not be negative (got " + std::to_string(v) + ")");
+  return static_cast<std::uint64_t>(v);
+}
+
+Millis duration(const sdk::Config& config, const std::string& key, Millis fallback) {
+  const auto v = config.duration_or(key, fallback);
+  if (v.count() < 0) throw config.error_at(key, "must not be negative");
+  return v;
+}
+
+// A command is either a string or a list; the typed getters throw on the other shape.
+std::vector<std::string> command_at(const sdk::Config& config, const std::string& key) {
+  if (!config.has(key)) return {};
+  try {
+    if (auto s = config.string(key)) return split_command(*s);
+  } catch (const sdk::ConfigError&) {
+  }
+  auto list = config.strings(key);
+  if (!list) return {};
+  if (list->size() == 1) return split_command(list->front());
+  return *list;
+}
+
+}  // namespace
+
+std::vector<std::string> split_command(std::string_view command) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < command.size()) {
+    while (i < command.size() && std::isspace(static_cast<unsigned char>(command[i]))) ++i;
+    const std::size_t start = i;
+    while (i < command.size() && !std::isspace(static_cast<unsigned char>(command[i]))) ++i;
+    if (i > start) out.emplace_back(command.substr(start, i - start));
+  }
+  return out;
+}
+
+PoolConfig pool_config_from(const sdk::Config& config, std::string_view path, std::string name) {
+  PoolConfig pool;
+  pool.name = std::move(name);
+  const auto cpus = std::max(1u, std::thread::hardware_concurrency());
+  pool.num_workers = non_negative(config, join(path, "num_workers"), cpus);
+  if (pool.num_workers > 500) {
+    throw config.error_at(join(path, "num_workers"), "at most 500 workers are allowed");
+  }
+  pool.max_jobs = non_negative(config, join(path, "max_jobs"), 0);
+  pool.max_queue_size = non_negative(config, join(path, "max_queue_size"), 0);
+  pool.allocate_timeout = duration(config, join(path, "allocate_timeout"), pool.allocate_timeout);
+  pool.destroy_timeout = duration(config, join(path, "destroy_timeout"), pool.destroy_timeout);
+  pool.reset_timeout = duration(config, join(path, "reset_timeout"), pool.reset_timeout);
+  pool.stream_timeout = duration(config, join(path, "stream_timeout"), pool.stream_timeout);
+  pool.stop_timeout = duration(config, join(path, "stop_timeout"), pool.stop_timeout);
+  pool.debug = config.boolean_or(join(path, "debug"), false);
+  pool.command = command_at(config, join(path, "command"));
+  const auto frame = non_negative(config, join(path, "max_frame_size"), pool.max_frame_size);
+  if (frame == 0 || frame > 0xffffffffu) {
+    throw config.error_at(join(path, "max_frame_size"), "must be between 1 and 4294967295 bytes");
+  }
+  pool.max_frame_size = static_cast<std::uint32_t>(frame);
+
+  const std::string sup = join(path, "supervisor");
+  if (config.has(sup)) {
+    auto& s = pool.supervisor;
+    s.enabled = true;
+    s.watch_tick = duration(config, join(sup, "watch_tick"), s.watch_tick);
+    if (s.watch_tick.count() == 0) throw config.error_at(join(sup, "watch_tick"), "must be > 0");
+    s.ttl = duration(config, join(sup, "ttl"), s.ttl);
+    s.idle_ttl = duration(config, join(sup, "idle_ttl"), s.idle_ttl);
+    s.exec_ttl = duration(config, join(sup, "exec_ttl"), s.exec_ttl);
+    s.max_worker_memory_mb = non_negative(config, join(sup, "max_worker_memory"), 0);
+  }
+  // Debug mode: a fresh process per job (RoadRunner also forces num_workers=0 and spawns on
+  // demand; a fixed pool with max_jobs=1 gives the same effect to the job's code).
+  if (pool.debug) pool.max_jobs = 1;
+  if (pool.num_workers == 0) pool.num_workers = 1;
+  return pool;
+}
+
+ServerConfig server_config_from(const sdk::Config& config, std::string version) {
+  ServerConfig server;
+  server.version = std::move(version);
+  server.command = command_at(config, "server.command");
+  if (server.command.empty()) {
+    throw config.error_at("server.command",
+                          "is required: the command that starts a worker, e.g. \"php worker.php\"");
+  }
+  for (const auto& key : config.keys("server.env")) {
+    server.env.emplace_back(key, config.string_or("server.env." + key, ""));
+  }
+  server.relay = config.string_or("server.relay", "pipes");
+  if (config.has("rpc.listen")) server.rpc_listen = config.string_or("rpc.listen", "");
+  return server;
+}
+
+std::string expand_env(std::string_view value, const std::vector<std::string>& host_env) {
+  auto lookup = [&](std::string_view name) -> std::string {
+    for (const auto& kv : host_env) {
+      if (kv.size() > name.size() && kv[name.size()] == '=' && kv.compare(0, name.size(), name) == 0) {
+        return kv.substr(name.size() + 1);
+      }
+    }
+    return {};
+  };
+  auto is_name = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  std::string out;
+  for (std::size_t i = 0; i < value.size();) {
+    if (value[i] != '$' || i + 1 >= value.size()) {
+      out.push_back(value[i++]);
+      continue;
+    }
+    if (value[i + 1] == '{') {
+      const auto close = value.find('}', i + 2);
+      if (close == std::string_view::npos) {
+        out.append(value.substr(i));
+        break;
+      }
+      out += lookup(value.substr(i + 2, close - i - 2));
+      i = close + 1;
+      continue;
+    }
+    std::size_t j = i + 1;
+    while (j < value.size() && is_name(value[j])) ++j;
+    if (j == i + 1) {
+      out.push_back(value[i++]);
+      continue;
+    }
+    out += lookup(value.substr(i + 1, j - i - 1));
+    i = j;
+  }
+  return out;
+}
+
+std::vector<std::string> build_environment(const ServerConfig& server,
+                                           const std::vector<std::string>& host_env) {
+  // Ordered map keyed by name keeps "later duplicates win" without a second pass.
+  std::vector<std::string> order;
+  std::map<std::string, std::string> values;
+  auto set = [&](std::string key, std::string value) {
+    if (values.find(key) == values.end()) order.push_back(key);
+    values[std::move(key)] = std::move(value);
+  };
+  for (const auto& kv : host_env) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) continue;
+    set(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  set("RR_RELAY", server.relay.empty() ? "pipes" : server.relay);
+  if (!server.rpc_listen.empty()) set("RR_RPC", server.rpc_listen);
+  for (const auto& [key, value] : server.env) {
+    std::string upper = key;
+    std::transform(upper.begin(), upper.end(), upper.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    set(std::move(upper), expand_env(value, host_env));
+  }
+  set("RR_VERSION", server.version);
+  set("RR_MODE", "jobs");
+  std::vector<std::string> out;
+  out.reserve(order.size());
+  for (const auto& key : order) out.push_back(key + "=" + values[key]);
+  return out;
+}
+
+std::vector<std::string> host_environment() {
+  std::vector<std::string> out;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) out.emplace_back(*e);
+  return out;
+}
+
+}  // namespace coyote::host::worker

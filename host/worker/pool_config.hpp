@@ -1,0 +1,78 @@
+// PoolConfig / ServerConfig: worker pool options (spec 2.10) and the worker command/env (2.1, 2.2).
+#pragma once
+
+#include <coyote/sdk/config.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace coyote::host::worker {
+
+using Millis = std::chrono::milliseconds;
+
+/// `pool.supervisor` (spec 2.9); `enabled` is true only when the section exists.
+struct SupervisorConfig {
+  bool enabled = false;
+  Millis watch_tick{5000};
+  Millis ttl{0};
+  Millis idle_ttl{0};
+  Millis exec_ttl{0};
+  std::uint64_t max_worker_memory_mb = 0;
+};
+
+struct PoolConfig {
+  std::string name;  ///< "" for jobs.pool, else the key under jobs.pools
+  std::size_t num_workers = 1;
+  std::uint64_t max_jobs = 0;
+  std::size_t max_queue_size = 0;  ///< read for completeness; the engine owns queueing
+  Millis allocate_timeout{60000};
+  Millis destroy_timeout{60000};
+  Millis reset_timeout{60000};
+  Millis stream_timeout{60000};
+  /// Wait after the stop frame before SIGKILL (RoadRunner hard-codes 10 s; key `stop_timeout`).
+  Millis stop_timeout{10000};
+  bool debug = false;
+  std::vector<std::string> command;  ///< empty: use server.command
+  std::uint32_t max_frame_size = 64u * 1024 * 1024;  ///< largest accepted reply payload
+  SupervisorConfig supervisor;
+};
+
+/// Reads the pool section at `path` ("jobs.pool" or "jobs.pools.<name>"); absent keys take the
+/// spec defaults (num_workers = logical CPUs). Throws sdk::ConfigError for bad values.
+[[nodiscard]] PoolConfig pool_config_from(const sdk::Config& config, std::string_view path,
+                                          std::string name = {});
+
+/// `server.*` as far as worker processes are concerned.
+struct ServerConfig {
+  std::vector<std::string> command;                         ///< argv
+  std::vector<std::pair<std::string, std::string>> env;     ///< server.env (raw keys/values)
+  std::string relay = "pipes";
+  std::string rpc_listen;  ///< empty: RR_RPC is not set
+  std::string version = "2025.1.15";  ///< RR_VERSION
+};
+
+/// Reads `server.command` (string split on whitespace, or list), `server.env`, `server.relay`,
+/// `rpc.listen`. Throws sdk::ConfigError when server.command is missing or empty.
+[[nodiscard]] ServerConfig server_config_from(const sdk::Config& config,
+                                              std::string version = "2025.1.15");
+
+/// Splits a command string on whitespace (RoadRunner does no shell quoting either).
+[[nodiscard]] std::vector<std::string> split_command(std::string_view command);
+
+/// Expands $VAR and ${VAR} from `host_env` ("KEY=VALUE" strings); unknown variables become "".
+[[nodiscard]] std::string expand_env(std::string_view value,
+                                     const std::vector<std::string>& host_env);
+
+/// The worker environment in spec 2.2 order (later duplicates win), as "KEY=VALUE" strings.
+[[nodiscard]] std::vector<std::string> build_environment(const ServerConfig& server,
+                                                         const std::vector<std::string>& host_env);
+
+/// The host's own environment as "KEY=VALUE" strings.
+[[nodiscard]] std::vector<std::string> host_environment();
+
+}  // namespace coyote::host::worker

@@ -1,0 +1,127 @@
+#include "worker/pool_set.hpp"
+
+#include <memory>
+
+namespace coyote::host::worker {
+
+std::vector<PoolConfig> pool_configs_from(const sdk::Config& config) {
+  const bool single = config.has("jobs.pool");
+  const bool named = config.has("jobs.pools");
+  if (single && named) {
+    throw config.error_at("jobs.pools", "both pool and pools options cannot be set at the same "
+                                        "time; keep one of jobs.pool or jobs.pools");
+  }
+  std::vector<PoolConfig> out;
+  if (named) {
+    for (const auto& name : config.keys("jobs.pools")) {
+      out.push_back(pool_config_from(config, "jobs.pools." + name, name));
+    }
+    if (out.empty()) throw config.error_at("jobs.pools", "declares no pool");
+    return out;
+  }
+  out.push_back(pool_config_from(config, "jobs.pool", ""));
+  return out;
+}
+
+PoolSet::PoolSet(boost::asio::io_context& io, std::vector<PoolConfig> pools, ServerConfig server,
+                 std::vector<std::string> host_env) {
+  for (auto& p : pools) {
+    pools_.push_back(std::make_unique<WorkerPool>(io, std::move(p), server, host_env));
+  }
+}
+
+void PoolSet::start() {
+  for (auto& p : pools_) p->start();
+}
+
+void PoolSet::stop(std::function<void()> done) {
+  if (pools_.empty()) {
+    done();
+    return;
+  }
+  auto remaining = std::make_shared<std::size_t>(pools_.size());
+  auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
+  for (auto& p : pools_) {
+    p->stop([remaining, shared_done] {
+      if (--*remaining == 0) (*shared_done)();
+    });
+  }
+}
+
+int PoolSet::pool_index(std::string_view name) const {
+  for (std::size_t i = 0; i < pools_.size(); ++i) {
+    if (pools_[i]->config().name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+WorkerPool* PoolSet::pool(std::string_view name) {
+  const int i = pool_index(name);
+  return i < 0 ? nullptr : pools_[static_cast<std::size_t>(i)].get();
+}
+
+JobExecutor* PoolSet::executor(std::string_view name) { return pool(name); }
+
+std::vector<std::string> PoolSet::names() const {
+  std::vector<std::string> out;
+  for (const auto& p : pools_) out.push_back(p->config().name);
+  return out;
+}
+
+WorkerPool* PoolSet::primary() {
+  if (auto* p = pool("")) return p;
+  return pools_.empty() ? nullptr : pools_.front().get();
+}
+
+std::vector<WorkerInfo> PoolSet::workers() const {
+  std::vector<WorkerInfo> out;
+  for (const auto& p : pools_) {
+    auto w = p->workers();
+    out.insert(out.end(), std::make_move_iterator(w.begin()), std::make_move_iterator(w.end()));
+  }
+  return out;
+}
+
+void PoolSet::reset(std::function<void(bool, std::string)> done) {
+  if (pools_.empty()) {
+    done(true, {});
+    return;
+  }
+  struct State {
+    std::size_t remaining;
+    bool ok = true;
+    std::string error;
+    std::function<void(bool, std::string)> done;
+  };
+  auto state = std::make_shared<State>(State{pools_.size(), true, {}, std::move(done)});
+  for (auto& p : pools_) {
+    p->reset([state](bool ok, std::string error) {
+      if (!ok) {
+        state->ok = false;
+        if (!state->error.empty()) state->error += "; ";
+        state->error += error;
+      }
+      if (--state->remaining == 0) state->done(state->ok, state->error);
+    });
+  }
+}
+
+bool PoolSet::add_worker(std::string& error) {
+  auto* p = primary();
+  if (p == nullptr) {
+    error = "no worker pool is configured";
+    return false;
+  }
+  return p->add_worker(error);
+}
+
+bool PoolSet::remove_worker(std::string& error) {
+  auto* p = primary();
+  if (p == nullptr) {
+    error = "no worker pool is configured";
+    return false;
+  }
+  return p->remove_worker(error);
+}
+
+}  // namespace coyote::host::worker

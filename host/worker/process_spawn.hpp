@@ -1,0 +1,23 @@
+// spawn_process: starts a worker in its own process group with stdin/stdout/stderr pipes.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace coyote::host::worker {
+
+struct SpawnedProcess {
+  int pid = -1;
+  int stdin_fd = -1;   ///< host writes frames here (O_CLOEXEC)
+  int stdout_fd = -1;  ///< host reads frames here (O_CLOEXEC)
+  int stderr_fd = -1;  ///< host reads log lines here (O_CLOEXEC)
+  int pidfd = -1;      ///< readable when the process exits; -1 when the kernel lacks pidfd_open
+};
+
+/// Spawns `argv` (PATH lookup for argv[0]) with exactly `env`. Returns false and sets `error`
+/// (naming the command and the errno text) when the process could not be started.
+/// Every host descriptor other than the three pipes is closed in the child.
+bool spawn_process(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                   SpawnedProcess& out, std::string& error);
+
+}  // namespace coyote::host::worker

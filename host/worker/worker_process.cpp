@@ -1,0 +1,497 @@
+#include "worker/worker_process.hpp"
+
+#include "log/log.hpp"
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/write.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+
+#include "worker/process_spawn.hpp"
+
+namespace coyote::host::worker {
+namespace asio = boost::asio;
+namespace {
+
+constexpr std::size_t kStderrTailLines = 8;
+constexpr std::size_t kMaxStderrLine = 64 * 1024;
+// After EOF on stdout the process normally exits at once; give it a moment for its exit code.
+constexpr std::chrono::milliseconds kEofGrace{500};
+// After exit, wait this long for the pipes' EOF (grandchildren may hold them open).
+constexpr std::chrono::milliseconds kDrainGrace{200};
+constexpr std::chrono::milliseconds kReapPoll{100};
+constexpr std::string_view kStopJson = R"({"stop":true})";
+
+std::int64_t unix_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return "worker exited with code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    const char* name = ::sigabbrev_np(sig);
+    return "worker was killed by signal " + std::to_string(sig) +
+           (name != nullptr ? std::string(" (SIG") + name + ")" : std::string());
+  }
+  return "worker ended with wait status " + std::to_string(status);
+}
+
+// The handshake reply is tiny JSON: {"pid":1234}. Only the number matters.
+long long json_pid(std::string_view json) {
+  const auto key = json.find("\"pid\"");
+  if (key == std::string_view::npos) return -1;
+  auto i = json.find(':', key + 5);
+  if (i == std::string_view::npos) return -1;
+  ++i;
+  while (i < json.size() && (json[i] == ' ' || json[i] == '\t' || json[i] == '\n')) ++i;
+  long long v = 0;
+  bool any = false;
+  while (i < json.size() && json[i] >= '0' && json[i] <= '9' && v < (1LL << 40)) {
+    v = v * 10 + (json[i] - '0');
+    any = true;
+    ++i;
+  }
+  return any ? v : -1;
+}
+
+std::string printable(std::string_view bytes) {
+  return goridge::describe_bytes(
+      {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()}, 96);
+}
+
+}  // namespace
+
+WorkerProcess::WorkerProcess(asio::io_context& io, WorkerOptions options, Callbacks callbacks)
+    : options_(std::move(options)),
+      callbacks_(std::move(callbacks)),
+      stdin_(io),
+      stdout_(io),
+      stderr_(io),
+      pidfd_(io),
+      handshake_timer_(io),
+      exec_timer_(io),
+      kill_timer_(io),
+      reap_timer_(io),
+      frames_(options_.max_frame_size) {}
+
+WorkerProcess::~WorkerProcess() {
+  if (pid_ > 0 && !exited_) {
+    ::kill(-pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+}
+
+bool WorkerProcess::start(std::string& error) {
+  SpawnedProcess p;
+  if (!spawn_process(options_.argv, options_.env, p, error)) return false;
+  pid_ = p.pid;
+  stdin_.assign(p.stdin_fd);
+  stdout_.assign(p.stdout_fd);
+  stderr_.assign(p.stderr_fd);
+  if (p.pidfd >= 0) pidfd_.assign(p.pidfd);
+  created_ns_ = unix_ns();
+  started_ = last_used_ = std::chrono::steady_clock::now();
+  state_ = WorkerState::kInactive;
+
+  handshake_timer_.expires_after(options_.allocate_timeout);
+  handshake_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->dead_ || self->state_ != WorkerState::kInactive) return;
+    self->kill("failed to spawn a worker: no pid handshake within allocate_timeout (" +
+               std::to_string(self->options_.allocate_timeout.count()) +
+               " ms), possible reasons: "
+               "https://docs.roadrunner.dev/error-codes/allocate-timeout");
+  });
+  write_control(goridge::encode_frame(goridge::flag::kControl | goridge::flag::kCodecJson, {},
+                                      "{\"pid\":" + std::to_string(::getpid()) + "}"));
+  read_stdout();
+  read_stderr();
+  wait_exit();
+  return true;
+}
+
+void WorkerProcess::exec(std::shared_ptr<WorkerJob> job, std::chrono::milliseconds exec_ttl,
+                         ExecDone done) {
+  job_ = std::move(job);
+  exec_done_ = std::move(done);
+  state_ = WorkerState::kWorking;
+  last_used_ = std::chrono::steady_clock::now();
+  const std::uint32_t options[1] = {static_cast<std::uint32_t>(job_->context.size())};
+  const auto header_size = goridge::encode_header(
+      job_->header_bytes(), goridge::flag::kCodecRaw, options,
+      static_cast<std::uint32_t>(job_->context.size() + job_->body.size()));
+  const std::array<asio::const_buffer, 3> buffers{
+      asio::buffer(job_->header_bytes(), header_size), asio::buffer(job_->context),
+      asio::buffer(job_->body)};
+  writing_ = true;
+  asio::async_write(stdin_, buffers,
+                    [self = shared_from_this(), job = job_](const boost::system::error_code& ec,
+                                                            std::size_t) {
+                      if (!ec && self->job_ == job) ++self->execs_;
+                      self->on_write_done(ec);
+                    });
+  if (exec_ttl.count() > 0) {
+    exec_timer_.expires_after(exec_ttl);
+    exec_timer_.async_wait([self = shared_from_this(), job = job_,
+                            exec_ttl](const boost::system::error_code& ec) {
+      if (ec || self->dead_ || self->job_ != job) return;
+      self->kill("exec_ttl exceeded (" + std::to_string(exec_ttl.count()) +
+                     " ms): the worker was killed while executing the job",
+                 WorkerState::kExecTtlReached);
+    });
+  }
+}
+
+void WorkerProcess::write_control(std::string frame) {
+  if (dead_) return;
+  if (writing_) {
+    pending_control_ = std::move(frame);
+    return;
+  }
+  control_out_ = std::move(frame);
+  writing_ = true;
+  asio::async_write(stdin_, asio::buffer(control_out_),
+                    [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                      self->on_write_done(ec);
+                    });
+}
+
+void WorkerProcess::on_write_done(const boost::system::error_code& ec) {
+  writing_ = false;
+  if (dead_) return;
+  if (ec) {
+    // EPIPE: the worker is gone or closed stdin; its exit (or EOF) tells the rest.
+    if (!stop_requested_) kill("cannot write to the worker's stdin: " + ec.message());
+    return;
+  }
+  if (!pending_control_.empty()) write_control(std::exchange(pending_control_, {}));
+}
+
+void WorkerProcess::stop(WorkerState state) {
+  if (dead_ || stop_requested_) return;
+  stop_requested_ = true;
+  state_ = state;
+  if (busy()) {
+    kill("the host stopped the worker while it was executing a job", state);
+    return;
+  }
+  write_control(goridge::encode_frame(goridge::flag::kControl | goridge::flag::kCodecJson, {},
+                                      kStopJson));
+  kill_timer_.expires_after(options_.stop_timeout);
+  kill_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->dead_ || self->exited_) return;
+    log::get("worker")->warn("worker {} did not exit {} ms after the stop request; killing it",
+                             self->pid_, self->options_.stop_timeout.count());
+    ::kill(-self->pid_, SIGKILL);
+  });
+}
+
+void WorkerProcess::kill(const std::string& reason, WorkerState state) {
+  if (dead_) return;
+  if (death_reason_.empty()) death_reason_ = reason;
+  state_ = state;
+  if (!exited_) ::kill(-pid_, SIGKILL);
+}
+
+void WorkerProcess::detach() {
+  callbacks_ = {};
+  exec_done_ = nullptr;
+  if (job_) job_.reset();
+  if (pid_ > 0 && !exited_) {
+    ::kill(-pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    exited_ = true;
+  }
+  dead_ = true;
+  boost::system::error_code ignored;
+  stdin_.close(ignored);
+  stdout_.close(ignored);
+  stderr_.close(ignored);
+  pidfd_.close(ignored);
+  handshake_timer_.cancel();
+  exec_timer_.cancel();
+  kill_timer_.cancel();
+  reap_timer_.cancel();
+}
+
+void WorkerProcess::read_stdout() {
+  auto space = frames_.prepare();
+  stdout_.async_read_some(
+      asio::buffer(space.data(), space.size()),
+      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+        if (self->dead_) return;
+        if (ec) {
+          self->stdout_closed_ = true;
+          if (!self->stop_requested_ && self->death_reason_.empty() &&
+              (self->busy() || self->state_ == WorkerState::kInactive)) {
+            // The exit status usually follows within microseconds and says more than "EOF".
+            self->kill_timer_.expires_after(kEofGrace);
+            self->kill_timer_.async_wait([w = self](const boost::system::error_code& e) {
+              if (e || w->dead_ || w->exited_) return;
+              w->kill("the worker closed its stdout (EOF) but kept running");
+            });
+          }
+          self->maybe_finalize();
+          return;
+        }
+        self->frames_.commit(n);
+        FrameBuffer::Frame frame;
+        std::string error;
+        for (;;) {
+          const auto r = self->frames_.next(frame, error);
+          if (r == FrameBuffer::Result::kNeedMore) break;
+          if (r == FrameBuffer::Result::kInvalid) {
+            self->protocol_error(error);
+            return;
+          }
+          self->on_frame(frame);
+          if (self->dead_) return;
+        }
+        self->read_stdout();
+      });
+}
+
+void WorkerProcess::on_frame(const FrameBuffer::Frame& frame) {
+  if (state_ == WorkerState::kInactive) {
+    on_handshake_frame(frame);
+  } else if (busy()) {
+    on_reply_frame(frame);
+  } else if (!stop_requested_) {
+    protocol_error("the worker sent a frame while idle (flags 0x" +
+                   [&] {
+                     char b[3];
+                     std::snprintf(b, sizeof b, "%02x", frame.header.flags);
+                     return std::string(b);
+                   }() +
+                   "): " + printable(frame.payload));
+  }
+}
+
+void WorkerProcess::on_handshake_frame(const FrameBuffer::Frame& frame) {
+  if (!frame.header.has(goridge::flag::kControl)) {
+    protocol_error("unexpected response, header is missing, no CONTROL flag: " +
+                   printable(frame.payload));
+    return;
+  }
+  const auto pid = json_pid(frame.payload);
+  if (pid <= 0) {
+    protocol_error("the worker's pid reply carries no positive pid: " + printable(frame.payload));
+    return;
+  }
+  handshake_timer_.cancel();
+  state_ = WorkerState::kReady;
+  ready_since_ = last_used_ = std::chrono::steady_clock::now();
+  if (callbacks_.ready) callbacks_.ready(*this);
+}
+
+void WorkerProcess::on_reply_frame(const FrameBuffer::Frame& frame) {
+  const auto& h = frame.header;
+  ExecOutcome outcome;
+  if (h.has(goridge::flag::kError)) {
+    outcome.kind = ExecOutcome::Kind::kSoftError;
+    outcome.message = std::string(frame.payload);
+    finish_job(std::move(outcome), false);
+    return;
+  }
+  if (h.has(goridge::flag::kControl)) {
+    protocol_error("the worker answered a job with a control frame: " + printable(frame.payload));
+    return;
+  }
+  if (h.option_count != 1) {
+    protocol_error("options length should be equal 1 (body offset), the worker sent " +
+                   std::to_string(h.option_count));
+    return;
+  }
+  if (h.options[0] > h.payload_length) {
+    protocol_error("bad payload: context length " + std::to_string(h.options[0]) +
+                   " exceeds the payload length " + std::to_string(h.payload_length));
+    return;
+  }
+  const auto context = frame.payload.substr(0, h.options[0]);
+  const auto body = frame.payload.substr(h.options[0]);
+  if (h.stream & goridge::stream_flag::kStream) {
+    outcome.kind = ExecOutcome::Kind::kStreamed;
+    outcome.message = "the worker answered with a stream, which jobs does not support";
+    // The rest of the stream would arrive while idle; recycle the worker instead.
+    stop_after_job = true;
+    stop_after_job_state = WorkerState::kInvalid;
+    finish_job(std::move(outcome), false);
+    return;
+  }
+  if (body.empty() && context == kStopJson) {
+    finish_job(std::move(outcome), true);
+    return;
+  }
+  outcome.kind = ExecOutcome::Kind::kResponse;
+  outcome.context = std::string(context);
+  outcome.body = std::string(body);
+  finish_job(std::move(outcome), false);
+}
+
+void WorkerProcess::finish_job(ExecOutcome outcome, bool restart) {
+  exec_timer_.cancel();
+  job_.reset();
+  outcome.pid = pid_;
+  last_used_ = std::chrono::steady_clock::now();
+  if (!dead_ && !stop_requested_ && death_reason_.empty()) state_ = WorkerState::kReady;
+  auto done = std::move(exec_done_);
+  exec_done_ = nullptr;
+  if (done) done(*this, std::move(outcome), restart);
+}
+
+void WorkerProcess::protocol_error(const std::string& reason) {
+  log::get("worker")->error("worker {}: {}", pid_, reason);
+  kill(reason, WorkerState::kErrored);
+}
+
+void WorkerProcess::read_stderr() {
+  stderr_.async_read_some(
+      asio::buffer(stderr_buf_),
+      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+        if (self->dead_) return;
+        if (ec) {
+          if (!self->stderr_partial_.empty()) {
+            self->log_stderr_line(self->stderr_partial_);
+            self->stderr_partial_.clear();
+          }
+          self->stderr_closed_ = true;
+          self->maybe_finalize();
+          return;
+        }
+        std::string_view chunk(self->stderr_buf_.data(), n);
+        while (!chunk.empty()) {
+          const auto nl = chunk.find('\n');
+          if (nl == std::string_view::npos) {
+            self->stderr_partial_.append(chunk);
+            if (self->stderr_partial_.size() >= kMaxStderrLine) {
+              self->log_stderr_line(self->stderr_partial_);
+              self->stderr_partial_.clear();
+            }
+            break;
+          }
+          self->stderr_partial_.append(chunk.substr(0, nl));
+          self->log_stderr_line(self->stderr_partial_);
+          self->stderr_partial_.clear();
+          chunk.remove_prefix(nl + 1);
+        }
+        self->read_stderr();
+      });
+}
+
+void WorkerProcess::log_stderr_line(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  log::get("worker")->info("[pid {}] {}", pid_, line);
+  stderr_lines_.emplace_back(line.substr(0, 512));
+  if (stderr_lines_.size() > kStderrTailLines) stderr_lines_.erase(stderr_lines_.begin());
+}
+
+std::string WorkerProcess::stderr_tail() const {
+  std::string out;
+  for (const auto& l : stderr_lines_) {
+    if (!out.empty()) out += " | ";
+    out += l;
+  }
+  return out;
+}
+
+void WorkerProcess::wait_exit() {
+  auto reap = [self = shared_from_this()]() {
+    int status = 0;
+    const pid_t r = ::waitpid(self->pid_, &status, WNOHANG);
+    if (r == self->pid_) {
+      self->on_exited(status);
+      return true;
+    }
+    return false;
+  };
+  if (pidfd_.is_open()) {
+    pidfd_.async_wait(asio::posix::stream_descriptor::wait_read,
+                      [self = shared_from_this(), reap](const boost::system::error_code& ec) {
+                        if (ec || self->exited_) return;
+                        if (!reap()) self->wait_exit();
+                      });
+    return;
+  }
+  // No pidfd (old kernel): poll this one pid; waitpid on a specific pid never steals
+  // another component's child.
+  reap_timer_.expires_after(kReapPoll);
+  reap_timer_.async_wait([self = shared_from_this(), reap](const boost::system::error_code& ec) {
+    if (ec || self->exited_ || self->dead_) return;
+    if (!reap()) self->wait_exit();
+  });
+}
+
+void WorkerProcess::on_exited(int status) {
+  exited_ = true;
+  exit_status_ = status;
+  kill_timer_.cancel();
+  // Anything the worker forked would keep our pipes open; the group dies with its leader.
+  ::kill(-pid_, SIGKILL);
+  reap_timer_.expires_after(kDrainGrace);
+  reap_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->dead_) return;
+    self->finalize();
+  });
+  maybe_finalize();
+}
+
+void WorkerProcess::maybe_finalize() {
+  if (exited_ && stdout_closed_ && stderr_closed_ && !dead_) finalize();
+}
+
+void WorkerProcess::finalize() {
+  dead_ = true;
+  handshake_timer_.cancel();
+  exec_timer_.cancel();
+  kill_timer_.cancel();
+  reap_timer_.cancel();
+  boost::system::error_code ignored;
+  stdin_.close(ignored);
+  stdout_.close(ignored);
+  stderr_.close(ignored);
+  pidfd_.close(ignored);
+
+  std::string reason = death_reason_;
+  const bool clean = stop_requested_ && death_reason_.empty();
+  if (reason.empty()) {
+    reason = describe_status(exit_status_);
+    if (state_ == WorkerState::kInactive) reason = "worker exited during handshake: " + reason;
+    else if (busy()) reason = "worker exited while executing a job: " + reason;
+  }
+  if (!clean) {
+    const auto tail = stderr_tail();
+    if (!tail.empty()) reason += "; stderr: " + tail;
+  }
+  if (state_ == WorkerState::kReady || state_ == WorkerState::kWorking ||
+      state_ == WorkerState::kInactive) {
+    state_ = clean ? WorkerState::kStopped : WorkerState::kErrored;
+  }
+  if (busy()) {
+    ExecOutcome lost;
+    lost.kind = ExecOutcome::Kind::kWorkerLost;
+    lost.message = reason;
+    finish_job(std::move(lost), false);
+  }
+  auto callbacks = std::move(callbacks_);
+  callbacks_ = {};
+  if (callbacks.dead) callbacks.dead(*this, reason);
+}
+
+std::uint64_t WorkerProcess::rss_bytes() const {
+  if (pid_ <= 0 || exited_) return 0;
+  std::ifstream statm("/proc/" + std::to_string(pid_) + "/statm");
+  std::uint64_t size = 0, resident = 0;
+  if (!(statm >> size >> resident)) return 0;
+  return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace coyote::host::worker
