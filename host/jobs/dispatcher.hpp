@@ -1,0 +1,46 @@
+// Dispatcher: pairs queued jobs with ready workers of one pool, event-driven.
+#pragma once
+
+#include "jobs/priority_queue.hpp"
+#include "jobs/response.hpp"
+#include "worker/executor.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+
+namespace coyote::host::jobs {
+
+/// One per pool, fed by that pool's PriorityQueue. pump() runs when a job arrives (the queue's
+/// posted notice) and when a worker becomes ready (JobExecutor::on_worker_ready); it hands out
+/// jobs until the queue or the ready workers run out. Nothing polls.
+///
+/// Loop thread only. Jobs in flight are owned here until their acknowledgement call returns.
+class Dispatcher {
+ public:
+  Dispatcher(PriorityQueue& queue, worker::JobExecutor& executor, ResponseHandler& responses);
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  /// Subscribes to the queue and the executor. Call once, before the loop runs.
+  void start();
+  /// Stops handing out jobs (graceful stop); replies for jobs in flight are still handled.
+  void halt() { halted_ = true; }
+  void pump();
+
+  [[nodiscard]] std::size_t in_flight() const { return in_flight_.size(); }
+
+ private:
+  void finish(std::uint64_t ticket, const worker::ExecOutcome& outcome);
+
+  PriorityQueue& queue_;
+  worker::JobExecutor& executor_;
+  ResponseHandler& responses_;
+  std::unordered_map<std::uint64_t, std::unique_ptr<sdk::Job>> in_flight_;
+  std::uint64_t next_ticket_ = 0;
+  bool pumping_ = false;
+  bool pump_again_ = false;
+  bool halted_ = false;
+};
+
+}  // namespace coyote::host::jobs

@@ -1,0 +1,384 @@
+#include "jobs/engine.hpp"
+
+#include "log/log.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <exception>
+#include <stdexcept>
+#include <utility>
+
+namespace coyote::host::jobs {
+namespace {
+
+constexpr std::int64_t kDefaultPriority = 10;
+constexpr std::int64_t kDefaultPipelineSize = 1'000'000;
+constexpr std::chrono::seconds kDefaultTimeout{60};
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) {
+    if (!out.empty()) out += ", ";
+    out += n.empty() ? std::string("\"\"") : n;
+  }
+  return out;
+}
+
+/// The text of a scalar config value whatever its YAML type, nullopt for maps, lists and absent
+/// keys. The typed getters throw on a type mismatch, so each is tried in turn.
+std::optional<std::string> scalar_text(const sdk::Config& config, const std::string& path) {
+  if (!config.keys(path).empty()) return std::nullopt;
+  try {
+    if (auto v = config.string(path)) return v;
+  } catch (const sdk::ConfigError&) {
+  }
+  try {
+    if (auto v = config.integer(path)) return std::to_string(*v);
+  } catch (const sdk::ConfigError&) {
+  }
+  try {
+    if (auto v = config.boolean(path)) return std::string(*v ? "true" : "false");
+  } catch (const sdk::ConfigError&) {
+  }
+  try {
+    if (auto v = config.number(path)) return fmt::format("{}", *v);
+  } catch (const sdk::ConfigError&) {
+  }
+  return std::nullopt;
+}
+
+/// Driver calls are plugin code: an exception becomes that plugin's error, never a host unwind.
+template <typename F>
+sdk::Status guarded(std::string_view what, F&& call) {
+  try {
+    return call();
+  } catch (const std::exception& e) {
+    return sdk::Status::error(std::string(what) + ": " + e.what());
+  } catch (...) {
+    return sdk::Status::error(std::string(what) + ": unknown exception");
+  }
+}
+
+std::string no_such_pipeline(std::string_view name) {
+  return "no such pipeline, requested: " + std::string(name);
+}
+
+}  // namespace
+
+Engine::Engine(boost::asio::io_context& io, const sdk::Config& config, DriverLookup drivers,
+               Pools pools)
+    : io_(io),
+      config_(config),
+      drivers_(std::move(drivers)),
+      pools_(std::move(pools)),
+      log_(log::get("jobs")),
+      responses_(counters_, log_),
+      pipeline_size_(0),
+      push_timeout_(config.duration_or("jobs.timeout", kDefaultTimeout)) {
+  const std::int64_t size = config.integer_or("jobs.pipeline_size", kDefaultPipelineSize);
+  if (size <= 0) {
+    throw config.error_at("jobs.pipeline_size",
+                          "must be a positive number of jobs (default 1000000)");
+  }
+  pipeline_size_ = static_cast<std::size_t>(size);
+  if (auto names = config.strings("jobs.consume")) consume_ = std::move(*names);
+  if (pools_.empty()) throw std::invalid_argument("jobs engine: no worker pool was given");
+  for (auto& [pool_name, executor] : pools_) {
+    if (executor == nullptr) {
+      throw std::invalid_argument("jobs engine: worker pool \"" + pool_name + "\" is null");
+    }
+    Lane lane;
+    lane.queue = std::make_unique<PriorityQueue>(io_, pipeline_size_);
+    lane.dispatcher = std::make_unique<Dispatcher>(*lane.queue, *executor, responses_);
+    lanes_.emplace(pool_name, std::move(lane));
+  }
+}
+
+Engine::~Engine() {
+  stop();
+  // Queued jobs reference their drivers: drop them while every driver is still alive.
+  for (auto& [name, entry] : pipelines_) {
+    for (auto& [pool, lane] : lanes_) (void)lane.queue->remove(name);
+  }
+  pipelines_.clear();
+  retired_.clear();
+}
+
+std::string Engine::unknown_driver_text(std::string_view driver, std::string_view pipeline) const {
+  return fmt::format("unknown driver \"{}\" for pipeline \"{}\"; available: {}", driver, pipeline,
+                     drivers_.available.empty() ? std::string("none (no driver plugin loaded)")
+                                                : join(drivers_.available));
+}
+
+std::string Engine::unknown_pool_text(std::string_view pool, std::string_view pipeline) const {
+  std::vector<std::string> names;
+  for (const auto& [name, executor] : pools_) names.push_back(name);
+  return fmt::format("pipeline \"{}\" uses pool \"{}\", which is not configured; pools: {}",
+                     pipeline, pool, join(names));
+}
+
+bool Engine::consumes(std::string_view pipeline) const {
+  return std::find(consume_.begin(), consume_.end(), pipeline) != consume_.end();
+}
+
+void Engine::start() {
+  if (started_) return;
+  started_ = true;
+  for (auto& [pool, lane] : lanes_) lane.dispatcher->start();
+  for (const auto& name : config_.keys("jobs.pipelines")) build_from_config(name);
+  for (const auto& name : consume_) {
+    auto it = pipelines_.find(name);
+    if (it == pipelines_.end()) {
+      // May name a pipeline that will be declared at runtime; it starts then.
+      log_->debug("jobs.consume names \"{}\", not defined in jobs.pipelines (yet)", name);
+      continue;
+    }
+    auto status = guarded("run", [&] { return it->second.driver->run(); });
+    if (!status) {
+      throw std::runtime_error(fmt::format("pipeline \"{}\" (driver {}) failed to start: {}", name,
+                                           it->second.pipeline.driver(), status.message()));
+    }
+    log_->debug("pipeline {} is consuming", name);
+  }
+}
+
+void Engine::build_from_config(const std::string& name) {
+  const std::string base = "jobs.pipelines." + name;
+  const std::string config_key = base + ".config";
+  const auto driver_name = config_.string(base + ".driver");
+  if (!driver_name || driver_name->empty()) {
+    throw config_.error_at(base, fmt::format("pipeline \"{}\" has no driver; set driver: to one "
+                                             "of: {}",
+                                             name, join(drivers_.available)));
+  }
+  sdk::DriverConstructor* constructor = drivers_.find ? drivers_.find(*driver_name) : nullptr;
+  if (constructor == nullptr) {
+    throw config_.error_at(base + ".driver", unknown_driver_text(*driver_name, name));
+  }
+  std::int64_t priority = kDefaultPriority;
+  if (auto p = config_.integer(base + ".priority")) {
+    priority = *p;
+  } else if (auto cp = config_.integer(config_key + ".priority")) {
+    priority = *cp;
+  }
+  std::string pool = config_.string(base + ".pool").value_or(
+      config_.string(config_key + ".pool").value_or(std::string()));
+  auto lane = lanes_.find(pool);
+  if (lane == lanes_.end()) {
+    throw config_.error_at(base + ".pool", unknown_pool_text(pool, name));
+  }
+  // The flat option map declared pipelines get, built from the scalar keys: top level wins.
+  sdk::Pipeline::Options options;
+  for (const auto& key : config_.keys(base)) {
+    if (auto v = scalar_text(config_, base + "." + key)) options.emplace(key, std::move(*v));
+  }
+  for (const auto& key : config_.keys(config_key)) {
+    if (auto v = scalar_text(config_, config_key + "." + key)) options.emplace(key, std::move(*v));
+  }
+  sdk::Pipeline pipeline(name, *driver_name, priority, std::move(options));
+  std::unique_ptr<sdk::Driver> driver =
+      constructor->from_config(config_key, *lane->second.queue, pipeline);
+  if (!driver) {
+    throw std::runtime_error(fmt::format(
+        "driver \"{}\" could not build pipeline \"{}\" (see the log above)", *driver_name, name));
+  }
+  pipelines_.insert_or_assign(name, Entry{std::move(pipeline), std::move(pool), std::move(driver)});
+}
+
+void Engine::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  for (auto& [pool, lane] : lanes_) lane.dispatcher->halt();
+  for (auto& [name, entry] : pipelines_) {
+    // The SDK contract: the host takes the queued jobs out before Driver::stop.
+    auto lane = lanes_.find(entry.pool);
+    if (lane != lanes_.end()) (void)lane->second.queue->remove(name);
+    auto& driver = *entry.driver;  // named: clang 14 cannot capture a structured binding
+    auto status = guarded("stop", [&] { return driver.stop(); });
+    if (!status) log_->error("pipeline {}: driver stop failed: {}", name, status.message());
+  }
+}
+
+sdk::Status Engine::push_one(sdk::Message message) {
+  if (stopped_) {
+    ++counters_.push_err;
+    return sdk::Status::error("the jobs plugin is stopping, push refused");
+  }
+  auto it = pipelines_.find(message.options.pipeline);
+  if (it == pipelines_.end()) {
+    ++counters_.push_err;
+    return sdk::Status::error(no_such_pipeline(message.options.pipeline));
+  }
+  Entry& entry = it->second;
+  if (message.options.priority == 0) message.options.priority = entry.pipeline.priority();
+  if (!entry.pool.empty()) {
+    message.headers.insert_or_assign("pool", std::vector<std::string>{entry.pool});
+  }
+  auto status = guarded("push", [&] { return entry.driver->push(std::move(message)); });
+  ++(status ? counters_.push_ok : counters_.push_err);
+  return status;
+}
+
+void Engine::push(sdk::Message message, Done done) {
+  if (message.id.empty()) {
+    ++counters_.push_err;
+    done(sdk::Status::error("empty ID field not allowed"));
+    return;
+  }
+  done(push_one(std::move(message)));
+}
+
+void Engine::push_batch(std::vector<sdk::Message> messages, Done done) {
+  // Like RoadRunner: no empty-id check here, and the first failure ends the batch.
+  for (auto& message : messages) {
+    auto status = push_one(std::move(message));
+    if (!status) {
+      done(std::move(status));
+      return;
+    }
+  }
+  done(sdk::Status::ok());
+}
+
+sdk::Status Engine::pause(const std::vector<std::string>& names) {
+  for (const auto& name : names) {
+    auto it = pipelines_.find(name);
+    if (it == pipelines_.end()) return sdk::Status::error(no_such_pipeline(name));
+    auto status = guarded("pause", [&] { return it->second.driver->pause(); });
+    if (!status) return status;
+  }
+  return sdk::Status::ok();
+}
+
+sdk::Status Engine::resume(const std::vector<std::string>& names) {
+  for (const auto& name : names) {
+    auto it = pipelines_.find(name);
+    if (it == pipelines_.end()) return sdk::Status::error(no_such_pipeline(name));
+    auto status = guarded("resume", [&] { return it->second.driver->resume(); });
+    if (!status) return status;
+  }
+  return sdk::Status::ok();
+}
+
+std::vector<std::string> Engine::list() const {
+  std::vector<std::string> names;
+  names.reserve(pipelines_.size());
+  for (const auto& [name, entry] : pipelines_) names.push_back(name);
+  return names;
+}
+
+sdk::Status Engine::declare(const std::map<std::string, std::string>& options) {
+  auto get = [&](const char* key) {
+    auto it = options.find(key);
+    return it == options.end() ? std::string() : it->second;
+  };
+  std::string name = get("name");
+  if (name.empty()) name = get("queue");  // RoadRunner's fallback for an old PHP client bug
+  const std::string driver_name = get("driver");
+  if (driver_name.empty()) {
+    return sdk::Status::error(
+        "no associated driver with the pipeline, pipeline name: " + name +
+        " (set \"driver\"; available: " + join(drivers_.available) + ")");
+  }
+  if (name.empty()) {
+    return sdk::Status::error("declare: the pipeline has no name (set \"name\")");
+  }
+  if (auto it = pipelines_.find(name); it != pipelines_.end()) {
+    return sdk::Status::error("pipeline already exists, name: " + name +
+                              ", driver: " + it->second.pipeline.driver());
+  }
+  sdk::DriverConstructor* constructor = drivers_.find ? drivers_.find(driver_name) : nullptr;
+  if (constructor == nullptr) return sdk::Status::error(unknown_driver_text(driver_name, name));
+
+  std::int64_t priority = kDefaultPriority;
+  const std::string text = get("priority");
+  std::int64_t parsed = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+  if (!text.empty() && ec == std::errc{} && end == text.data() + text.size()) priority = parsed;
+
+  std::string pool = get("pool");
+  auto lane = lanes_.find(pool);
+  if (lane == lanes_.end()) return sdk::Status::error(unknown_pool_text(pool, name));
+
+  sdk::Pipeline pipeline(name, driver_name, priority,
+                         sdk::Pipeline::Options(options.begin(), options.end()));
+  std::unique_ptr<sdk::Driver> driver;
+  auto built = guarded("declare", [&] {
+    driver = constructor->from_pipeline(pipeline, *lane->second.queue);
+    return driver ? sdk::Status::ok()
+                  : sdk::Status::error("driver \"" + driver_name + "\" refused pipeline \"" +
+                                       name + "\" (see the log)");
+  });
+  if (!built) return built;
+  auto& entry = pipelines_
+                    .insert_or_assign(name, Entry{std::move(pipeline), std::move(pool),
+                                                  std::move(driver)})
+                    .first->second;
+  if (consumes(name) && started_ && !stopped_) {
+    auto status = guarded("run", [&] { return entry.driver->run(); });
+    if (!status) return status;
+  }
+  return sdk::Status::ok();
+}
+
+sdk::Status Engine::destroy(const std::vector<std::string>& names,
+                            std::vector<std::string>& destroyed) {
+  sdk::Status first_error;
+  for (const auto& name : names) {
+    auto it = pipelines_.find(name);
+    if (it == pipelines_.end()) {
+      if (first_error.is_ok()) first_error = sdk::Status::error(no_such_pipeline(name));
+      continue;
+    }
+    Entry& entry = it->second;
+    if (auto lane = lanes_.find(entry.pool); lane != lanes_.end()) {
+      (void)lane->second.queue->remove(name);
+    }
+    auto status = guarded("destroy", [&] { return entry.driver->stop(); });
+    if (!status) {
+      if (first_error.is_ok()) first_error = status;
+      continue;
+    }
+    retired_.push_back(std::move(entry.driver));
+    pipelines_.erase(it);
+    destroyed.push_back(name);
+  }
+  return first_error;
+}
+
+sdk::Status Engine::stat(std::vector<sdk::State>& states) {
+  for (auto& [name, entry] : pipelines_) {
+    sdk::State state;
+    auto& driver = *entry.driver;  // named: clang 14 cannot capture a structured binding
+    auto status = guarded("stat", [&] {
+      state = driver.state();
+      return sdk::Status::ok();
+    });
+    if (!status) return sdk::Status::error("pipeline " + name + ": " + status.message());
+    if (state.pipeline.empty()) state.pipeline = name;
+    if (state.driver.empty()) state.driver = entry.pipeline.driver();
+    states.push_back(std::move(state));
+  }
+  return sdk::Status::ok();
+}
+
+std::size_t Engine::queued() const {
+  std::size_t n = 0;
+  for (const auto& [pool, lane] : lanes_) n += lane.queue->size();
+  return n;
+}
+
+std::size_t Engine::in_flight() const {
+  std::size_t n = 0;
+  for (const auto& [pool, lane] : lanes_) n += lane.dispatcher->in_flight();
+  return n;
+}
+
+PriorityQueue* Engine::queue(std::string_view pool) {
+  auto it = lanes_.find(pool);
+  return it == lanes_.end() ? nullptr : it->second.queue.get();
+}
+
+}  // namespace coyote::host::jobs

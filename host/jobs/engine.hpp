@@ -1,0 +1,128 @@
+// Engine: the jobs subsystem — pipelines and their drivers, per-pool queues and dispatchers.
+#pragma once
+
+#include "jobs/counters.hpp"
+#include "jobs/dispatcher.hpp"
+#include "jobs/priority_queue.hpp"
+#include "jobs/response.hpp"
+#include "jobs/service.hpp"
+#include "worker/executor.hpp"
+
+#include <coyote/sdk/config.hpp>
+#include <coyote/sdk/driver.hpp>
+#include <coyote/sdk/pipeline.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <spdlog/logger.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace coyote::host::jobs {
+
+/// How the engine finds driver constructors, decoupled from the plugin registry.
+struct DriverLookup {
+  /// The constructor registered under a driver name, or nullptr.
+  std::function<sdk::DriverConstructor*(std::string_view)> find;
+  /// Every loaded driver name, for error messages.
+  std::vector<std::string> available;
+};
+
+/// Worker pools by name; "" is the default pool (jobs.pool). Not owned; must outlive the engine.
+using Pools = std::map<std::string, worker::JobExecutor*, std::less<>>;
+
+/// Design: one PriorityQueue and one Dispatcher per pool. A pipeline's driver is given the queue
+/// of the pool its pipeline names (jobs.pipelines.<name>.pool, default ""), so a job can only be
+/// taken by a worker of the right pool and pools never block each other. Each queue is bounded by
+/// jobs.pipeline_size (RoadRunner has a single shared queue; with one pool this is the same).
+///
+/// Threading: construct, start, stop, destroy and call every JobsService method on the loop
+/// thread (or before the loop runs). Destroy the engine only once the io_context no longer runs
+/// its handlers and the pools no longer call back.
+class Engine final : public JobsService {
+ public:
+  /// Reads jobs.pipeline_size, jobs.timeout and jobs.consume. Throws sdk::ConfigError on a bad
+  /// value and std::invalid_argument when `pools` has no pool.
+  Engine(boost::asio::io_context& io, const sdk::Config& config, DriverLookup drivers,
+         Pools pools);
+  ~Engine() override;
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /// Builds every jobs.pipelines.<name> through its driver's from_config and runs those listed
+  /// in jobs.consume. Throws sdk::ConfigError (unknown driver, unknown pool, bad options, a
+  /// constructor's own ConfigError) or std::runtime_error (a driver failed to start).
+  void start();
+
+  /// Graceful-stop step 1: no more dispatching or pushes; each pipeline's queued jobs are removed
+  /// from the queue (and dropped), then its driver is stopped. Replies for jobs already running
+  /// are still handled. Idempotent.
+  void stop();
+
+  void push(sdk::Message message, Done done) override;
+  void push_batch(std::vector<sdk::Message> messages, Done done) override;
+  sdk::Status pause(const std::vector<std::string>& pipelines) override;
+  sdk::Status resume(const std::vector<std::string>& pipelines) override;
+  [[nodiscard]] std::vector<std::string> list() const override;
+  sdk::Status declare(const std::map<std::string, std::string>& options) override;
+  sdk::Status destroy(const std::vector<std::string>& pipelines,
+                      std::vector<std::string>& destroyed) override;
+  sdk::Status stat(std::vector<sdk::State>& states) override;
+
+  [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
+  /// jobs.timeout (default 60 s). Pushes call Driver::push synchronously on the loop thread, so
+  /// the engine cannot interrupt one: a driver that may block must bound its own push by this
+  /// value (it can read jobs.timeout from its Config). The memory driver never blocks.
+  [[nodiscard]] std::chrono::milliseconds push_timeout() const noexcept { return push_timeout_; }
+  /// Jobs waiting in all queues / executing on workers right now.
+  [[nodiscard]] std::size_t queued() const;
+  [[nodiscard]] std::size_t in_flight() const;
+  /// The queue of a pool, nullptr for an unknown pool.
+  [[nodiscard]] PriorityQueue* queue(std::string_view pool);
+
+ private:
+  struct Lane {
+    std::unique_ptr<PriorityQueue> queue;
+    std::unique_ptr<Dispatcher> dispatcher;
+  };
+  struct Entry {
+    sdk::Pipeline pipeline;
+    std::string pool;
+    std::unique_ptr<sdk::Driver> driver;
+  };
+  using Build = std::function<std::unique_ptr<sdk::Driver>(sdk::DriverConstructor&, sdk::Queue&,
+                                                           const sdk::Pipeline&)>;
+
+  void build_from_config(const std::string& name);
+  [[nodiscard]] std::string unknown_driver_text(std::string_view driver,
+                                                std::string_view pipeline) const;
+  [[nodiscard]] std::string unknown_pool_text(std::string_view pool,
+                                              std::string_view pipeline) const;
+  sdk::Status push_one(sdk::Message message);
+  [[nodiscard]] bool consumes(std::string_view pipeline) const;
+
+  boost::asio::io_context& io_;
+  const sdk::Config& config_;
+  DriverLookup drivers_;
+  Pools pools_;
+  std::shared_ptr<spdlog::logger> log_;
+  Counters counters_;
+  ResponseHandler responses_;
+  std::size_t pipeline_size_;
+  std::chrono::milliseconds push_timeout_;
+  std::vector<std::string> consume_;
+  std::map<std::string, Lane, std::less<>> lanes_;
+  std::map<std::string, Entry, std::less<>> pipelines_;
+  // Destroyed pipelines' drivers stay alive until the engine goes: a job of theirs may still be
+  // running and will call ack/nack on them.
+  std::vector<std::unique_ptr<sdk::Driver>> retired_;
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace coyote::host::jobs

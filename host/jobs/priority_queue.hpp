@@ -1,0 +1,84 @@
+// PriorityQueue: the bounded, thread-safe job queue drivers insert into and the dispatcher drains.
+#pragma once
+
+#include <coyote/sdk/queue.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+namespace coyote::host::jobs {
+
+/// Lower priority() first; FIFO among equal priorities (a sequence number breaks ties, unlike
+/// RoadRunner's heap). Drivers may call every sdk::Queue method from any thread; take/restore and
+/// set_on_job are for the dispatcher on the loop thread.
+///
+/// Wake-ups never run under the lock: "a job arrived" and on_room callbacks are posted to the
+/// io_context. At most one "job arrived" post is pending at a time (the dispatcher drains the
+/// queue on each one), so a burst of inserts costs one wake-up, not one per job.
+///
+/// Lifetime: posted handlers capture `this`; destroy the queue only after the io_context has
+/// stopped running them.
+class PriorityQueue final : public sdk::Queue {
+ public:
+  /// A job taken out by the dispatcher, with the ordering key it had so that restore() can put
+  /// it back exactly where it was.
+  struct Taken {
+    std::int64_t priority = 0;
+    std::uint64_t seq = 0;
+    std::unique_ptr<sdk::Job> job;
+  };
+
+  PriorityQueue(boost::asio::io_context& io, std::size_t capacity);
+  ~PriorityQueue() override;
+
+  bool try_insert(std::unique_ptr<sdk::Job>& job) override;
+  bool insert(std::unique_ptr<sdk::Job>& job, std::chrono::milliseconds timeout) override;
+  void on_room(std::function<void()> callback) override;
+  std::vector<std::unique_ptr<sdk::Job>> remove(std::string_view pipeline) override;
+  [[nodiscard]] std::size_t size() const override;
+  [[nodiscard]] std::size_t capacity() const override { return capacity_; }
+
+  /// Loop thread: the callback that runs (posted) after jobs arrive. Set once, before use.
+  void set_on_job(std::function<void()> callback);
+  /// Loop thread: the next job to run, or nullopt when empty.
+  std::optional<Taken> take();
+  /// Loop thread: undoes a take() whose job could not be dispatched. May exceed the capacity by
+  /// the few jobs being dispatched at that moment.
+  void restore(Taken taken);
+
+ private:
+  struct Entry {
+    std::int64_t priority;
+    std::uint64_t seq;
+    std::unique_ptr<sdk::Job> job;
+  };
+  // std heap functions build a max-heap; "greater" puts the smallest (priority, seq) on top.
+  struct Later {
+    bool operator()(const Entry& a, const Entry& b) const noexcept {
+      return a.priority != b.priority ? a.priority > b.priority : a.seq > b.seq;
+    }
+  };
+
+  void push_locked(std::unique_ptr<sdk::Job>& job);
+  void notify_job_locked();
+  void release_room_locked();
+
+  boost::asio::io_context& io_;
+  const std::size_t capacity_;
+  mutable std::mutex mutex_;
+  std::condition_variable room_cv_;
+  std::vector<Entry> heap_;
+  std::uint64_t next_seq_ = 0;
+  std::function<void()> on_job_;
+  bool job_notice_pending_ = false;
+  std::vector<std::function<void()>> room_waiters_;
+};
+
+}  // namespace coyote::host::jobs

@@ -1,0 +1,235 @@
+#include "jobs/response.hpp"
+
+#include <boost/json.hpp>
+
+#include <utility>
+
+namespace coyote::host::jobs {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::uint64_t kNoError = 0;  // deprecated "complete"
+constexpr std::uint64_t kError = 1;    // deprecated "fail"
+constexpr std::uint64_t kAck = 2;
+constexpr std::uint64_t kNack = 3;
+constexpr std::uint64_t kRequeue = 4;
+constexpr std::size_t kLoggedBodyBytes = 512;
+
+std::string_view clip(std::string_view bytes) { return bytes.substr(0, kLoggedBodyBytes); }
+
+std::optional<std::int64_t> as_int(const json::value& v) {
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_uint64() && v.get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+    return static_cast<std::int64_t>(v.get_uint64());
+  }
+  return std::nullopt;
+}
+
+bool parse_headers(const json::value& v, sdk::Headers& out, std::string& error) {
+  if (v.is_null()) return true;
+  if (!v.is_object()) {
+    error = "\"headers\" must be an object of string arrays";
+    return false;
+  }
+  for (const auto& [key, values] : v.get_object()) {
+    if (!values.is_array() && !values.is_null()) {
+      error = "header \"" + std::string(key) + "\" must be an array of strings";
+      return false;
+    }
+    std::vector<std::string> list;
+    if (values.is_array()) {
+      for (const auto& item : values.get_array()) {
+        if (!item.is_string()) {
+          error = "header \"" + std::string(key) + "\" must be an array of strings";
+          return false;
+        }
+        list.emplace_back(item.get_string());
+      }
+    }
+    out.insert_or_assign(std::string(key), std::move(list));
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<Reply> parse_reply(std::string_view body, std::string& error) {
+  boost::system::error_code ec;
+  json::value root = json::parse(json::string_view(body.data(), body.size()), ec);
+  if (ec) {
+    error = "not JSON: " + ec.message();
+    return std::nullopt;
+  }
+  if (!root.is_object()) {
+    error = "not a JSON object";
+    return std::nullopt;
+  }
+  const auto& obj = root.get_object();
+  Reply reply;
+  const json::value* type = obj.if_contains("type");
+  auto type_value = type != nullptr ? as_int(*type) : std::nullopt;
+  if (!type_value || *type_value < 0) {
+    error = "\"type\" must be an unsigned integer";
+    return std::nullopt;
+  }
+  reply.type = static_cast<std::uint64_t>(*type_value);
+  if (reply.type != kError && reply.type != kNack && reply.type != kRequeue) return reply;
+
+  const json::value* data = obj.if_contains("data");
+  if (data == nullptr || (!data->is_object() && !data->is_null())) {
+    error = "\"data\" must be an object for type " + std::to_string(reply.type);
+    return std::nullopt;
+  }
+  if (data->is_null()) return reply;
+  const auto& d = data->get_object();
+  if (const auto* m = d.if_contains("message"); m != nullptr && !m->is_null()) {
+    if (!m->is_string()) {
+      error = "\"message\" must be a string";
+      return std::nullopt;
+    }
+    reply.message = std::string(m->get_string());
+  }
+  if (const auto* r = d.if_contains("requeue"); r != nullptr && !r->is_null()) {
+    if (!r->is_bool()) {
+      error = "\"requeue\" must be a boolean";
+      return std::nullopt;
+    }
+    reply.requeue = r->get_bool();
+  }
+  if (const auto* s = d.if_contains("delay_seconds"); s != nullptr && !s->is_null()) {
+    auto seconds = as_int(*s);
+    if (!seconds) {
+      error = "\"delay_seconds\" must be an integer";
+      return std::nullopt;
+    }
+    reply.delay = std::chrono::seconds{*seconds < 0 ? 0 : *seconds};
+  }
+  if (const auto* h = d.if_contains("headers"); h != nullptr) {
+    if (!parse_headers(*h, reply.headers, error)) return std::nullopt;
+  }
+  return reply;
+}
+
+ResponseHandler::ResponseHandler(Counters& counters, std::shared_ptr<spdlog::logger> log)
+    : counters_(counters), log_(std::move(log)) {}
+
+void ResponseHandler::handle(sdk::Job& job, const worker::ExecOutcome& outcome) {
+  using Kind = worker::ExecOutcome::Kind;
+  switch (outcome.kind) {
+    case Kind::kResponse: {
+      std::string error;
+      auto reply = parse_reply(outcome.body, error);
+      if (!reply) {
+        log_->error("job {} (pipeline {}): malformed worker reply ({}), acknowledging it; body: {:?}",
+                    job.id(), job.pipeline(), error, clip(outcome.body));
+        settle_failed(job, Failure::kMalformed, error);
+        return;
+      }
+      apply_reply(job, *reply);
+      return;
+    }
+    case Kind::kSoftError:
+      settle_failed(job, Failure::kSoftError, outcome.message);
+      return;
+    case Kind::kStreamed:
+      settle_failed(job, Failure::kStreamed, "streamed replies are not supported for jobs");
+      return;
+    case Kind::kWorkerLost:
+      settle_failed(job, Failure::kWorkerLost, outcome.message);
+      return;
+  }
+}
+
+void ResponseHandler::apply_reply(sdk::Job& job, const Reply& reply) {
+  switch (reply.type) {
+    case kNoError:
+    case kAck: {
+      auto status = job.ack();
+      if (!status) return ack_after_error(job, "ack", status);
+      ++counters_.jobs_ok;
+      return;
+    }
+    case kError: {
+      if (reply.requeue) {
+        auto status = job.requeue(reply.headers, reply.delay);
+        if (!status) return ack_after_error(job, "requeue", status);
+        ++counters_.jobs_requeue;
+        return;
+      }
+      log_->debug("job {} failed: {}", job.id(), reply.message);
+      auto status = job.ack();
+      if (!status) return ack_after_error(job, "ack", status);
+      ++counters_.jobs_err;
+      return;
+    }
+    case kNack: {
+      log_->debug("job {} nacked (requeue {}): {}", job.id(), reply.requeue, reply.message);
+      auto status = job.nack_with_options(reply.requeue, reply.delay);
+      if (!status) return ack_after_error(job, "nack", status);
+      ++(reply.requeue ? counters_.jobs_requeue : counters_.jobs_err);
+      return;
+    }
+    case kRequeue: {
+      log_->debug("job {} requeued: {}", job.id(), reply.message);
+      auto status = job.requeue(reply.headers, reply.delay);
+      if (!status) return ack_after_error(job, "requeue", status);
+      ++counters_.jobs_requeue;
+      return;
+    }
+    default: {
+      log_->warn("job {}: unknown response type {}, acknowledging the JOB", job.id(), reply.type);
+      auto status = job.ack();
+      if (!status) return ack_after_error(job, "ack", status);
+      ++counters_.jobs_ok;
+      return;
+    }
+  }
+}
+
+void ResponseHandler::settle_failed(sdk::Job& job, Failure failure, std::string_view why) {
+  ++counters_.jobs_err;
+  sdk::Status status;
+  switch (failure) {
+    case Failure::kMalformed:
+      // RoadRunner acks a reply it cannot read "to prevent an endless loop".
+      status = job.ack();
+      break;
+    case Failure::kSoftError:
+      log_->warn("job {} (pipeline {}): worker error: {}", job.id(), job.pipeline(), why);
+      status = job.nack();
+      break;
+    case Failure::kStreamed:
+      log_->warn("job {} (pipeline {}): {}", job.id(), job.pipeline(), why);
+      status = job.nack();
+      break;
+    case Failure::kWorkerLost:
+      // RoadRunner nacks (the memory driver then loses the job); we redeliver it at once.
+      log_->warn("job {} (pipeline {}): worker lost ({}), redelivering the job", job.id(),
+                 job.pipeline(), why);
+      status = job.nack_with_options(true, std::chrono::seconds{0});
+      break;
+  }
+  if (!status) {
+    log_->error("job {} (pipeline {}): driver refused to settle the failed job: {}", job.id(),
+                job.pipeline(), status.message());
+  }
+}
+
+void ResponseHandler::ack_after_error(sdk::Job& job, std::string_view what,
+                                      const sdk::Status& status) {
+  ++counters_.jobs_err;
+  if (what == "ack") {
+    log_->error("job {} (pipeline {}): ack failed: {}", job.id(), job.pipeline(), status.message());
+    return;
+  }
+  log_->error("job {} (pipeline {}): {} failed: {}; acknowledging it", job.id(), job.pipeline(),
+              what, status.message());
+  auto ack_status = job.ack();
+  if (!ack_status) {
+    log_->error("job {} (pipeline {}): ack failed too: {}", job.id(), job.pipeline(),
+                ack_status.message());
+  }
+}
+
+}  // namespace coyote::host::jobs

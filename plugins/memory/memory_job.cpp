@@ -1,0 +1,36 @@
+#include "memory/memory_job.hpp"
+
+#include <utility>
+
+namespace coyote::drivers::memory {
+
+MemoryJob::MemoryJob(std::shared_ptr<PipelineCore> core, sdk::Message message, bool delayed)
+    : sdk::Job(std::move(message)), core_(std::move(core)), delayed_(delayed) {}
+
+MemoryJob::~MemoryJob() {
+  if (counted_ && !settled_) core_->forget(delayed_);
+}
+
+sdk::Status MemoryJob::ack() {
+  settled_ = true;
+  return core_->settle(delayed_);
+}
+
+sdk::Status MemoryJob::nack() {
+  settled_ = true;
+  return core_->settle(delayed_);
+}
+
+sdk::Status MemoryJob::nack_with_options(bool requeue, std::chrono::seconds delay) {
+  settled_ = true;
+  if (!requeue) return core_->settle(delayed_);
+  return core_->reenter(std::move(message_), delay, delayed_);
+}
+
+sdk::Status MemoryJob::requeue(const sdk::Headers& headers, std::chrono::seconds delay) {
+  settled_ = true;
+  sdk::merge_headers(message_.headers, headers);
+  return core_->reenter(std::move(message_), delay, delayed_);
+}
+
+}  // namespace coyote::drivers::memory

@@ -1,0 +1,35 @@
+// MemoryJob: a queued memory-pipeline job; its acknowledgement goes back to the PipelineCore.
+#pragma once
+
+#include "memory/pipeline_core.hpp"
+
+#include <coyote/sdk/job.hpp>
+
+#include <memory>
+
+namespace coyote::drivers::memory {
+
+/// Context = the SDK default (driver "memory", spec 3.2). auto_ack is ignored, as in RoadRunner.
+class MemoryJob final : public sdk::Job {
+ public:
+  MemoryJob(std::shared_ptr<PipelineCore> core, sdk::Message message, bool delayed);
+  ~MemoryJob() override;
+
+  [[nodiscard]] std::string_view driver_name() const override { return "memory"; }
+  sdk::Status ack() override;
+  sdk::Status nack() override;
+  sdk::Status nack_with_options(bool requeue, std::chrono::seconds delay) override;
+  sdk::Status requeue(const sdk::Headers& headers, std::chrono::seconds delay) override;
+
+  /// The core counts the job in flight only once the host queue took it.
+  void set_counted(bool counted) noexcept { counted_ = counted; }
+  [[nodiscard]] bool delayed() const noexcept { return delayed_; }
+
+ private:
+  std::shared_ptr<PipelineCore> core_;
+  bool delayed_;
+  bool counted_ = false;
+  bool settled_ = false;
+};
+
+}  // namespace coyote::drivers::memory

@@ -1,0 +1,211 @@
+#include "memory/pipeline_core.hpp"
+
+#include "memory/memory_job.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace coyote::drivers::memory {
+
+PipelineCore::PipelineCore(sdk::Queue& queue, std::string name, std::int64_t priority,
+                           std::int64_t prefetch, std::size_t buffer_limit)
+    : queue_(queue),
+      name_(std::move(name)),
+      priority_(priority),
+      prefetch_(prefetch),
+      buffer_limit_(buffer_limit) {}
+
+PipelineCore::~PipelineCore() { (void)stop(); }
+
+sdk::Status PipelineCore::push(sdk::Message message) {
+  std::lock_guard lock(mutex_);
+  if (stopped_) return sdk::Status::error("memory pipeline " + name_ + " is stopped");
+  message.options.pipeline = name_;
+  if (message.options.priority == 0) message.options.priority = priority_;
+  if (message.options.delay_seconds > 0) {
+    schedule_locked(std::move(message), std::chrono::seconds{message.options.delay_seconds});
+    return sdk::Status::ok();
+  }
+  if (buffer_.size() >= buffer_limit_) {
+    // RoadRunner waits up to jobs.timeout here; failing at once gives the producer the same
+    // answer without parking the host's loop thread.
+    return sdk::Status::error("local pipeline is full, consider to increase prefetch number (" +
+                              name_ + ": " + std::to_string(buffer_.size()) +
+                              " jobs waiting, limit jobs.pipeline_size)");
+  }
+  buffer_.push_back(Item{std::move(message), false});
+  move_locked();
+  return sdk::Status::ok();
+}
+
+sdk::Status PipelineCore::run() {
+  std::lock_guard lock(mutex_);
+  if (stopped_) return sdk::Status::error("memory pipeline " + name_ + " is stopped");
+  running_ = true;
+  move_locked();
+  return sdk::Status::ok();
+}
+
+sdk::Status PipelineCore::pause() {
+  std::lock_guard lock(mutex_);
+  if (!running_) return sdk::Status::error("no active listeners, nothing to pause");
+  running_ = false;
+  return sdk::Status::ok();
+}
+
+sdk::Status PipelineCore::resume() {
+  std::lock_guard lock(mutex_);
+  if (stopped_) return sdk::Status::error("memory pipeline " + name_ + " is stopped");
+  if (running_) return sdk::Status::error("memory listener is already in the active state");
+  running_ = true;
+  move_locked();
+  return sdk::Status::ok();
+}
+
+sdk::Status PipelineCore::stop() {
+  std::thread thread;
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopped_) {
+      stopped_ = true;
+      running_ = false;
+      buffer_.clear();
+      delayed_count_ -= static_cast<std::int64_t>(delayed_.size());
+      delayed_.clear();
+    }
+    thread = std::move(delay_thread_);
+  }
+  delay_cv_.notify_all();
+  // stop() may run on the delay thread itself only through a job destructor, never here; but a
+  // join on ourselves would abort, so guard it.
+  if (thread.joinable()) {
+    if (thread.get_id() == std::this_thread::get_id()) {
+      thread.detach();
+    } else {
+      thread.join();
+    }
+  }
+  return sdk::Status::ok();
+}
+
+sdk::State PipelineCore::state() {
+  std::lock_guard lock(mutex_);
+  sdk::State s;
+  s.pipeline = name_;
+  s.driver = "memory";
+  s.queue = name_;
+  s.active = in_flight_;
+  s.delayed = delayed_count_;
+  s.reserved = 0;
+  s.ready = running_;
+  s.priority = static_cast<std::uint64_t>(priority_);
+  return s;
+}
+
+void PipelineCore::uncount_locked(bool was_delayed) {
+  if (in_flight_ > 0) --in_flight_;
+  if (was_delayed && delayed_count_ > 0) --delayed_count_;
+}
+
+sdk::Status PipelineCore::settle(bool was_delayed) {
+  std::lock_guard lock(mutex_);
+  if (stopped_) {
+    return sdk::Status::error("failed to acknowledge the JOB, the pipeline is probably stopped");
+  }
+  uncount_locked(was_delayed);
+  move_locked();
+  return sdk::Status::ok();
+}
+
+sdk::Status PipelineCore::reenter(sdk::Message&& message, std::chrono::seconds delay,
+                                  bool was_delayed) {
+  std::lock_guard lock(mutex_);
+  if (stopped_) {
+    return sdk::Status::error("failed to acknowledge the JOB, the pipeline is probably stopped");
+  }
+  uncount_locked(was_delayed);
+  if (delay.count() > 0) {
+    schedule_locked(std::move(message), delay);
+  } else {
+    // Already accepted once: a redelivery is never refused for a full buffer.
+    buffer_.push_back(Item{std::move(message), false});
+  }
+  move_locked();
+  return sdk::Status::ok();
+}
+
+void PipelineCore::forget(bool was_delayed) {
+  std::lock_guard lock(mutex_);
+  uncount_locked(was_delayed);
+  // No move here: a job is destroyed unacknowledged only when the host removed it because the
+  // pipeline is stopping or being destroyed.
+}
+
+void PipelineCore::schedule_locked(sdk::Message message, std::chrono::seconds delay) {
+  const auto due = Clock::now() + delay;
+  const bool earliest = delayed_.empty() || due < delayed_.front().due;
+  delayed_.push_back(
+      Delayed{due, next_delay_seq_++, std::make_unique<sdk::Message>(std::move(message))});
+  std::push_heap(delayed_.begin(), delayed_.end(), DueLater{});
+  ++delayed_count_;
+  if (!delay_thread_.joinable()) {
+    delay_thread_ = std::thread([this] { delay_loop(); });
+  } else if (earliest) {
+    delay_cv_.notify_one();
+  }
+}
+
+void PipelineCore::delay_loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopped_) {
+    if (delayed_.empty()) {
+      delay_cv_.wait(lock);
+      continue;
+    }
+    const auto due = delayed_.front().due;
+    if (Clock::now() < due) {
+      delay_cv_.wait_until(lock, due);
+      continue;
+    }
+    const auto now = Clock::now();
+    while (!delayed_.empty() && delayed_.front().due <= now) {
+      std::pop_heap(delayed_.begin(), delayed_.end(), DueLater{});
+      buffer_.push_back(Item{std::move(*delayed_.back().message), true});
+      delayed_.pop_back();
+    }
+    move_locked();
+  }
+}
+
+void PipelineCore::move_locked() {
+  while (running_ && !stopped_ && in_flight_ < prefetch_ && !buffer_.empty()) {
+    Item& front = buffer_.front();
+    auto job = std::make_unique<MemoryJob>(shared_from_this(), std::move(front.message),
+                                           front.delayed);
+    job->set_counted(true);
+    std::unique_ptr<sdk::Job> as_job = std::move(job);
+    if (!queue_.try_insert(as_job)) {
+      // The host queue is full: keep the job at the head of the buffer and wait for room.
+      auto* mine = static_cast<MemoryJob*>(as_job.get());
+      mine->set_counted(false);
+      front.message = std::move(mine->message());
+      as_job.reset();
+      if (!waiting_for_room_) {
+        waiting_for_room_ = true;
+        std::weak_ptr<PipelineCore> weak = weak_from_this();
+        queue_.on_room([weak] {
+          if (auto core = weak.lock()) {
+            std::lock_guard relock(core->mutex_);
+            core->waiting_for_room_ = false;
+            core->move_locked();
+          }
+        });
+      }
+      return;
+    }
+    buffer_.pop_front();
+    ++in_flight_;
+  }
+}
+
+}  // namespace coyote::drivers::memory

@@ -1,0 +1,101 @@
+// PipelineCore: one memory pipeline's state, shared by its driver and its jobs.
+#pragma once
+
+#include <coyote/sdk/message.hpp>
+#include <coyote/sdk/queue.hpp>
+#include <coyote/sdk/state.hpp>
+#include <coyote/sdk/status.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace coyote::drivers::memory {
+
+/// Flow: push → local FIFO → (while running and in-flight < prefetch) → host Queue → worker →
+/// ack/nack/requeue. In flight = in the host queue or executing, not yet settled.
+///
+/// Delayed jobs (push delay, nack/requeue delay) wait in one min-heap keyed by due time, served
+/// by one thread per pipeline that sleeps until the earliest due time only; a million delayed
+/// jobs cost a heap entry each, not a timer or a thread each. The thread starts on the first
+/// delayed job.
+///
+/// Shared (std::shared_ptr) because jobs outlive the driver: a job still executing when its
+/// pipeline is destroyed acknowledges into a stopped core and gets an error, not a dangling
+/// pointer. Every method is thread-safe (host loop thread, host RPC thread, the delay thread).
+class PipelineCore : public std::enable_shared_from_this<PipelineCore> {
+ public:
+  PipelineCore(sdk::Queue& queue, std::string name, std::int64_t priority, std::int64_t prefetch,
+               std::size_t buffer_limit);
+  ~PipelineCore();
+  PipelineCore(const PipelineCore&) = delete;
+  PipelineCore& operator=(const PipelineCore&) = delete;
+
+  sdk::Status push(sdk::Message message);
+  sdk::Status run();
+  sdk::Status pause();
+  sdk::Status resume();
+  /// Drops buffered and delayed jobs and joins the delay thread. Idempotent.
+  sdk::Status stop();
+  [[nodiscard]] sdk::State state();
+
+  /// A job of this pipeline was acked or nacked (without redelivery).
+  sdk::Status settle(bool was_delayed);
+  /// A job of this pipeline goes round again after `delay`. `message` is moved from only on
+  /// success.
+  sdk::Status reenter(sdk::Message&& message, std::chrono::seconds delay, bool was_delayed);
+  /// A job was destroyed without acknowledgement (the host removed it from its queue).
+  void forget(bool was_delayed);
+
+  [[nodiscard]] std::int64_t prefetch() const noexcept { return prefetch_; }
+  [[nodiscard]] std::size_t buffer_limit() const noexcept { return buffer_limit_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Item {
+    sdk::Message message;
+    bool delayed = false;
+  };
+  struct Delayed {
+    Clock::time_point due;
+    std::uint64_t seq;
+    std::unique_ptr<sdk::Message> message;
+  };
+  struct DueLater {
+    bool operator()(const Delayed& a, const Delayed& b) const noexcept {
+      return a.due != b.due ? a.due > b.due : a.seq > b.seq;
+    }
+  };
+
+  void schedule_locked(sdk::Message message, std::chrono::seconds delay);
+  void uncount_locked(bool was_delayed);
+  void move_locked();
+  void delay_loop();
+
+  sdk::Queue& queue_;
+  const std::string name_;
+  const std::int64_t priority_;
+  const std::int64_t prefetch_;
+  const std::size_t buffer_limit_;
+
+  std::mutex mutex_;
+  std::deque<Item> buffer_;
+  std::int64_t in_flight_ = 0;
+  std::int64_t delayed_count_ = 0;
+  bool running_ = false;
+  bool stopped_ = false;
+  bool waiting_for_room_ = false;
+
+  std::vector<Delayed> delayed_;  // min-heap on (due, seq)
+  std::uint64_t next_delay_seq_ = 0;
+  std::condition_variable delay_cv_;
+  std::thread delay_thread_;
+};
+
+}  // namespace coyote::drivers::memory

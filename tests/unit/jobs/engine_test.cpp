@@ -1,0 +1,324 @@
+#include "jobs/engine.hpp"
+#include "unit/jobs/memory_plugin.hpp"
+#include "unit/jobs/test_config.hpp"
+#include "unit/jobs/test_executor.hpp"
+#include "unit/jobs/wait.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+using coyote::host::jobs::Engine;
+using coyote::host::worker::ExecOutcome;
+using coyote::sdk::Status;
+using coyote::test::MapConfig;
+using coyote::test::TestExecutor;
+
+namespace {
+
+MapConfig make_config() {
+  MapConfig c;
+  c.set("jobs.consume", std::vector<std::string>{"p"});
+  c.set("jobs.pipelines.p.driver", std::string("memory"));
+  c.set("jobs.pipelines.p.config.priority", std::int64_t{10});
+  c.set("jobs.pipelines.p.config.prefetch", std::int64_t{100});
+  c.set("jobs.pipelines.idle.driver", std::string("memory"));
+  c.set("jobs.pipelines.idle.priority", std::int64_t{3});
+  return c;
+}
+
+coyote::sdk::Message job(std::string id, std::string pipeline = "p", std::int64_t priority = 0) {
+  coyote::sdk::Message m;
+  m.id = std::move(id);
+  m.name = "t";
+  m.payload = "hi";
+  m.options.pipeline = std::move(pipeline);
+  m.options.priority = priority;
+  return m;
+}
+
+Status push(Engine& engine, coyote::sdk::Message m) {
+  Status result = Status::error("done not called");
+  engine.push(std::move(m), [&](Status s) { result = std::move(s); });
+  return result;
+}
+
+std::string id_in(const std::string& context) {
+  auto start = context.find("\"id\":\"") + 6;
+  return context.substr(start, context.find('"', start) - start);
+}
+
+const coyote::sdk::State* find_state(const std::vector<coyote::sdk::State>& states,
+                                     const std::string& name) {
+  for (const auto& s : states) {
+    if (s.pipeline == name) return &s;
+  }
+  return nullptr;
+}
+
+coyote::sdk::State state_of(Engine& engine, const std::string& name) {
+  std::vector<coyote::sdk::State> states;
+  REQUIRE(engine.stat(states));
+  const auto* s = find_state(states, name);
+  REQUIRE(s != nullptr);
+  return *s;
+}
+
+/// Everything an engine test needs, in destruction-safe order.
+struct Rig {
+  explicit Rig(MapConfig c = make_config()) : config(std::move(c)), plugin(config) {}
+  Engine& make(coyote::host::jobs::Pools pools = {}) {
+    if (pools.empty()) pools.emplace("", &executor);
+    engine = std::make_unique<Engine>(io, config, plugin.lookup(), std::move(pools));
+    engine->start();
+    return *engine;
+  }
+  MapConfig config;
+  coyote::test::MemoryPlugin plugin;
+  boost::asio::io_context io;
+  TestExecutor executor;
+  std::unique_ptr<Engine> engine;
+};
+
+}  // namespace
+
+TEST_CASE("engine builds every configured pipeline and starts only those in jobs.consume",
+          "[jobs]") {
+  Rig rig;
+  Engine& engine = rig.make();
+  auto names = engine.list();
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"idle", "p"});
+  auto p = state_of(engine, "p");
+  CHECK(p.ready);
+  CHECK(p.driver == "memory");
+  CHECK(p.queue == "p");
+  CHECK(p.priority == 10);
+  auto idle = state_of(engine, "idle");
+  CHECK_FALSE(idle.ready);
+  CHECK(idle.priority == 3);  // top-level priority wins
+}
+
+TEST_CASE("engine refuses an unknown driver and names the loaded ones", "[jobs]") {
+  auto config = make_config();
+  config.set("jobs.pipelines.idle.driver", std::string("rabbit"));
+  Rig rig(std::move(config));
+  CHECK_THROWS_WITH(rig.make(), Catch::Contains(
+                                    "unknown driver \"rabbit\" for pipeline \"idle\"; available: memory"));
+}
+
+TEST_CASE("engine refuses a pipeline naming a pool that does not exist", "[jobs]") {
+  auto config = make_config();
+  config.set("jobs.pipelines.idle.pool", std::string("nowhere"));
+  Rig rig(std::move(config));
+  CHECK_THROWS_WITH(rig.make(), Catch::Contains("pool \"nowhere\""));
+}
+
+TEST_CASE("push rejects an empty id and an unknown pipeline with RoadRunner's texts", "[jobs]") {
+  Rig rig;
+  Engine& engine = rig.make();
+  CHECK(push(engine, job("")).message() == "empty ID field not allowed");
+  CHECK(push(engine, job("1", "nope")).message() == "no such pipeline, requested: nope");
+  CHECK(engine.counters().push_err == 2);
+  CHECK(push(engine, job("1")));
+  CHECK(engine.counters().push_ok == 1);
+}
+
+TEST_CASE("a pushed job reaches a worker with the memory context and its ack counts ok",
+          "[jobs]") {
+  Rig rig;
+  Engine& engine = rig.make();
+  rig.executor.add_workers(1);
+  REQUIRE(push(engine, job("1")));
+  REQUIRE(coyote::test::run_until(rig.io, [&] { return !rig.executor.calls.empty(); }));
+  CHECK(rig.executor.calls[0].context ==
+        R"({"id":"1","job":"t","driver":"memory","headers":{},"pipeline":"p"})");
+  CHECK(rig.executor.calls[0].body == "hi");
+  CHECK(state_of(engine, "p").active == 1);
+  rig.executor.reply(R"({"type":2,"data":[]})");
+  CHECK(engine.counters().jobs_ok == 1);
+  CHECK(state_of(engine, "p").active == 0);
+  CHECK(engine.in_flight() == 0);
+}
+
+TEST_CASE("a job pushed with priority 0 takes its pipeline's priority", "[jobs]") {
+  Rig rig;
+  Engine& engine = rig.make();
+  REQUIRE(push(engine, job("explicit-20", "p", 20)));
+  REQUIRE(push(engine, job("inherits-10", "p", 0)));
+  REQUIRE(push(engine, job("explicit-5", "p", 5)));
+  coyote::test::drain(rig.io);
+  rig.executor.add_workers(3);
+  REQUIRE(rig.executor.calls.size() == 3);
+  CHECK(id_in(rig.executor.calls[0].context) == "explicit-5");
+  CHECK(id_in(rig.executor.calls[1].context) == "inherits-10");
+  CHECK(id_in(rig.executor.calls[2].context) == "explicit-20");
+}
+
+TEST_CASE("a pipeline's pool gets its jobs, with the pool header added", "[jobs]") {
+  auto config = make_config();
+  config.set("jobs.pipelines.mail.driver", std::string("memory"));
+  config.set("jobs.pipelines.mail.pool", std::string("emails"));
+  config.set("jobs.consume", std::vector<std::string>{"p", "mail"});
+  Rig rig(std::move(config));
+  TestExecutor emails;
+  Engine& engine = rig.make({{"", &rig.executor}, {"emails", &emails}});
+  rig.executor.add_workers(1);
+  emails.add_workers(1);
+  REQUIRE(push(engine, job("m1", "mail")));
+  REQUIRE(coyote::test::run_until(rig.io, [&] { return !emails.calls.empty(); }));
+  CHECK(rig.executor.calls.empty());
+  CHECK(emails.calls[0].context ==
+        R"({"id":"m1","job":"t","driver":"memory","headers":{"pool":["emails"]},"pipeline":"mail"})");
+  emails.reply(R"({"type":2,"data":[]})");
+  CHECK(engine.counters().jobs_ok == 1);
+}
+
+TEST_CASE("requeue with delay and headers redelivers the same job later with merged headers",
+          "[jobs]") {
+  Rig rig;
+  Engine& engine = rig.make();
+  rig.executor.add_workers(1);
+  auto m = job("r1");
+  m.headers["keep"] = {"yes"};
+  REQUIRE(push(engine, std::move(m)));
+  REQUIRE(coyote::test::run_until(rig.io, [&] { return rig.executor.calls.size() == 1; }));
+  const auto sent = std::chrono::steady_clock::now();
+  rig.executor.reply(
+      R"({"type":4,"data":{"message":"x","delay_seconds":1,"headers":{"attempt":["1"]}}})");
+  CHECK(engine.counters().jobs_requeue == 1);
+  CHECK(state_of(engine, "p").delayed == 1);
+  CHECK(rig.executor.calls.empty());
+  REQUIRE(coyote::test::run_until(rig.io, [&] { return rig.executor.calls.size() == 1; }));
+  CHECK(std::chrono::steady_clock::now() - sent >= std::chrono::seconds{1});
+  CHECK(rig.executor.calls[0].context ==
+        R"({"id":"r1","job":"t","driver":"memory","headers":{"attempt":["1"],"keep":["yes"]},"pipeline":"p"})");
+  rig.executor.reply(R"({"type":2,"data":[]})");
+  CHECK(state_of(engine, "p").delayed == 0);
+  CHECK(state_of(engine, "p").active == 0);
+}
+
+TEST_CASE("nack redelivers only when the worker asks for it", "[jobs]") {
+  Rig rig;
+  Engine& engine = rig.make();
+  rig.executor.add_workers(1);
+  REQUIRE(push(engine, job("n1")));
+  REQUIRE(coyote::test::run_until(rig.io, [&] { return rig.executor.calls.size() == 1; }));
+  SECTION("requeue false drops the job") {
+    rig.executor.reply(R"({"type":3,"data":{"message":"m","requeue":false,"delay_seconds":0}})");
+    coyote::test::drain(rig.io);
+    CHECK(rig.executor.calls.empty());
+    CHECK(engine.counters().jobs_err == 1);
+    CHECK(state_of(engine, "p").active == 0);
+  }
+  SECTION("requeue true delivers it again with its headers unchanged") {
+    rig.executor.reply(R"({"type":3,"data":{"message":"m","requeue":true,"delay_seconds":0}})");
+    REQUIRE(coyote::test::run_until(rig.io, [&] { return rig.executor.calls.size() == 1; }));
+    CHECK(id_in(rig.executor.calls[0].context) == "n1");
+    CHECK(rig.executor.calls[0].context.find(R"("headers":{})") != std::string::npos);
+  }
+}
+
+TEST_CASE("a job whose worker was lost is delivered again", "[jobs]") {
+  Rig rig;
+  Engine& engine = rig.make();
+  rig.executor.add_workers(1);
+  REQUIRE(push(engine, job("lost-1")));
+  REQUIRE(coyote::test::run_until(rig.io, [&] { return rig.executor.calls.size() == 1; }));
+  ExecOutcome lost;
+  lost.kind = ExecOutcome::Kind::kWorkerLost;
+  lost.message = "worker exited with signal 9";
+  rig.executor.finish(lost, false);
+  coyote::test::drain(rig.io);
+  CHECK(rig.executor.calls.empty());  // no worker yet: the job waits
+  rig.executor.add_workers(1);        // the replacement worker
+  REQUIRE(coyote::test::run_until(rig.io, [&] { return rig.executor.calls.size() == 1; }));
+  CHECK(id_in(rig.executor.calls[0].context) == "lost-1");
+  CHECK(engine.counters().jobs_err == 1);
+}
+
+TEST_CASE("declare, list, stat, pause, resume and destroy follow RoadRunner's rules", "[jobs]") {
+  Rig rig;
+  Engine& engine = rig.make();
+  std::map<std::string, std::string> dyn{
+      {"name", "dyn"}, {"driver", "memory"}, {"priority", "7"}, {"prefetch", "10"}};
+  REQUIRE(engine.declare(dyn));
+  auto names = engine.list();
+  CHECK(std::count(names.begin(), names.end(), "dyn") == 1);
+  CHECK_FALSE(state_of(engine, "dyn").ready);
+  CHECK(state_of(engine, "dyn").priority == 7);
+  CHECK(engine.declare(dyn).message() == "pipeline already exists, name: dyn, driver: memory");
+
+  SECTION("declare errors") {
+    CHECK_THAT(engine.declare({{"name", "x"}}).message(),
+               Catch::StartsWith("no associated driver with the pipeline"));
+    CHECK(engine.declare({{"name", "x"}, {"driver", "sqs"}}).message() ==
+          "unknown driver \"sqs\" for pipeline \"x\"; available: memory");
+    CHECK_THAT(engine.declare({{"name", "x"}, {"driver", "memory"}, {"prefetch", "0"}}).message(),
+               Catch::Contains("prefetch"));
+    REQUIRE(engine.declare({{"queue", "from-queue-key"}, {"driver", "memory"}, {"priority", "?"}}));
+    CHECK(state_of(engine, "from-queue-key").priority == 10);
+  }
+  SECTION("pause and resume") {
+    CHECK(engine.pause({"dyn"}).message() == "no active listeners, nothing to pause");
+    REQUIRE(engine.resume({"dyn"}));
+    CHECK(state_of(engine, "dyn").ready);
+    CHECK(engine.resume({"dyn"}).message() == "memory listener is already in the active state");
+    REQUIRE(engine.pause({"dyn"}));
+    CHECK_FALSE(state_of(engine, "dyn").ready);
+    CHECK(engine.pause({"nope"}).message() == "no such pipeline, requested: nope");
+    CHECK(engine.resume({"nope"}).message() == "no such pipeline, requested: nope");
+  }
+  SECTION("destroy") {
+    std::vector<std::string> destroyed;
+    REQUIRE(engine.destroy({"dyn"}, destroyed));
+    CHECK(destroyed == std::vector<std::string>{"dyn"});
+    names = engine.list();
+    CHECK(std::count(names.begin(), names.end(), "dyn") == 0);
+    CHECK(push(engine, job("1", "dyn")).message() == "no such pipeline, requested: dyn");
+    destroyed.clear();
+    CHECK(engine.destroy({"dyn"}, destroyed).message() == "no such pipeline, requested: dyn");
+    CHECK(destroyed.empty());
+    REQUIRE(engine.declare(dyn));  // a destroyed name can be declared again
+  }
+}
+
+TEST_CASE("a declared pipeline listed in jobs.consume starts consuming at once", "[jobs]") {
+  auto config = make_config();
+  config.set("jobs.consume", std::vector<std::string>{"p", "later"});
+  Rig rig(std::move(config));
+  Engine& engine = rig.make();
+  REQUIRE(engine.declare({{"name", "later"}, {"driver", "memory"}}));
+  CHECK(state_of(engine, "later").ready);
+}
+
+TEST_CASE("push_batch stops at the first error and keeps the jobs before it", "[jobs]") {
+  Rig rig;
+  Engine& engine = rig.make();
+  std::vector<coyote::sdk::Message> batch;
+  batch.push_back(job("b1"));
+  batch.push_back(job("b2", "missing"));
+  batch.push_back(job("b3"));
+  Status result = Status::error("done not called");
+  engine.push_batch(std::move(batch), [&](Status s) { result = std::move(s); });
+  CHECK(result.message() == "no such pipeline, requested: missing");
+  coyote::test::drain(rig.io);
+  rig.executor.add_workers(5);
+  REQUIRE(rig.executor.calls.size() == 1);
+  CHECK(id_in(rig.executor.calls[0].context) == "b1");
+}
+
+TEST_CASE("stop removes queued jobs, stops the drivers and refuses pushes", "[jobs]") {
+  Rig rig;
+  Engine& engine = rig.make();
+  REQUIRE(push(engine, job("q1")));
+  REQUIRE(push(engine, job("q2")));
+  coyote::test::drain(rig.io);
+  CHECK(engine.queued() == 2);
+  engine.stop();
+  CHECK(engine.queued() == 0);
+  CHECK_FALSE(state_of(engine, "p").ready);
+  CHECK_FALSE(push(engine, job("q3")));
+  rig.executor.add_workers(1);
+  CHECK(rig.executor.calls.empty());
+}

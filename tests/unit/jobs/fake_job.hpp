@@ -1,0 +1,64 @@
+// FakeJob: an sdk::Job that records the acknowledgement call it received.
+#pragma once
+
+#include <coyote/sdk/job.hpp>
+
+#include <optional>
+#include <string>
+
+namespace coyote::test {
+
+struct Ack {
+  std::string call;  ///< "ack", "nack", "nack_with_options", "requeue"
+  bool requeue = false;
+  std::chrono::seconds delay{0};
+  sdk::Headers headers;
+};
+
+class FakeJob final : public sdk::Job {
+ public:
+  FakeJob(std::string id, std::int64_t priority, std::string pipeline = "p",
+          std::optional<Ack>* sink = nullptr)
+      : sdk::Job(make(std::move(id), priority, std::move(pipeline))), sink_(sink) {}
+
+  [[nodiscard]] std::string_view driver_name() const override { return "fake"; }
+  sdk::Status ack() override { return record(Ack{"ack"}); }
+  sdk::Status nack() override { return record(Ack{"nack"}); }
+  sdk::Status nack_with_options(bool requeue, std::chrono::seconds delay) override {
+    return record(Ack{"nack_with_options", requeue, delay, {}});
+  }
+  sdk::Status requeue(const sdk::Headers& headers, std::chrono::seconds delay) override {
+    return record(Ack{"requeue", false, delay, headers});
+  }
+  /// Makes every acknowledgement call except ack fail (or ack too, when `all`).
+  void fail_calls(bool all) {
+    fail_ = true;
+    fail_ack_ = all;
+  }
+
+  std::optional<Ack> received;
+
+ private:
+  static sdk::Message make(std::string id, std::int64_t priority, std::string pipeline) {
+    sdk::Message m;
+    m.id = std::move(id);
+    m.name = "fake.job";
+    m.payload = "payload-" + m.id;
+    m.options.priority = priority;
+    m.options.pipeline = std::move(pipeline);
+    return m;
+  }
+  sdk::Status record(Ack a) {
+    const bool failing = fail_ && (a.call != "ack" || fail_ack_);
+    if (!received) received = a;
+    else received->call += "+" + a.call;  // a second call is visible as "x+y"
+    if (sink_ != nullptr) *sink_ = received;
+    return failing ? sdk::Status::error("driver says no") : sdk::Status::ok();
+  }
+
+  std::optional<Ack>* sink_;
+  bool fail_ = false;
+  bool fail_ack_ = false;
+};
+
+}  // namespace coyote::test

@@ -1,0 +1,134 @@
+#include "jobs/priority_queue.hpp"
+#include "unit/jobs/fake_job.hpp"
+#include "unit/jobs/wait.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+using coyote::host::jobs::PriorityQueue;
+using coyote::test::FakeJob;
+
+namespace {
+
+bool add(PriorityQueue& q, std::string id, std::int64_t priority, std::string pipeline = "p") {
+  std::unique_ptr<coyote::sdk::Job> job =
+      std::make_unique<FakeJob>(std::move(id), priority, std::move(pipeline));
+  return q.try_insert(job);
+}
+
+std::string next_id(PriorityQueue& q) {
+  auto taken = q.take();
+  return taken ? taken->job->id() : std::string("<empty>");
+}
+
+}  // namespace
+
+TEST_CASE("queue serves lower priorities first and equal priorities in insertion order",
+          "[queue]") {
+  boost::asio::io_context io;
+  PriorityQueue q(io, 100);
+  add(q, "b1", 5);
+  add(q, "a1", 1);
+  add(q, "b2", 5);
+  add(q, "c1", 9);
+  add(q, "a2", 1);
+  for (int i = 3; i < 40; ++i) add(q, "b" + std::to_string(i), 5);
+  CHECK(next_id(q) == "a1");
+  CHECK(next_id(q) == "a2");
+  for (int i = 1; i < 40; ++i) CHECK(next_id(q) == "b" + std::to_string(i));
+  CHECK(next_id(q) == "c1");
+  CHECK(next_id(q) == "<empty>");
+}
+
+TEST_CASE("queue refuses inserts beyond its capacity and calls on_room when room frees",
+          "[queue]") {
+  boost::asio::io_context io;
+  PriorityQueue q(io, 2);
+  REQUIRE(add(q, "1", 1));
+  REQUIRE(add(q, "2", 1));
+  std::unique_ptr<coyote::sdk::Job> third = std::make_unique<FakeJob>("3", 1);
+  CHECK_FALSE(q.try_insert(third));
+  CHECK(third != nullptr);  // left untouched
+  CHECK(q.size() == 2);
+  CHECK(q.capacity() == 2);
+
+  int called = 0;
+  q.on_room([&] { ++called; });
+  coyote::test::drain(io);
+  CHECK(called == 0);
+
+  SECTION("after a take") { (void)q.take(); }
+  SECTION("after a remove") { CHECK(q.remove("p").size() == 2); }
+  coyote::test::drain(io);
+  CHECK(called == 1);
+  CHECK(q.try_insert(third));
+}
+
+TEST_CASE("on_room with room available now runs on the next poll, never inline", "[queue]") {
+  boost::asio::io_context io;
+  PriorityQueue q(io, 2);
+  int called = 0;
+  q.on_room([&] { ++called; });
+  CHECK(called == 0);
+  coyote::test::drain(io);
+  CHECK(called == 1);
+}
+
+TEST_CASE("blocking insert waits for room until its timeout", "[queue]") {
+  boost::asio::io_context io;
+  PriorityQueue q(io, 1);
+  REQUIRE(add(q, "1", 1));
+  std::unique_ptr<coyote::sdk::Job> job = std::make_unique<FakeJob>("2", 1);
+  CHECK_FALSE(q.insert(job, std::chrono::milliseconds{10}));
+  CHECK(job != nullptr);
+
+  bool inserted = false;
+  std::thread producer([&] { inserted = q.insert(job, std::chrono::seconds{10}); });
+  CHECK(next_id(q) == "1");  // frees the room the producer waits for
+  producer.join();
+  CHECK(inserted);
+  CHECK(next_id(q) == "2");
+}
+
+TEST_CASE("remove returns one pipeline's queued jobs oldest first and keeps the others",
+          "[queue]") {
+  boost::asio::io_context io;
+  PriorityQueue q(io, 100);
+  add(q, "x1", 5, "x");
+  add(q, "y1", 1, "y");
+  add(q, "x2", 1, "x");
+  add(q, "y2", 3, "y");
+  add(q, "x3", 9, "x");
+  auto removed = q.remove("x");
+  REQUIRE(removed.size() == 3);
+  CHECK(removed[0]->id() == "x1");
+  CHECK(removed[1]->id() == "x2");
+  CHECK(removed[2]->id() == "x3");
+  CHECK(q.size() == 2);
+  CHECK(next_id(q) == "y1");
+  CHECK(next_id(q) == "y2");
+  CHECK(q.remove("nope").empty());
+}
+
+TEST_CASE("queue coalesces job-arrival notices into one posted wake-up", "[queue]") {
+  boost::asio::io_context io;
+  PriorityQueue q(io, 1000);
+  int wakeups = 0;
+  q.set_on_job([&] { ++wakeups; });
+  for (int i = 0; i < 100; ++i) add(q, std::to_string(i), 1);
+  CHECK(wakeups == 0);  // never called inline from the inserting thread
+  coyote::test::drain(io);
+  CHECK(wakeups == 1);
+
+  SECTION("a later insert gets its own wake-up") {
+    add(q, "late", 1);
+    coyote::test::drain(io);
+    CHECK(wakeups == 2);
+  }
+  SECTION("an insert from another thread wakes the loop") {
+    std::thread producer([&] { add(q, "remote", 1); });
+    producer.join();
+    CHECK(coyote::test::run_until(io, [&] { return wakeups == 2; }));
+  }
+}

@@ -1,0 +1,155 @@
+#include "jobs/response.hpp"
+#include "log/log.hpp"
+#include "unit/jobs/fake_job.hpp"
+
+#include <catch2/catch.hpp>
+
+using coyote::host::jobs::Counters;
+using coyote::host::jobs::Failure;
+using coyote::host::jobs::ResponseHandler;
+using coyote::host::worker::ExecOutcome;
+using coyote::test::FakeJob;
+
+namespace {
+
+struct Harness {
+  Counters counters;
+  ResponseHandler handler{counters, coyote::host::log::get("jobs")};
+  FakeJob job{"job-1", 10};
+
+  const coyote::test::Ack& reply(const std::string& body) {
+    ExecOutcome o;
+    o.body = body;
+    handler.handle(job, o);
+    REQUIRE(job.received);
+    return *job.received;
+  }
+  const coyote::test::Ack& outcome(ExecOutcome::Kind kind) {
+    ExecOutcome o;
+    o.kind = kind;
+    o.message = "boom";
+    handler.handle(job, o);
+    REQUIRE(job.received);
+    return *job.received;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("ack and legacy complete replies ack the job and count ok", "[response]") {
+  Harness h;
+  const char* body = GENERATE(R"({"type":2,"data":[]})", R"({"type":0,"data":[]})",
+                              R"({"type":2})", R"({"type":0,"data":"ignored"})");
+  CHECK(h.reply(body).call == "ack");
+  CHECK(h.counters.jobs_ok == 1);
+  CHECK(h.counters.jobs_err == 0);
+}
+
+TEST_CASE("legacy error reply requeues when asked, otherwise acks as failed", "[response]") {
+  Harness h;
+  SECTION("requeue true: headers and delay are passed on") {
+    const auto& a = h.reply(
+        R"({"type":1,"data":{"message":"m","requeue":true,"delay_seconds":3,"headers":{"attempt":["2"]}}})");
+    CHECK(a.call == "requeue");
+    CHECK(a.delay == std::chrono::seconds{3});
+    CHECK(a.headers.at("attempt") == std::vector<std::string>{"2"});
+    CHECK(h.counters.jobs_requeue == 1);
+  }
+  SECTION("requeue false: acked, counted as failed") {
+    CHECK(h.reply(R"({"type":1,"data":{"message":"m","requeue":false,"delay_seconds":0}})").call ==
+          "ack");
+    CHECK(h.counters.jobs_err == 1);
+    CHECK(h.counters.jobs_ok == 0);
+  }
+}
+
+TEST_CASE("nack reply passes its requeue flag and delay to the driver", "[response]") {
+  Harness h;
+  SECTION("no redelivery counts an error") {
+    const auto& a = h.reply(R"({"type":3,"data":{"message":"m","requeue":false,"delay_seconds":0}})");
+    CHECK(a.call == "nack_with_options");
+    CHECK_FALSE(a.requeue);
+    CHECK(h.counters.jobs_err == 1);
+  }
+  SECTION("redelivery with delay counts a requeue; headers are ignored") {
+    const auto& a = h.reply(
+        R"({"type":3,"data":{"message":"m","requeue":true,"delay_seconds":7,"headers":{"k":["v"]}}})");
+    CHECK(a.call == "nack_with_options");
+    CHECK(a.requeue);
+    CHECK(a.delay == std::chrono::seconds{7});
+    CHECK(a.headers.empty());
+    CHECK(h.counters.jobs_requeue == 1);
+  }
+}
+
+TEST_CASE("requeue reply passes headers and delay whatever its requeue flag", "[response]") {
+  Harness h;
+  const auto& a = h.reply(
+      R"({"type":4,"data":{"message":"x","requeue":false,"delay_seconds":2,"headers":{"attempt":["1"],"b":[]}}})");
+  CHECK(a.call == "requeue");
+  CHECK(a.delay == std::chrono::seconds{2});
+  CHECK(a.headers.at("attempt") == std::vector<std::string>{"1"});
+  CHECK(a.headers.at("b").empty());
+  CHECK(h.counters.jobs_requeue == 1);
+}
+
+TEST_CASE("unknown reply type is acknowledged as ok", "[response]") {
+  Harness h;
+  CHECK(h.reply(R"({"type":99})").call == "ack");
+  CHECK(h.counters.jobs_ok == 1);
+}
+
+TEST_CASE("malformed reply is acknowledged and counted as an error", "[response]") {
+  Harness h;
+  const char* body = GENERATE("not json", "", "[1,2]", R"({"data":[]})", R"({"type":-1})",
+                              R"({"type":"2"})", R"({"type":4,"data":[]})",
+                              R"({"type":4,"data":{"headers":[{"a":"b"}]}})",
+                              R"({"type":3,"data":{"requeue":"yes"}})",
+                              R"({"type":1,"data":{"delay_seconds":"5"}})");
+  CHECK(h.reply(body).call == "ack");
+  CHECK(h.counters.jobs_err == 1);
+  CHECK(h.counters.jobs_ok == 0);
+}
+
+TEST_CASE("soft error and streamed replies nack the job", "[response]") {
+  Harness h;
+  auto kind = GENERATE(ExecOutcome::Kind::kSoftError, ExecOutcome::Kind::kStreamed);
+  CHECK(h.outcome(kind).call == "nack");
+  CHECK(h.counters.jobs_err == 1);
+}
+
+TEST_CASE("a lost worker's job is redelivered at once, not dropped", "[response]") {
+  Harness h;
+  const auto& a = h.outcome(ExecOutcome::Kind::kWorkerLost);
+  CHECK(a.call == "nack_with_options");
+  CHECK(a.requeue);
+  CHECK(a.delay == std::chrono::seconds{0});
+  CHECK(h.counters.jobs_err == 1);
+}
+
+TEST_CASE("a failing driver call ends in an ack and an error count", "[response]") {
+  Harness h;
+  SECTION("failed requeue falls back to ack") {
+    h.job.fail_calls(false);
+    CHECK(h.reply(R"({"type":4,"data":{"delay_seconds":0}})").call == "requeue+ack");
+    CHECK(h.counters.jobs_err == 1);
+    CHECK(h.counters.jobs_requeue == 0);
+  }
+  SECTION("failed ack is not retried") {
+    h.job.fail_calls(true);
+    CHECK(h.reply(R"({"type":2,"data":[]})").call == "ack");
+    CHECK(h.counters.jobs_err == 1);
+    CHECK(h.counters.jobs_ok == 0);
+  }
+}
+
+TEST_CASE("parse_reply explains what is wrong with a reply", "[response]") {
+  std::string error;
+  CHECK_FALSE(coyote::host::jobs::parse_reply(R"({"type":4,"data":5})", error));
+  CHECK_THAT(error, Catch::Contains("data"));
+  auto ok = coyote::host::jobs::parse_reply(
+      R"({"type":3,"data":{"message":"why","requeue":true,"delay_seconds":-4}})", error);
+  REQUIRE(ok);
+  CHECK(ok->message == "why");
+  CHECK(ok->delay == std::chrono::seconds{0});  // negative delays mean "now"
+}

@@ -1,0 +1,199 @@
+#include "jobs/priority_queue.hpp"
+#include "memory/memory_driver.hpp"
+#include "unit/jobs/test_config.hpp"
+#include "unit/jobs/wait.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <dirent.h>
+
+using coyote::drivers::memory::MemoryConstructor;
+using coyote::host::jobs::PriorityQueue;
+using coyote::sdk::Pipeline;
+
+namespace {
+
+class NullLogger final : public coyote::sdk::Logger {
+ public:
+  void log(coyote::sdk::LogLevel, std::string_view) override {}
+  [[nodiscard]] bool enabled(coyote::sdk::LogLevel) const override { return false; }
+};
+
+coyote::sdk::Message job(std::string id, std::int64_t delay_seconds = 0) {
+  coyote::sdk::Message m;
+  m.id = std::move(id);
+  m.name = "t";
+  m.payload = "body";
+  m.options.pipeline = "mem";
+  m.options.delay_seconds = delay_seconds;
+  return m;
+}
+
+std::size_t thread_count() {
+  std::size_t n = 0;
+  if (DIR* dir = opendir("/proc/self/task")) {
+    while (dirent* e = readdir(dir)) {
+      if (e->d_name[0] != '.') ++n;
+    }
+    closedir(dir);
+  }
+  return n;
+}
+
+/// A memory pipeline on a real host queue.
+struct Rig {
+  explicit Rig(std::string prefetch = "3", std::size_t queue_capacity = 1000)
+      : queue(io, queue_capacity), constructor(config, logger) {
+    driver = constructor.from_pipeline(
+        Pipeline("mem", "memory", 4, {{"prefetch", std::move(prefetch)}}), queue);
+  }
+  coyote::test::MapConfig config;
+  NullLogger logger;
+  boost::asio::io_context io;
+  PriorityQueue queue;
+  MemoryConstructor constructor;
+  std::unique_ptr<coyote::sdk::Driver> driver;
+};
+
+}  // namespace
+
+TEST_CASE("memory driver keeps at most prefetch jobs in flight", "[memory]") {
+  Rig rig("3");
+  REQUIRE(rig.driver->run());
+  for (int i = 0; i < 5; ++i) REQUIRE(rig.driver->push(job(std::to_string(i))));
+  CHECK(rig.queue.size() == 3);
+  CHECK(rig.driver->state().active == 3);
+  auto first = rig.queue.take();
+  REQUIRE(first);
+  CHECK(first->job->id() == "0");
+  CHECK(first->job->priority() == 4);  // 0 became the pipeline priority
+  CHECK(rig.queue.size() == 2);         // taken but not acked: still in flight
+  REQUIRE(first->job->ack());
+  CHECK(rig.queue.size() == 3);
+  CHECK(rig.driver->state().active == 3);
+}
+
+TEST_CASE("paused memory pipeline keeps accepting pushes and moves them on resume", "[memory]") {
+  Rig rig("100");
+  CHECK(rig.driver->pause().message() == "no active listeners, nothing to pause");
+  REQUIRE(rig.driver->push(job("before-run")));
+  CHECK(rig.queue.size() == 0);  // never started: nothing moves
+  REQUIRE(rig.driver->resume());
+  CHECK(rig.queue.size() == 1);
+  CHECK(rig.driver->resume().message() == "memory listener is already in the active state");
+  REQUIRE(rig.driver->pause());
+  CHECK_FALSE(rig.driver->state().ready);
+  REQUIRE(rig.driver->push(job("while-paused")));
+  CHECK(rig.queue.size() == 1);
+  REQUIRE(rig.driver->resume());
+  CHECK(rig.queue.size() == 2);
+  CHECK(rig.driver->state().ready);
+}
+
+TEST_CASE("stopping a memory pipeline drops its jobs and refuses later acknowledgements",
+          "[memory]") {
+  Rig rig("1");
+  REQUIRE(rig.driver->run());
+  REQUIRE(rig.driver->push(job("running")));
+  REQUIRE(rig.driver->push(job("buffered")));
+  REQUIRE(rig.driver->push(job("delayed", 60)));
+  auto running = rig.queue.take();
+  REQUIRE(running);
+  CHECK(rig.driver->state().delayed == 1);
+  REQUIRE(rig.driver->stop());
+  CHECK(rig.driver->state().delayed == 0);
+  CHECK(rig.queue.size() == 0);
+  CHECK(running->job->ack().message() ==
+        "failed to acknowledge the JOB, the pipeline is probably stopped");
+  CHECK_FALSE(rig.driver->push(job("late")));
+}
+
+TEST_CASE("a delayed job enters the queue only once its delay has passed", "[memory]") {
+  Rig rig("10");
+  REQUIRE(rig.driver->run());
+  const auto pushed = std::chrono::steady_clock::now();
+  REQUIRE(rig.driver->push(job("later", 1)));
+  CHECK(rig.queue.size() == 0);
+  CHECK(rig.driver->state().delayed == 1);
+  REQUIRE(coyote::test::run_until(rig.io, [&] { return rig.queue.size() == 1; }));
+  CHECK(std::chrono::steady_clock::now() - pushed >= std::chrono::seconds{1});
+  auto taken = rig.queue.take();
+  REQUIRE(taken);
+  CHECK(rig.driver->state().delayed == 1);  // RoadRunner counts it until acked
+  SECTION("requeue with a delay waits again with merged headers") {
+    REQUIRE(taken->job->requeue({{"attempt", {"2"}}}, std::chrono::seconds{1}));
+    CHECK(rig.queue.size() == 0);
+    CHECK(rig.driver->state().delayed == 1);
+    REQUIRE(coyote::test::run_until(rig.io, [&] { return rig.queue.size() == 1; }));
+    auto again = rig.queue.take();
+    CHECK(again->job->id() == "later");
+    CHECK(again->job->headers().at("attempt") == std::vector<std::string>{"2"});
+    REQUIRE(again->job->ack());
+  }
+  SECTION("ack settles it") { REQUIRE(taken->job->ack()); }
+  CHECK(rig.driver->state().delayed == 0);
+  CHECK(rig.driver->state().active == 0);
+}
+
+TEST_CASE("a hundred thousand delayed jobs share one timer thread", "[memory]") {
+  Rig rig("10");
+  REQUIRE(rig.driver->run());
+  const std::size_t before = thread_count();
+  for (int i = 0; i < 100'000; ++i) {
+    REQUIRE(rig.driver->push(job(std::to_string(i), 3600 + i % 100)));
+  }
+  CHECK(thread_count() <= before + 1);
+  CHECK(rig.driver->state().delayed == 100'000);
+  CHECK(rig.queue.size() == 0);
+  REQUIRE(rig.driver->stop());  // joins the timer thread: must not wait for the delays
+  CHECK(rig.driver->state().delayed == 0);
+}
+
+TEST_CASE("memory driver waits for room when the host queue is full", "[memory]") {
+  Rig rig("10", 1);
+  REQUIRE(rig.driver->run());
+  REQUIRE(rig.driver->push(job("a")));
+  REQUIRE(rig.driver->push(job("b")));
+  REQUIRE(rig.driver->push(job("c")));
+  CHECK(rig.queue.size() == 1);
+  CHECK(rig.driver->state().active == 1);
+  auto a = rig.queue.take();
+  REQUIRE(a);
+  CHECK(a->job->id() == "a");
+  REQUIRE(coyote::test::run_until(rig.io, [&] { return rig.queue.size() == 1; }));
+  auto b = rig.queue.take();
+  CHECK(b->job->id() == "b");
+  CHECK(rig.driver->state().active == 2);
+}
+
+TEST_CASE("memory state reports RoadRunner's fields", "[memory]") {
+  Rig rig("5");
+  auto s = rig.driver->state();
+  CHECK(s.pipeline == "mem");
+  CHECK(s.queue == "mem");
+  CHECK(s.driver == "memory");
+  CHECK(s.priority == 4);
+  CHECK(s.reserved == 0);
+  CHECK_FALSE(s.ready);
+  REQUIRE(rig.driver->run());
+  CHECK(rig.driver->state().ready);
+}
+
+TEST_CASE("memory driver validates prefetch and defaults it to RoadRunner's 100000",
+          "[memory]") {
+  coyote::test::MapConfig config;
+  NullLogger logger;
+  boost::asio::io_context io;
+  PriorityQueue queue(io, 10);
+  MemoryConstructor constructor(config, logger);
+  CHECK_THROWS_WITH(constructor.from_pipeline(Pipeline("m", "memory", 10, {{"prefetch", "-1"}}), queue),
+                    Catch::Contains("prefetch must be a positive"));
+  config.set("jobs.pipelines.m.config.prefetch", std::int64_t{0});
+  CHECK_THROWS_AS(constructor.from_config("jobs.pipelines.m.config", queue, Pipeline("m", "memory", 10)),
+                  coyote::sdk::ConfigError);
+  CHECK(coyote::drivers::memory::kDefaultPrefetch == 100'000);
+  auto driver = constructor.from_pipeline(Pipeline("m", "memory", 10), queue);
+  REQUIRE(driver->run());
+  for (int i = 0; i < 8; ++i) REQUIRE(driver->push(job(std::to_string(i))));
+  CHECK(queue.size() == 8);  // not limited by a small prefetch
+}
