@@ -1,6 +1,7 @@
 #include "rpc/method_table.hpp"
 
 #include <exception>
+#include <memory>
 
 namespace coyote::host::rpc {
 
@@ -23,7 +24,7 @@ std::vector<std::string> MethodTable::names() const {
 void MethodTable::dispatch(const Call& call, Reply reply) const {
   const std::string_view method = call.method;
   const std::size_t dot = method.rfind('.');
-  if (dot == std::string_view::npos || dot == 0 || dot + 1 == method.size()) {
+  if (dot == std::string_view::npos) {
     reply(sdk::Status::error("rpc: service/method request ill-formed: " + std::string(method)), {});
     return;
   }

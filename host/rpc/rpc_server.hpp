@@ -1,0 +1,79 @@
+// RpcServer: goridge RPC over TCP or a unix socket (spec 4.1-4.3), served on the loop thread.
+#pragma once
+
+#include "rpc/listen_address.hpp"
+#include "rpc/method_table.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace coyote::host::jobs {
+class JobsService;
+}
+namespace coyote::host::worker {
+class PoolControl;
+}
+
+namespace coyote::host::rpc {
+
+struct RpcServerOptions {
+  std::string listen = std::string(kDefaultListen);  ///< rpc.listen
+  /// Largest accepted payload; a bigger frame is refused from its header (connection closed)
+  /// before any of its payload is buffered.
+  std::uint32_t max_frame_size = 64u * 1024u * 1024u;
+  unsigned unix_socket_mode = 0600;  ///< permissions of a unix socket file
+  std::string version;               ///< rpc.Version; empty: coyote_version()
+};
+
+/// Threading: construct, start, stop and destroy on the loop thread (or before the loop runs).
+/// Every connection, handler and reply runs on `io`'s loop thread.
+///
+/// Connections are independent: a header error (bad CRC, option count, method length) or an
+/// oversize frame closes that connection only, without a reply (as Go's net/rpc does); unknown
+/// methods and argument decoding errors get an error reply and the connection stays open. Calls
+/// on one connection are dispatched in arrival order but may complete out of order (replies
+/// carry the request's sequence number).
+class RpcServer {
+ public:
+  /// Serves `methods` as given (tests, or a binary that builds its own table).
+  RpcServer(boost::asio::io_context& io, RpcServerOptions options, MethodTable methods);
+  /// Serves default_methods(jobs, pools, version). `jobs` (and `pools`, if not null) must outlive
+  /// the server and any reply still in flight.
+  RpcServer(boost::asio::io_context& io, RpcServerOptions options, jobs::JobsService& jobs,
+            worker::PoolControl* pools);
+  ~RpcServer();
+  RpcServer(const RpcServer&) = delete;
+  RpcServer& operator=(const RpcServer&) = delete;
+
+  /// The live method table: add extra methods ("coyote.DeadLetters", ...) before or after start.
+  [[nodiscard]] MethodTable& methods() noexcept;
+
+  /// Binds and listens. Throws std::runtime_error with a message saying what to fix: the address
+  /// is invalid, in use (also a unix socket with a live listener), or not permitted. A unix socket
+  /// file left by a dead process is replaced.
+  void start();
+
+  /// Stops accepting, closes every connection and removes the unix socket file. Idempotent.
+  void stop();
+
+  /// The bound address with the real port ("tcp://127.0.0.1:40321"), valid after start().
+  [[nodiscard]] std::string local_address() const;
+
+  [[nodiscard]] std::size_t connection_count() const noexcept;
+
+  struct State;  // shared with connections, which may outlive the server by a pending reply
+
+ private:
+  class ListenerBase;
+  template <typename Protocol>
+  class Listener;
+
+  boost::asio::io_context& io_;
+  std::shared_ptr<State> state_;
+  std::unique_ptr<ListenerBase> listener_;
+};
+
+}  // namespace coyote::host::rpc

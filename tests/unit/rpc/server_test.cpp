@@ -1,0 +1,269 @@
+#include "goridge/frame.hpp"
+// RpcServer over real TCP and unix sockets.
+#include "live_server.hpp"
+#include "rpc/jobs_codec.hpp"
+#include "rpc/rpc_client.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include <boost/asio/local/stream_protocol.hpp>
+
+namespace rpc = coyote::host::rpc;
+using coyote::test::LiveServer;
+using coyote::test::TempDir;
+using namespace std::chrono_literals;
+
+namespace {
+
+coyote::sdk::Message make_job(std::string id, std::string pipeline) {
+  coyote::sdk::Message m;
+  m.name = "App\\Job";
+  m.id = std::move(id);
+  m.payload = "hi";
+  m.headers["k"] = {"v"};
+  m.options.pipeline = std::move(pipeline);
+  return m;
+}
+
+// Exercises every jobs.* method with one codec and checks the engine saw it.
+void run_jobs_methods(LiveServer& server, rpc::RpcClient& client, rpc::Codec codec) {
+  auto reply = client.call("jobs.Push", codec, rpc::encode_push_request(codec, make_job("1", "test")));
+  REQUIRE_FALSE(reply.error);
+  CHECK(reply.flags == static_cast<std::uint8_t>(codec));
+  CHECK(reply.method == "jobs.Push");
+  CHECK(reply.body == rpc::encode_empty(codec));
+  CHECK(server.on_loop([&] { return server.jobs.pushed.back().headers.at("k").front(); }) == "v");
+
+  reply = client.call("jobs.PushBatch", codec,
+                      rpc::encode_push_batch_request(codec, {make_job("2", "test"), make_job("3", "test")}));
+  REQUIRE_FALSE(reply.error);
+  CHECK(server.on_loop([&] { return server.jobs.pushed.size(); }) == 3);
+
+  reply = client.call("jobs.Declare", codec,
+                      rpc::encode_declare_request(codec, {{"name", "dyn"}, {"driver", "memory"}, {"priority", "3"}}));
+  REQUIRE_FALSE(reply.error);
+  reply = client.call("jobs.Declare", codec,
+                      rpc::encode_declare_request(codec, {{"name", "dyn"}, {"driver", "memory"}}));
+  REQUIRE(reply.error);
+  CHECK(reply.body == "pipeline already exists, name: dyn, driver: memory");
+
+  reply = client.call("jobs.List", codec, "");
+  std::vector<std::string> names;
+  REQUIRE(rpc::decode_pipelines(codec, reply.body, names));
+  CHECK(names == std::vector<std::string>{"dyn", "test"});
+
+  REQUIRE_FALSE(client.call("jobs.Resume", codec, rpc::encode_pipelines(codec, {"dyn"})).error);
+  reply = client.call("jobs.Stat", codec, "");
+  std::vector<coyote::sdk::State> states;
+  REQUIRE(rpc::decode_stats(codec, reply.body, states));
+  REQUIRE(states.size() == 2);
+  CHECK(states[0].pipeline == "dyn");
+  CHECK(states[0].ready);
+  CHECK(states[0].priority == 3);
+  CHECK(states[1].active == 3);
+
+  REQUIRE_FALSE(client.call("jobs.Pause", codec, rpc::encode_pipelines(codec, {"dyn"})).error);
+  CHECK_FALSE(server.on_loop([&] { return server.jobs.pipelines.at("dyn").ready; }));
+
+  reply = client.call("jobs.Destroy", codec, rpc::encode_pipelines(codec, {"dyn"}));
+  REQUIRE_FALSE(reply.error);
+  REQUIRE(rpc::decode_pipelines(codec, reply.body, names));
+  CHECK(names == std::vector<std::string>{"dyn"});
+  CHECK(server.on_loop([&] { return server.jobs.pipelines.count("dyn"); }) == 0);
+
+  reply = client.call("jobs.Push", codec, rpc::encode_push_request(codec, make_job("4", "nowhere")));
+  REQUIRE(reply.error);
+  CHECK(reply.flags == (static_cast<std::uint8_t>(codec) | 0x40));
+  CHECK(reply.body == "no such pipeline, requested: nowhere");
+}
+
+}  // namespace
+
+TEST_CASE("every jobs method works over TCP with the proto codec", "[rpc]") {
+  LiveServer server;
+  rpc::RpcClient client(server.address(), 5s);
+  run_jobs_methods(server, client, rpc::Codec::kProto);
+}
+
+TEST_CASE("every jobs method works over TCP with the JSON codec", "[rpc]") {
+  LiveServer server;
+  rpc::RpcClient client(server.address(), 5s);
+  run_jobs_methods(server, client, rpc::Codec::kJson);
+}
+
+TEST_CASE("a gob-and-proto request is answered with the proto flag only", "[rpc]") {
+  LiveServer server;
+  rpc::RpcClient client(server.address(), 5s);
+  client.send_raw(rpc::encode_request(1, 0xA0, "jobs.List", ""));
+  const auto reply = client.receive();
+  CHECK(reply.flags == 0x80);
+  CHECK_FALSE(reply.error);
+}
+
+TEST_CASE("JSON Stat over the wire omits zero values", "[rpc]") {
+  LiveServer server;
+  rpc::RpcClient client(server.address(), 5s);
+  const auto reply = client.call("jobs.Stat", rpc::Codec::kJson, "{}");
+  REQUIRE_FALSE(reply.error);
+  CHECK(reply.body == R"({"stats":[{"pipeline":"test","driver":"memory","queue":"test","priority":10}]})");
+}
+
+TEST_CASE("an unknown method gets an error reply and the connection stays usable", "[rpc]") {
+  LiveServer server;
+  rpc::RpcClient client(server.address(), 5s);
+  for (auto codec : {rpc::Codec::kProto, rpc::Codec::kJson}) {
+    auto reply = client.call("jobs.Nope", codec, "");
+    REQUIRE(reply.error);
+    CHECK(reply.flags == (static_cast<std::uint8_t>(codec) | 0x40));
+    CHECK(reply.method == "jobs.Nope");
+    CHECK_THAT(reply.body, Catch::Contains("can't find method"));
+    reply = client.call("foo.Bar", codec, "");
+    CHECK(reply.body == "rpc: can't find service foo.Bar");
+    CHECK_FALSE(client.call("jobs.List", codec, "").error);
+  }
+  SECTION("a body that does not decode is an error reply too") {
+    auto reply = client.call("jobs.Push", rpc::Codec::kProto, "\xff\xff\xff");
+    CHECK(reply.error);
+    reply = client.call("jobs.Push", rpc::Codec::kJson, "{not json");
+    CHECK(reply.error);
+    CHECK_FALSE(client.call("jobs.List", rpc::Codec::kProto, "").error);
+  }
+}
+
+TEST_CASE("a malformed header closes only that connection", "[rpc]") {
+  LiveServer server;
+  rpc::RpcClient good(server.address(), 5s);
+  rpc::RpcClient bad(server.address(), 5s);
+  CHECK_FALSE(good.call("jobs.List", rpc::Codec::kProto, "").error);
+
+  SECTION("bad CRC") {
+    std::string frame = rpc::encode_request(1, 0x80, "jobs.List", "");
+    frame[7] = static_cast<char>(frame[7] ^ 0x55);
+    bad.send_raw(frame);
+  }
+  SECTION("one option") {
+    const std::uint32_t opts[] = {1};
+    bad.send_raw(coyote::host::goridge::encode_frame(0x80, opts, "jobs.List"));
+  }
+  SECTION("method length beyond the payload") {
+    const std::uint32_t opts[] = {1, 100};
+    bad.send_raw(coyote::host::goridge::encode_frame(0x80, opts, "jobs.List"));
+  }
+  CHECK_THROWS_AS(bad.receive(), rpc::RpcTransportError);
+  CHECK_FALSE(good.call("jobs.List", rpc::Codec::kProto, "").error);
+}
+
+TEST_CASE("an oversize frame is refused from its header", "[rpc]") {
+  LiveServer server("tcp://127.0.0.1:0", 1024);
+  rpc::RpcClient client(server.address(), 5s);
+  // Only the header is sent: the server must not wait for the 1 MiB it announces.
+  const std::string frame = rpc::encode_request(1, 0x80, "jobs.Push", std::string(1 << 20, 'x'));
+  client.send_raw(std::string_view(frame).substr(0, 20));
+  CHECK_THROWS_AS(client.receive(), rpc::RpcTransportError);
+  rpc::RpcClient other(server.address(), 5s);
+  CHECK_FALSE(other.call("jobs.List", rpc::Codec::kProto, "").error);
+}
+
+TEST_CASE("a client that disconnects mid-frame is cleaned up", "[rpc]") {
+  LiveServer server;
+  rpc::RpcClient other(server.address(), 5s);
+  {
+    rpc::RpcClient quitter(server.address(), 5s);
+    const std::string frame = rpc::encode_request(1, 0x80, "jobs.Push",
+                                                  rpc::encode_push_request(rpc::Codec::kProto, make_job("1", "test")));
+    quitter.send_raw(std::string_view(frame).substr(0, frame.size() - 5));
+    REQUIRE(LiveServer::wait_for([&] { return server.connections() == 2; }));
+  }
+  CHECK(LiveServer::wait_for([&] { return server.connections() == 1; }));
+  CHECK(server.on_loop([&] { return server.jobs.pushed.empty(); }));
+  CHECK_FALSE(other.call("jobs.List", rpc::Codec::kProto, "").error);
+}
+
+TEST_CASE("pipelined calls complete out of order and are matched by seq", "[rpc]") {
+  LiveServer server;
+  server.on_loop([&] { server.jobs.defer_push = true; });
+  rpc::RpcClient client(server.address(), 5s);
+  const auto first = client.send("jobs.Push", rpc::Codec::kProto,
+                                 rpc::encode_push_request(rpc::Codec::kProto, make_job("a", "test")));
+  const auto second = client.send("jobs.Push", rpc::Codec::kProto,
+                                  rpc::encode_push_request(rpc::Codec::kProto, make_job("b", "test")));
+  const auto third = client.send("jobs.List", rpc::Codec::kProto, "");
+
+  // The pushes wait for the engine; the list behind them is not blocked.
+  auto reply = client.receive();
+  CHECK(reply.seq == third);
+  CHECK(reply.method == "jobs.List");
+  REQUIRE(LiveServer::wait_for([&] { return server.on_loop([&] { return server.jobs.deferred.size() == 2; }); }));
+
+  server.on_loop([&] { server.jobs.complete_deferred(1); });
+  reply = client.receive();
+  CHECK(reply.seq == second);
+  server.on_loop([&] { server.jobs.complete_deferred(0); });
+  reply = client.receive();
+  CHECK(reply.seq == first);
+  CHECK_FALSE(reply.error);
+}
+
+TEST_CASE("a hundred concurrent connections are all served", "[rpc]") {
+  LiveServer server;
+  std::vector<std::unique_ptr<rpc::RpcClient>> clients;
+  for (int i = 0; i < 100; ++i) clients.push_back(std::make_unique<rpc::RpcClient>(server.address(), 5s));
+  // Every connection has a call in flight before any reply is read.
+  for (auto& c : clients) c->send("jobs.List", rpc::Codec::kProto, "");
+  int ok = 0;
+  for (auto& c : clients) ok += c->receive().error ? 0 : 1;
+  CHECK(ok == 100);
+  CHECK(server.connections() == 100);
+}
+
+TEST_CASE("a unix socket is served, created with mode 0600 and removed on stop", "[rpc]") {
+  TempDir dir;
+  const std::string path = (dir.path() / "rpc.sock").string();
+  {
+    LiveServer server("unix://" + path);
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    rpc::RpcClient client("unix://" + path, 5s);
+    const auto reply = client.call("informer.Workers", rpc::Codec::kJson, "\"jobs\"");
+    REQUIRE_FALSE(reply.error);
+    CHECK_THAT(reply.body, Catch::StartsWith(R"({"workers":[{"pid":4242,"status":1,)"));
+    CHECK(client.call("rpc.Version", rpc::Codec::kJson, "true").body == "\"9.9.9-test\"");
+
+    SECTION("a second server on the live socket fails with address in use") {
+      boost::asio::io_context io;
+      coyote::test::FakeJobsService jobs;
+      rpc::RpcServerOptions options;
+      options.listen = "unix://" + path;
+      rpc::RpcServer second(io, options, jobs, nullptr);
+      CHECK_THROWS_WITH(second.start(), Catch::Contains("address in use"));
+    }
+  }
+  CHECK_FALSE(std::filesystem::exists(path));
+}
+
+TEST_CASE("a stale unix socket file is replaced", "[rpc]") {
+  TempDir dir;
+  const std::string path = (dir.path() / "rpc.sock").string();
+  {
+    // Bind and close without unlinking: what a crashed server leaves behind.
+    boost::asio::io_context io;
+    boost::asio::local::stream_protocol::acceptor acceptor(io, boost::asio::local::stream_protocol::endpoint(path));
+  }
+  REQUIRE(std::filesystem::exists(path));
+  LiveServer server("unix://" + path);
+  rpc::RpcClient client("unix://" + path, 5s);
+  CHECK_FALSE(client.call("jobs.List", rpc::Codec::kProto, "").error);
+}
+
+TEST_CASE("a TCP port in use is reported", "[rpc]") {
+  LiveServer server;
+  boost::asio::io_context io;
+  coyote::test::FakeJobsService jobs;
+  rpc::RpcServerOptions options;
+  options.listen = server.address();
+  rpc::RpcServer second(io, options, jobs, nullptr);
+  CHECK_THROWS_WITH(second.start(), Catch::Contains("address in use"));
+}
