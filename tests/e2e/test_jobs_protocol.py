@@ -55,9 +55,7 @@ class JobsProtocolTest(unittest.TestCase):
 
     def test_case7_requeue_with_delay_and_headers(self):
         reply = '{"type":4,"data":{"message":"x","delay_seconds":2,"headers":{"attempt":["1"]}}}'
-        marker_reply = json.dumps({"reply": reply})
-        # The second delivery carries the header; the payload makes the worker requeue again, so
-        # check only the first redelivery's timing and headers.
+        marker_reply = json.dumps({"reply": reply, "once_marker": self.coyote.dir + "/case7"})
         self.client.push("p", "t", "case7", marker_reply.encode())
         first = self.records_for("case7")[0]
         wait_for(lambda: self.client.stat()["p"].get("delayed", 0) > 0, timeout=5,
@@ -76,7 +74,8 @@ class JobsProtocolTest(unittest.TestCase):
         self.assertEqual(len(self.records_for("case8-no")), 1)
 
         yes = '{"type":3,"data":{"message":"m","requeue":true,"delay_seconds":0}}'
-        self.client.push("p", "t", "case8-yes", json.dumps({"reply": yes}).encode(),
+        script = {"reply": yes, "once_marker": self.coyote.dir + "/case8"}
+        self.client.push("p", "t", "case8-yes", json.dumps(script).encode(),
                          headers={"h": ["1"]})
         recs = self.records_for("case8-yes", count=2)
         self.assertEqual(ctx(recs[1])["headers"], {"h": ["1"]})

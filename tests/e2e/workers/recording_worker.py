@@ -3,11 +3,13 @@
 Every job it receives is appended as one JSON line to $COYOTE_E2E_RECORD (pid, context, body,
 time). What it answers is chosen by the job payload, when the payload is a JSON object:
   {"reply": "<raw response body>"}   send exactly these bytes as the response body
+  {"once_marker": "/path", ...}      apply the script only while the marker file is absent
+                                     (creating it), then ack: for scripts that redeliver
   {"soft_error": "text"}             send an ERROR frame
   {"crash": true}                    exit without answering
   {"crash_once_marker": "/path"}     crash if the marker file is absent (creating it), else ack
   {"sleep": seconds}                 sleep, then ack
-  {"restart_me": true}               ask to be recycled (only the first time per pid+id)
+  {"restart_once_marker": "/path"}   ask to be recycled if the marker file is absent (creating it)
 otherwise it acks.
 """
 import json
@@ -24,7 +26,7 @@ record_path = os.environ.get("COYOTE_E2E_RECORD")
 def record(task):
     if not record_path:
         return
-    line = json.dumps({"pid": os.getpid(), "context": task.context_raw.decode(),
+    line = json.dumps({"pid": os.getpid(), "context": json.dumps(task.context),
                        "body": task.payload.decode(errors="replace"), "time": time.time()})
     with open(record_path, "a") as f:
         f.write(line + "\n")
@@ -32,7 +34,6 @@ def record(task):
 
 def main():
     worker = coyote_worker.Worker()
-    restarted = set()
     while True:
         task = worker.wait_task()
         if task is None:
@@ -45,10 +46,17 @@ def main():
         if not isinstance(script, dict):
             task.ack()
             continue
+        once = script.get("once_marker")
+        if once and os.path.exists(once):
+            task.ack()  # the scripted answer was given on an earlier delivery
+            continue
+        if once:
+            open(once, "w").close()
         if "reply" in script:
-            task.respond_raw(script["reply"].encode())
+            task.answered = True
+            worker.respond(script["reply"].encode())
         elif "soft_error" in script:
-            worker.error(script["soft_error"])
+            task.error(script["soft_error"])
         elif script.get("crash"):
             os._exit(3)
         elif "crash_once_marker" in script:
@@ -60,10 +68,9 @@ def main():
         elif "sleep" in script:
             time.sleep(float(script["sleep"]))
             task.ack()
-        elif script.get("restart_me") and task.id not in restarted:
-            restarted.add(task.id)
-            worker.restart_me()
-            return
+        elif "restart_once_marker" in script and not os.path.exists(script["restart_once_marker"]):
+            open(script["restart_once_marker"], "w").close()
+            task.restart()
         else:
             task.ack()
 

@@ -1,0 +1,128 @@
+#include "main/serve_command.hpp"
+
+#include "config/schema.hpp"
+#include "jobs/engine.hpp"
+#include "log/log.hpp"
+#include "main/embedded_config.hpp"
+#include "main/guarded_lookup.hpp"
+#include "plugin/plugin_host.hpp"
+#include "rpc/rpc_server.hpp"
+#include "worker/pool_set.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <fmt/format.h>
+
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <memory>
+
+namespace coyote::host::cli {
+namespace {
+
+/// Everything `serve` runs, in construction order; destroyed in reverse once the loop is done.
+struct Runtime {
+  boost::asio::io_context io{1};
+  plugin::DriverRegistry registry;
+  std::unique_ptr<GuardedLookup> lookup;
+  std::unique_ptr<worker::PoolSet> pools;
+  std::unique_ptr<jobs::Engine> engine;
+  std::unique_ptr<rpc::RpcServer> rpc;
+};
+
+jobs::Pools engine_pools(worker::PoolSet& set) {
+  jobs::Pools pools;
+  for (const auto& name : set.names()) pools.emplace(name, set.executor(name));
+  return pools;
+}
+
+/// First SIGINT/SIGTERM: stop taking RPC calls, stop the pipelines, stop the workers (each
+/// gets the {"stop":true} frame), then leave the loop. A second signal exits at once.
+void arm_signals(Runtime& rt, boost::asio::signal_set& signals, int& signals_seen) {
+  signals.async_wait([&rt, &signals, &signals_seen](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    auto log = log::get("coyote");
+    if (++signals_seen > 1) {
+      log->warn("second signal ({}): exiting now without waiting for workers", sig);
+      log->flush();
+      std::_Exit(1);
+    }
+    log->info("signal {} received: stopping (send it again to force exit)", sig);
+    if (rt.rpc) rt.rpc->stop();
+    if (rt.engine) rt.engine->stop();
+    rt.pools->stop([&rt] {
+      log::get("coyote")->info("all workers stopped; bye");
+      rt.io.stop();
+    });
+    arm_signals(rt, signals, signals_seen);
+  });
+}
+
+}  // namespace
+
+int run_serve(const ConfigOptions& options) {
+  // A worker that dies while we write its stdin must surface as an EPIPE error on that pipe,
+  // not kill the host.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  Runtime rt;
+  std::unique_ptr<config::ConfigDocument> cfg;
+  try {
+    cfg = std::make_unique<config::ConfigDocument>(load_config(options));
+    auto warnings = config::validate_or_throw(*cfg);
+    log::configure(*cfg);
+    auto log = log::get("coyote");
+    for (const auto& w : warnings) log->warn("{}", w.to_string());
+    log->info("coyote {} starting with {}", kVersion, cfg->file());
+
+    auto report = plugin::load_plugins(*cfg, cfg->working_dir(), rt.registry);
+    if (!report.ok()) {
+      std::fprintf(stderr, "coyote: cannot load driver plugins:\n%s\n", report.error_text().c_str());
+      return 1;
+    }
+    rt.lookup = std::make_unique<GuardedLookup>(rt.registry);
+
+    rt.pools = std::make_unique<worker::PoolSet>(rt.io, worker::pool_configs_from(*cfg),
+                                                 worker::server_config_from(*cfg));
+    rt.engine = std::make_unique<jobs::Engine>(rt.io, *cfg, rt.lookup->lookup(),
+                                               engine_pools(*rt.pools));
+    rt.engine->start();
+
+    rpc::RpcServerOptions rpc_options;
+    rpc_options.listen = cfg->string_or("rpc.listen", rpc_options.listen);
+    rpc_options.version = kVersion;
+    rt.rpc = std::make_unique<rpc::RpcServer>(rt.io, rpc_options, *rt.engine, rt.pools.get());
+    rt.rpc->start();
+    rt.pools->start();
+    log->info("RPC listening on {}; pipelines: {}", rt.rpc->local_address(),
+              fmt::join(rt.engine->list(), ", "));
+  } catch (const sdk::ConfigError& e) {
+    std::fprintf(stderr, "coyote: configuration error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "coyote: cannot start: %s\n", e.what());
+    if (rt.pools) {
+      rt.pools->stop([&rt] { rt.io.stop(); });
+      rt.io.run();
+    }
+    return 1;
+  }
+
+  boost::asio::signal_set signals(rt.io, SIGINT, SIGTERM);
+  int signals_seen = 0;
+  arm_signals(rt, signals, signals_seen);
+  try {
+    rt.io.run();
+  } catch (const std::exception& e) {
+    log::get("coyote")->critical("event loop failed: {}", e.what());
+    return 1;
+  }
+  rt.rpc.reset();
+  rt.engine.reset();
+  rt.pools.reset();
+  log::get("coyote")->flush();
+  return 0;
+}
+
+}  // namespace coyote::host::cli
