@@ -51,7 +51,7 @@ if has_stage fuzz; then
   CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOYOTE_BUILD_FUZZERS=ON \
     -DCOYOTE_BUILD_TESTS=OFF >/dev/null
   cmake --build build-fuzz -j"$jobs"
-  for fuzzer in build-fuzz/fuzz/*_fuzz; do
+  for fuzzer in build-fuzz/bin/*_fuzz; do
     [ -x "$fuzzer" ] || continue
     corpus="build-fuzz/corpus/$(basename "$fuzzer")"
     mkdir -p "$corpus"

@@ -36,32 +36,31 @@ ParseResult parse_header(std::span<const std::uint8_t> data, std::uint32_t max_p
     return result;
   }
   const std::uint8_t* p = data.data();
-  auto invalid = [&](std::string why) {
+  auto invalid = [&](ParseProblem problem, std::string why) {
     result.status = ParseStatus::kInvalid;
+    result.problem = problem;
     result.error = std::move(why);
     return result;
   };
 
   // PHP prints "Could not open input file: x.php" when the worker script path is wrong.
   if (std::memcmp(p, kPhpCouldNotOpen.data(), kHeaderSize) == 0) {
-    return invalid("worker printed \"" +
+    return invalid(ParseProblem::kPhpCouldNotOpen, "worker printed \"" +
                    std::string(reinterpret_cast<const char*>(p), data.size()) +
                    "\" instead of a frame: the worker script was not found");
   }
 
   const std::uint32_t stored_crc = read_le32(p + 6);
   if (header_crc(p) != stored_crc) {
-    return invalid(
-        "validation failed on the message sent to STDOUT (bad header CRC; did the worker print "
-        "to stdout? see https://docs.roadrunner.dev/error-codes/stdout-crc), invalid message: " +
-        describe_bytes(data));
+    return invalid(ParseProblem::kBadCrc,
+                   "invalid frame header (CRC mismatch), received: " + describe_bytes(data));
   }
 
   const std::uint8_t words = p[0] & 0x0f;
-  if (words < 3) return invalid("frame header length " + std::to_string(words) + " words is below 3");
+  if (words < 3) return invalid(ParseProblem::kBadHeaderLength, "frame header length " + std::to_string(words) + " words is below 3");
   const std::size_t option_count = words - 3u;
   if (option_count > kMaxOptions) {
-    return invalid("frame carries " + std::to_string(option_count) + " options, at most " +
+    return invalid(ParseProblem::kBadHeaderLength, "frame carries " + std::to_string(option_count) + " options, at most " +
                    std::to_string(kMaxOptions) + " are allowed");
   }
 
@@ -72,7 +71,7 @@ ParseResult parse_header(std::span<const std::uint8_t> data, std::uint32_t max_p
   result.header.option_count = static_cast<std::uint8_t>(option_count);
 
   if (result.header.payload_length > max_payload) {
-    return invalid("frame payload of " + std::to_string(result.header.payload_length) +
+    return invalid(ParseProblem::kTooLarge, "frame payload of " + std::to_string(result.header.payload_length) +
                    " bytes exceeds the limit of " + std::to_string(max_payload) + " bytes");
   }
 

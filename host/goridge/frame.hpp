@@ -56,8 +56,13 @@ enum class ParseStatus {
   kInvalid,   ///< the stream is corrupt; `error` says why. Close the connection/worker.
 };
 
+/// Why a header was refused, so each transport can word its own hint (a worker that printed to
+/// stdout is not the same story as a bad RPC client).
+enum class ParseProblem { kNone, kBadCrc, kPhpCouldNotOpen, kBadHeaderLength, kTooLarge };
+
 struct ParseResult {
   ParseStatus status = ParseStatus::kNeedMore;
+  ParseProblem problem = ParseProblem::kNone;
   Header header;
   std::size_t needed = kHeaderSize;  ///< bytes of header needed (kNeedMore)
   std::string error;                 ///< kInvalid only

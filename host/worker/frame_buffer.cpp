@@ -35,7 +35,13 @@ FrameBuffer::Result FrameBuffer::next(Frame& out, std::string& error) {
   const std::span<const std::uint8_t> avail{data_.data() + begin_, end_ - begin_};
   auto parsed = goridge::parse_header(avail, max_payload_);
   if (parsed.status == goridge::ParseStatus::kInvalid) {
-    broken_ = parsed.error;
+    // RoadRunner's wording (spec 1.4): on a worker pipe a bad CRC nearly always means user code
+    // wrote to stdout, which is the one hint the user needs.
+    broken_ = parsed.problem == goridge::ParseProblem::kBadCrc
+                  ? "validation failed on the message sent to STDOUT, see: "
+                    "https://docs.roadrunner.dev/error-codes/stdout-crc (did the worker print to "
+                    "stdout?), " + parsed.error
+                  : parsed.error;
     error = broken_;
     return Result::kInvalid;
   }
