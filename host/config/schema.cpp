@@ -129,7 +129,7 @@ constexpr Spec kPools{Kind::kNamed, {}, &kPool};
 
 constexpr Field kRetryFields[] = {
     {"max_attempts", &kInteger}, {"backoff", &kBackoff}, {"initial", &kDuration},
-    {"max", &kDuration},         {"jitter", &kBoolean},
+    {"max", &kDuration},         {"jitter", &kString},  // a fraction 0..1 (or true/false)
 };
 constexpr Spec kRetry{Kind::kSection, kRetryFields};
 
@@ -148,7 +148,7 @@ constexpr Field kJobsFields[] = {
      "jobs.num_pollers is deprecated and ignored: workers are fed as they become free"},
     {"pipeline_size", &kInteger}, {"timeout", &kDuration},    {"options", &kJobsOptions},
     {"consume", &kStringList},    {"pool", &kPool},           {"pools", &kPools},
-    {"pipelines", &kPipelines},
+    {"pipelines", &kPipelines}, {"drain_timeout", &kDuration},
 };
 constexpr Spec kJobs{Kind::kSection, kJobsFields};
 

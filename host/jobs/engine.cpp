@@ -16,6 +16,8 @@ namespace {
 constexpr std::int64_t kDefaultPriority = 10;
 constexpr std::int64_t kDefaultPipelineSize = 1'000'000;
 constexpr std::chrono::seconds kDefaultTimeout{60};
+constexpr std::chrono::seconds kDefaultDrainTimeout{30};
+constexpr std::chrono::milliseconds kDrainPoll{10};
 
 std::string join(const std::vector<std::string>& names) {
   std::string out;
@@ -74,9 +76,10 @@ Engine::Engine(boost::asio::io_context& io, const sdk::Config& config, DriverLoo
       drivers_(std::move(drivers)),
       pools_(std::move(pools)),
       log_(log::get("jobs")),
-      responses_(counters_, log_),
+      responses_(counters_, log_, this),
       pipeline_size_(0),
-      push_timeout_(config.duration_or("jobs.timeout", kDefaultTimeout)) {
+      push_timeout_(config.duration_or("jobs.timeout", kDefaultTimeout)),
+      drain_timeout_(config.duration_or("jobs.drain_timeout", kDefaultDrainTimeout)) {
   const std::int64_t size = config.integer_or("jobs.pipeline_size", kDefaultPipelineSize);
   if (size <= 0) {
     throw config.error_at("jobs.pipeline_size",
@@ -177,6 +180,13 @@ void Engine::build_from_config(const std::string& name) {
   for (const auto& key : config_.keys(config_key)) {
     if (auto v = scalar_text(config_, config_key + "." + key)) options.emplace(key, std::move(*v));
   }
+  std::string dead_letter = config_.string(base + ".dead_letter").value_or(std::string());
+  if (dead_letter == name) {
+    throw config_.error_at(base + ".dead_letter",
+                           "a pipeline cannot be its own dead_letter (its dead jobs would loop); "
+                           "name another pipeline or a dead-letter store");
+  }
+  set_rules(name, RetryPolicy::from_config(config_, base), std::move(dead_letter));
   sdk::Pipeline pipeline(name, *driver_name, priority, std::move(options));
   std::unique_ptr<sdk::Driver> driver =
       constructor->from_config(config_key, *lane->second.queue, pipeline);
@@ -304,6 +314,10 @@ sdk::Status Engine::declare(const std::map<std::string, std::string>& options) {
 
   sdk::Pipeline pipeline(name, driver_name, priority,
                          sdk::Pipeline::Options(options.begin(), options.end()));
+  if (pipeline.string("dead_letter") == name) {
+    return sdk::Status::error("declare: pipeline " + name + " cannot be its own dead_letter");
+  }
+  set_rules(name, RetryPolicy::from_options(pipeline), pipeline.string("dead_letter"));
   std::unique_ptr<sdk::Driver> driver;
   auto built = guarded("declare", [&] {
     driver = constructor->from_pipeline(pipeline, *lane->second.queue);
@@ -361,6 +375,17 @@ sdk::Status Engine::stat(std::vector<sdk::State>& states) {
     if (state.driver.empty()) state.driver = entry.pipeline.driver();
     states.push_back(std::move(state));
   }
+  // Dead-letter stores are reported like pipelines of driver "dead_letter", never consuming;
+  // `active` is the number of dead jobs held.
+  for (const auto& store : dead_.stores()) {
+    sdk::State state;
+    state.pipeline = store;
+    state.driver = "dead_letter";
+    state.queue = store;
+    state.active = static_cast<std::int64_t>(dead_.size(store));
+    state.ready = false;
+    states.push_back(std::move(state));
+  }
   return sdk::Status::ok();
 }
 
@@ -379,6 +404,150 @@ std::size_t Engine::in_flight() const {
 PriorityQueue* Engine::queue(std::string_view pool) {
   auto it = lanes_.find(pool);
   return it == lanes_.end() ? nullptr : it->second.queue.get();
+}
+
+void Engine::set_rules(const std::string& pipeline, RetryPolicy policy, std::string dead_letter) {
+  // A name that is not a pipeline is a host-side store: make it visible in stat at once.
+  if (!dead_letter.empty() && !config_.has("jobs.pipelines." + dead_letter) &&
+      pipelines_.find(dead_letter) == pipelines_.end()) {
+    dead_.declare(dead_letter);
+  }
+  rules_.insert_or_assign(pipeline, Rules{policy, std::move(dead_letter)});
+}
+
+const RetryPolicy& Engine::retry_policy(std::string_view pipeline) const {
+  auto it = rules_.find(pipeline);
+  return it == rules_.end() ? default_policy_ : it->second.policy;
+}
+
+bool Engine::bury(const sdk::Job& job, std::string_view reason, std::int64_t attempts) {
+  auto it = rules_.find(job.pipeline());
+  if (it == rules_.end() || it->second.dead_letter.empty()) return false;
+  DeadJob dead;
+  dead.message = job.message();
+  dead.origin = job.pipeline();
+  dead.attempts = attempts;
+  dead.last_error = std::string(reason);
+  dead.dead_at = std::chrono::system_clock::now();
+  auto& h = dead.message.headers;
+  h.insert_or_assign(std::string(kDeadReasonHeader), std::vector<std::string>{dead.last_error});
+  h.insert_or_assign(std::string(kOriginHeader), std::vector<std::string>{dead.origin});
+  h.insert_or_assign(std::string(kAttemptsHeader),
+                     std::vector<std::string>{std::to_string(attempts)});
+  h.insert_or_assign(
+      std::string(kDeadAtHeader),
+      std::vector<std::string>{fmt::format(
+          "{}", std::chrono::duration_cast<std::chrono::seconds>(dead.dead_at.time_since_epoch())
+                    .count())});
+  const std::string& target = it->second.dead_letter;
+  if (pipelines_.find(target) != pipelines_.end() && target != job.pipeline()) {
+    // An ordinary pipeline as dead letter: its driver keeps the job and its workers may consume
+    // it, with fresh attempts there. If it refuses, the host store of that name keeps it.
+    sdk::Message copy = dead.message;
+    if (auto a = copy.headers.find(kAttemptHeader); a != copy.headers.end()) copy.headers.erase(a);
+    copy.options.pipeline = target;
+    copy.options.delay_seconds = 0;
+    copy.options.priority = 0;
+    auto status = push_one(std::move(copy));
+    if (status) return true;
+    log_->error("job {}: dead-letter pipeline {} refused it ({}); keeping it in the dead-letter "
+                "store {}",
+                dead.message.id, target, status.message(), target);
+  }
+  auto evicted = dead_.add(target, std::move(dead));
+  if (evicted) {
+    log_->error("dead-letter store {} is full: evicted the oldest dead job {} (origin {}, last "
+                "error: {})",
+                target, evicted->message.id, evicted->origin, evicted->last_error);
+  }
+  return true;
+}
+
+sdk::Status Engine::dead_replay(std::string_view store, std::string_view id) {
+  auto dead = dead_.take(store, id);
+  if (!dead) {
+    return sdk::Status::error(fmt::format("no dead job \"{}\" in dead-letter store \"{}\"", id,
+                                          store));
+  }
+  sdk::Message message = dead->message;
+  clear_delivery_headers(message);
+  message.options.pipeline = dead->origin;
+  message.options.delay_seconds = 0;
+  auto status = push_one(std::move(message));
+  if (!status) {
+    auto error = sdk::Status::error(fmt::format("replay of {} into pipeline {} failed: {}", id,
+                                                dead->origin, status.message()));
+    (void)dead_.add(std::string(store), std::move(*dead));
+    return error;
+  }
+  log_->info("dead job {} replayed into pipeline {}", id, dead->origin);
+  return status;
+}
+
+sdk::Status Engine::dead_delete(std::string_view store, std::string_view id) {
+  auto dead = dead_.take(store, id);
+  if (!dead) {
+    return sdk::Status::error(fmt::format("no dead job \"{}\" in dead-letter store \"{}\"", id,
+                                          store));
+  }
+  log_->info("dead job {} (origin {}) deleted from {}", id, dead->origin, store);
+  return sdk::Status::ok();
+}
+
+void Engine::drain(std::chrono::milliseconds grace,
+                   std::function<void(const DrainReport&)> done) {
+  if (draining_ || stopped_) {
+    done(DrainReport{});
+    return;
+  }
+  draining_ = true;
+  for (auto& [pool, lane] : lanes_) lane.dispatcher->halt();
+  std::size_t returned = 0;
+  for (auto& [name, entry] : pipelines_) {
+    auto& driver = *entry.driver;  // named: clang 14 cannot capture a structured binding
+    // A paused pipeline answers pause() with an error; either way it moves no more jobs.
+    (void)guarded("pause", [&] { return driver.pause(); });
+    auto lane = lanes_.find(entry.pool);
+    if (lane == lanes_.end()) continue;
+    for (auto& job : lane->second.queue->remove(name)) {
+      auto status = guarded("nack", [&] {
+        return job->nack_with_options(true, std::chrono::seconds{0});
+      });
+      if (status) {
+        ++returned;
+      } else {
+        log_->error("drain: job {} (pipeline {}) could not be returned to its driver: {}",
+                    job->id(), name, status.message());
+      }
+    }
+  }
+  const std::size_t at_start = in_flight();
+  log_->info("draining: {} job(s) in flight, {} queued job(s) returned to their drivers; grace {}ms",
+             at_start, returned, grace.count());
+  drain_timer_ = std::make_unique<boost::asio::steady_timer>(io_);
+  drain_tick(std::chrono::steady_clock::now() + grace, at_start, returned, std::move(done));
+}
+
+void Engine::drain_tick(std::chrono::steady_clock::time_point deadline, std::size_t at_start,
+                        std::size_t returned, std::function<void(const DrainReport&)> done) {
+  const std::size_t running = in_flight();
+  if (running == 0 || std::chrono::steady_clock::now() >= deadline) {
+    DrainReport report;
+    report.abandoned = running;
+    report.finished = at_start > running ? at_start - running : 0;
+    report.returned = returned;
+    log_->info("drain complete: {} finished, {} returned, {} abandoned", report.finished,
+               report.returned, report.abandoned);
+    done(report);
+    return;
+  }
+  // Polled: replies land through the dispatchers, and a 10 ms tick costs nothing at shutdown.
+  drain_timer_->expires_after(kDrainPoll);
+  drain_timer_->async_wait(
+      [this, deadline, at_start, returned, done = std::move(done)](boost::system::error_code ec) {
+        if (ec) return;
+        drain_tick(deadline, at_start, returned, done);
+      });
 }
 
 }  // namespace coyote::host::jobs

@@ -2,9 +2,11 @@
 #pragma once
 
 #include "jobs/counters.hpp"
+#include "jobs/dead_letter_store.hpp"
 #include "jobs/dispatcher.hpp"
 #include "jobs/priority_queue.hpp"
 #include "jobs/response.hpp"
+#include "jobs/retry_policy.hpp"
 #include "jobs/service.hpp"
 #include "worker/executor.hpp"
 
@@ -13,6 +15,7 @@
 #include <coyote/sdk/pipeline.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <spdlog/logger.h>
 
 #include <chrono>
@@ -33,6 +36,13 @@ struct DriverLookup {
   std::vector<std::string> available;
 };
 
+/// What a graceful drain did (Engine::drain).
+struct DrainReport {
+  std::size_t finished = 0;   ///< in flight when the drain began, answered within the grace
+  std::size_t returned = 0;   ///< queued, not dispatched: handed back to their drivers
+  std::size_t abandoned = 0;  ///< still running when the grace period ended
+};
+
 /// Worker pools by name; "" is the default pool (jobs.pool). Not owned; must outlive the engine.
 using Pools = std::map<std::string, worker::JobExecutor*, std::less<>>;
 
@@ -44,7 +54,7 @@ using Pools = std::map<std::string, worker::JobExecutor*, std::less<>>;
 /// Threading: construct, start, stop, destroy and call every JobsService method on the loop
 /// thread (or before the loop runs). Destroy the engine only once the io_context no longer runs
 /// its handlers and the pools no longer call back.
-class Engine final : public JobsService {
+class Engine final : public JobsService, public DeliveryRules, public DeadLetters {
  public:
   /// Reads jobs.pipeline_size, jobs.timeout and jobs.consume. Throws sdk::ConfigError on a bad
   /// value and std::invalid_argument when `pools` has no pool.
@@ -63,6 +73,26 @@ class Engine final : public JobsService {
   /// from the queue (and dropped), then its driver is stopped. Replies for jobs already running
   /// are still handled. Idempotent.
   void stop();
+
+  /// Graceful-stop step 0 (SIGTERM): dispatching stops and every pipeline is paused; queued
+  /// jobs are handed back to their drivers (nack with redelivery); jobs in flight get up to
+  /// `grace` to finish. Then `done` runs on the loop with the counts (also logged). Call stop()
+  /// after it. Pushes are still accepted meanwhile (the driver keeps them).
+  void drain(std::chrono::milliseconds grace, std::function<void(const DrainReport&)> done);
+  /// jobs.drain_timeout (default 30 s).
+  [[nodiscard]] std::chrono::milliseconds drain_timeout() const noexcept { return drain_timeout_; }
+
+  // DeadLetters (the coyote.Dead* RPC methods)
+  [[nodiscard]] std::vector<std::string> dead_stores() const override { return dead_.stores(); }
+  [[nodiscard]] std::vector<DeadJob> dead_list(std::string_view store) const override {
+    return dead_.list(store);
+  }
+  sdk::Status dead_replay(std::string_view store, std::string_view id) override;
+  sdk::Status dead_delete(std::string_view store, std::string_view id) override;
+
+  // DeliveryRules
+  [[nodiscard]] const RetryPolicy& retry_policy(std::string_view pipeline) const override;
+  bool bury(const sdk::Job& job, std::string_view reason, std::int64_t attempts) override;
 
   void push(sdk::Message message, Done done) override;
   void push_batch(std::vector<sdk::Message> messages, Done done) override;
@@ -105,6 +135,14 @@ class Engine final : public JobsService {
                                               std::string_view pipeline) const;
   sdk::Status push_one(sdk::Message message);
   [[nodiscard]] bool consumes(std::string_view pipeline) const;
+  void set_rules(const std::string& pipeline, RetryPolicy policy, std::string dead_letter);
+  void drain_tick(std::chrono::steady_clock::time_point deadline, std::size_t at_start,
+                  std::size_t returned, std::function<void(const DrainReport&)> done);
+
+  struct Rules {
+    RetryPolicy policy;
+    std::string dead_letter;
+  };
 
   boost::asio::io_context& io_;
   const sdk::Config& config_;
@@ -115,7 +153,13 @@ class Engine final : public JobsService {
   ResponseHandler responses_;
   std::size_t pipeline_size_;
   std::chrono::milliseconds push_timeout_;
+  std::chrono::milliseconds drain_timeout_;
   std::vector<std::string> consume_;
+  std::map<std::string, Rules, std::less<>> rules_;
+  RetryPolicy default_policy_;
+  DeadLetterStore dead_;
+  std::unique_ptr<boost::asio::steady_timer> drain_timer_;
+  bool draining_ = false;
   std::map<std::string, Lane, std::less<>> lanes_;
   std::map<std::string, Entry, std::less<>> pipelines_;
   // Destroyed pipelines' drivers stay alive until the engine goes: a job of theirs may still be

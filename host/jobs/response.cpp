@@ -111,8 +111,9 @@ std::optional<Reply> parse_reply(std::string_view body, std::string& error) {
   return reply;
 }
 
-ResponseHandler::ResponseHandler(Counters& counters, std::shared_ptr<spdlog::logger> log)
-    : counters_(counters), log_(std::move(log)) {}
+ResponseHandler::ResponseHandler(Counters& counters, std::shared_ptr<spdlog::logger> log,
+                                 DeliveryRules* rules)
+    : counters_(counters), log_(std::move(log)), rules_(rules) {}
 
 void ResponseHandler::handle(sdk::Job& job, const worker::ExecOutcome& outcome) {
   using Kind = worker::ExecOutcome::Kind;
@@ -121,9 +122,9 @@ void ResponseHandler::handle(sdk::Job& job, const worker::ExecOutcome& outcome) 
       std::string error;
       auto reply = parse_reply(outcome.body, error);
       if (!reply) {
-        log_->error("job {} (pipeline {}): malformed worker reply ({}), acknowledging it; body: {:?}",
-                    job.id(), job.pipeline(), error, clip(outcome.body));
-        settle_failed(job, Failure::kMalformed, error);
+        log_->error("job {} (pipeline {}): malformed worker reply ({}); body: {:?}", job.id(),
+                    job.pipeline(), error, clip(outcome.body));
+        settle_failed(job, Failure::kMalformed, "malformed reply: " + error);
         return;
       }
       apply_reply(job, *reply);
@@ -157,17 +158,20 @@ void ResponseHandler::apply_reply(sdk::Job& job, const Reply& reply) {
         ++counters_.jobs_requeue;
         return;
       }
-      log_->debug("job {} failed: {}", job.id(), reply.message);
-      auto status = job.ack();
-      if (!status) return ack_after_error(job, "ack", status);
       ++counters_.jobs_err;
+      give_up(job, "failed by the worker: " + reply.message, attempt_of(job.headers()), false);
       return;
     }
     case kNack: {
       log_->debug("job {} nacked (requeue {}): {}", job.id(), reply.requeue, reply.message);
-      auto status = job.nack_with_options(reply.requeue, reply.delay);
+      if (!reply.requeue) {
+        ++counters_.jobs_err;
+        give_up(job, "nacked by the worker: " + reply.message, attempt_of(job.headers()), true);
+        return;
+      }
+      auto status = job.nack_with_options(true, reply.delay);
       if (!status) return ack_after_error(job, "nack", status);
-      ++(reply.requeue ? counters_.jobs_requeue : counters_.jobs_err);
+      ++counters_.jobs_requeue;
       return;
     }
     case kRequeue: {
@@ -189,27 +193,53 @@ void ResponseHandler::apply_reply(sdk::Job& job, const Reply& reply) {
 
 void ResponseHandler::settle_failed(sdk::Job& job, Failure failure, std::string_view why) {
   ++counters_.jobs_err;
-  sdk::Status status;
+  const RetryPolicy& policy = rules_ != nullptr ? rules_->retry_policy(job.pipeline())
+                                                : default_policy_;
+  const std::int64_t attempt = attempt_of(job.headers());
+  const char* what = "failed";
   switch (failure) {
-    case Failure::kMalformed:
-      // RoadRunner acks a reply it cannot read "to prevent an endless loop".
-      status = job.ack();
-      break;
-    case Failure::kSoftError:
-      log_->warn("job {} (pipeline {}): worker error: {}", job.id(), job.pipeline(), why);
-      status = job.nack();
-      break;
-    case Failure::kStreamed:
-      log_->warn("job {} (pipeline {}): {}", job.id(), job.pipeline(), why);
-      status = job.nack();
-      break;
-    case Failure::kWorkerLost:
-      // RoadRunner nacks (the memory driver then loses the job); we redeliver it at once.
-      log_->warn("job {} (pipeline {}): worker lost ({}), redelivering the job", job.id(),
-                 job.pipeline(), why);
-      status = job.nack_with_options(true, std::chrono::seconds{0});
-      break;
+    case Failure::kMalformed: what = "answered a malformed reply"; break;
+    case Failure::kSoftError: what = "worker error"; break;
+    case Failure::kStreamed: what = "streamed reply"; break;
+    case Failure::kWorkerLost: what = "worker lost"; break;
   }
+  if (attempt < policy.max_attempts) {
+    const auto delay = policy.delay_after(attempt, rng_);
+    const sdk::Headers next{{std::string(kAttemptHeader), {std::to_string(attempt + 1)}}};
+    // A driver's requeue may move the message out of the job: name it before.
+    const std::string id = job.id();
+    const std::string pipeline = job.pipeline();
+    auto status = job.requeue(next, driver_delay(delay));
+    if (status) {
+      ++counters_.jobs_retried;
+      log_->warn("job {} (pipeline {}): {} ({}) on attempt {}/{}; redelivering in {}s", id,
+                 pipeline, what, why, attempt, policy.max_attempts, driver_delay(delay).count());
+      return;
+    }
+    log_->error("job {} (pipeline {}): {} ({}); the driver refused the redelivery: {}", id,
+                pipeline, what, why, status.message());
+  }
+  give_up(job, std::string(what) + ": " + std::string(why), attempt, true);
+}
+
+void ResponseHandler::give_up(sdk::Job& job, std::string_view reason, std::int64_t attempts,
+                              bool fallback_is_nack) {
+  if (rules_ != nullptr && rules_->bury(job, reason, attempts)) {
+    ++counters_.jobs_dead;
+    log_->warn("job {} (pipeline {}) dead-lettered after {} attempt(s): {}", job.id(),
+               job.pipeline(), attempts, reason);
+    auto status = job.ack();
+    if (!status) {
+      log_->error("job {} (pipeline {}): ack after dead-lettering failed: {}", job.id(),
+                  job.pipeline(), status.message());
+    }
+    return;
+  }
+  ++counters_.jobs_dropped;
+  log_->error("job {} (pipeline {}) dropped after {} attempt(s), no dead_letter configured: {}",
+              job.id(), job.pipeline(), attempts, reason);
+  auto status = fallback_is_nack ? job.nack_with_options(false, std::chrono::seconds{0})
+                                 : job.ack();
   if (!status) {
     log_->error("job {} (pipeline {}): driver refused to settle the failed job: {}", job.id(),
                 job.pipeline(), status.message());

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "jobs/counters.hpp"
+#include "jobs/retry_policy.hpp"
 #include "worker/executor.hpp"
 
 #include <coyote/sdk/headers.hpp>
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 
@@ -40,19 +42,36 @@ enum class Failure {
   kMalformed,   ///< the reply body could not be parsed
 };
 
+/// What the handler needs to know about a job's pipeline; the Engine implements it.
+class DeliveryRules {
+ public:
+  virtual ~DeliveryRules() = default;
+  /// The pipeline's retry policy (the defaults for a pipeline it does not know).
+  [[nodiscard]] virtual const RetryPolicy& retry_policy(std::string_view pipeline) const = 0;
+  /// Keeps a copy of the job in its pipeline's dead-letter store. False when the pipeline has
+  /// no dead_letter, so the caller drops the job (and says so).
+  virtual bool bury(const sdk::Job& job, std::string_view reason, std::int64_t attempts) = 0;
+};
+
 /// Loop thread only. Every job handed to handle() gets exactly one acknowledgement call.
 class ResponseHandler {
  public:
-  ResponseHandler(Counters& counters, std::shared_ptr<spdlog::logger> log);
+  /// Without `rules`: default retry policy and no dead-letter store.
+  ResponseHandler(Counters& counters, std::shared_ptr<spdlog::logger> log,
+                  DeliveryRules* rules = nullptr);
 
   void handle(sdk::Job& job, const worker::ExecOutcome& outcome);
 
-  /// The single place that decides the fate of a job whose execution failed. Today it follows
-  /// RoadRunner except for a lost worker, which is redelivered instead of dropped. Attempt
-  /// counting and dead-lettering belong here.
+  /// The single place that decides the fate of a job whose execution failed without a worker
+  /// decision: redelivered with kAttemptHeader = attempt + 1 after the policy's backoff while
+  /// attempts remain, then dead-lettered (or dropped with an error naming the job).
   void settle_failed(sdk::Job& job, Failure failure, std::string_view why);
 
  private:
+  /// The job is finished with failure: into the dead-letter store and acked, else `fallback`
+  /// (the call RoadRunner would make) with an error log line naming the job.
+  void give_up(sdk::Job& job, std::string_view reason, std::int64_t attempts,
+               bool fallback_is_nack);
   void apply_reply(sdk::Job& job, const Reply& reply);
   /// An acknowledgement call failed: count an error and ack, as RoadRunner does "to prevent an
   /// endless loop".
@@ -60,6 +79,9 @@ class ResponseHandler {
 
   Counters& counters_;
   std::shared_ptr<spdlog::logger> log_;
+  DeliveryRules* rules_;
+  RetryPolicy default_policy_;
+  std::mt19937_64 rng_{std::random_device{}()};
 };
 
 }  // namespace coyote::host::jobs

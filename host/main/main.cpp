@@ -3,6 +3,7 @@
 #include "main/embedded_config.hpp"
 #include "main/serve_command.hpp"
 #include "rpc/client_cli.hpp"
+#include "rpc/dead_letter_cli.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   drivers->add_flag("--json", drivers_json, "machine-readable output");
 
   rpc::register_client_commands(app);
+  rpc::register_dead_letter_commands(app);
 
   int code = 0;
   serve->callback([&] { code = cli::run_serve(serve_options); });

@@ -6,6 +6,7 @@
 #include "main/embedded_config.hpp"
 #include "main/guarded_lookup.hpp"
 #include "plugin/plugin_host.hpp"
+#include "rpc/dead_letter_methods.hpp"
 #include "rpc/rpc_server.hpp"
 #include "worker/pool_set.hpp"
 
@@ -37,8 +38,10 @@ jobs::Pools engine_pools(worker::PoolSet& set) {
   return pools;
 }
 
-/// First SIGINT/SIGTERM: stop taking RPC calls, stop the pipelines, stop the workers (each
-/// gets the {"stop":true} frame), then leave the loop. A second signal exits at once.
+/// First SIGINT/SIGTERM: stop taking RPC calls, drain the engine (no new dispatches, queued
+/// jobs back to their drivers, in-flight jobs get jobs.drain_timeout to finish), stop the
+/// pipelines, stop the workers (each gets the {"stop":true} frame), then leave the loop. A
+/// second signal exits at once.
 void arm_signals(Runtime& rt, boost::asio::signal_set& signals, int& signals_seen) {
   signals.async_wait([&rt, &signals, &signals_seen](const boost::system::error_code& ec, int sig) {
     if (ec) return;
@@ -48,13 +51,24 @@ void arm_signals(Runtime& rt, boost::asio::signal_set& signals, int& signals_see
       log->flush();
       std::_Exit(1);
     }
-    log->info("signal {} received: stopping (send it again to force exit)", sig);
+    log->info("signal {} received: draining (send it again to force exit)", sig);
     if (rt.rpc) rt.rpc->stop();
-    if (rt.engine) rt.engine->stop();
-    rt.pools->stop([&rt] {
-      log::get("coyote")->info("all workers stopped; bye");
-      rt.io.stop();
-    });
+    auto stop_rest = [&rt](const jobs::DrainReport& report) {
+      log::get("coyote")->info(
+          "shutdown: {} in-flight job(s) finished, {} queued job(s) returned to their drivers, "
+          "{} abandoned",
+          report.finished, report.returned, report.abandoned);
+      if (rt.engine) rt.engine->stop();
+      rt.pools->stop([&rt] {
+        log::get("coyote")->info("all workers stopped; bye");
+        rt.io.stop();
+      });
+    };
+    if (rt.engine) {
+      rt.engine->drain(rt.engine->drain_timeout(), stop_rest);
+    } else {
+      stop_rest(jobs::DrainReport{});
+    }
     arm_signals(rt, signals, signals_seen);
   });
 }
@@ -93,6 +107,7 @@ int run_serve(const ConfigOptions& options) {
     rpc_options.listen = cfg->string_or("rpc.listen", rpc_options.listen);
     rpc_options.version = kVersion;
     rt.rpc = std::make_unique<rpc::RpcServer>(rt.io, rpc_options, *rt.engine, rt.pools.get());
+    rpc::register_dead_letter_methods(rt.rpc->methods(), *rt.engine);
     rt.rpc->start();
     rt.pools->start();
     log->info("RPC listening on {}; pipelines: {}", rt.rpc->local_address(),

@@ -6,6 +6,17 @@ import unittest
 from harness import BASIC_YAML, Coyote, wait_for
 
 
+# Failures the worker did not decide are retried (docs/architecture.md, Delivery): a short
+# policy with a dead-letter store makes their outcome checkable here.
+PROTOCOL_YAML = BASIC_YAML.format(workers=1) + """      retry:
+        max_attempts: 2
+        backoff: constant
+        initial: 0s
+        jitter: 0
+      dead_letter: dlq
+"""
+
+
 def ctx(record):
     return json.loads(record["context"])
 
@@ -13,7 +24,7 @@ def ctx(record):
 class JobsProtocolTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.coyote = Coyote(BASIC_YAML.format(workers=1)).start()
+        cls.coyote = Coyote(PROTOCOL_YAML).start()
         cls.client = cls.coyote.rpc()
 
     @classmethod
@@ -88,24 +99,34 @@ class JobsProtocolTest(unittest.TestCase):
         time.sleep(0.3)
         self.assertEqual(len(self.records_for("case9")), 1)
 
-    def test_case10_malformed_and_unknown_responses_are_acked_and_worker_stays(self):
+    def dead(self, job_id):
+        return [d for d in self.client.call("coyote.DeadList", {}).get("jobs") or []
+                if d["id"] == job_id]
+
+    def test_case10_malformed_reply_is_retried_then_dead_lettered_and_worker_stays(self):
         self.client.push("p", "t", "case10-bad", json.dumps({"reply": "not json"}).encode())
-        bad = self.records_for("case10-bad")[0]
+        bad = self.records_for("case10-bad", count=2)
+        self.assertEqual(ctx(bad[1])["headers"].get("X-Coyote-Attempt"), ["2"])
         self.client.push("p", "t", "case10-99", json.dumps({"reply": '{"type":99}'}).encode())
         unknown = self.records_for("case10-99")[0]
-        self.assertEqual(bad["pid"], unknown["pid"], "the worker must stay ready")
+        self.assertEqual(bad[0]["pid"], unknown["pid"], "the worker must stay ready")
         self.wait_idle()
+        dead = wait_for(lambda: self.dead("case10-bad"), what="case10-bad dead-lettered")
+        self.assertEqual(dead[0]["attempts"], 2)
+        self.assertIn("malformed", dead[0]["error"])
         time.sleep(0.3)
-        self.assertEqual(len(self.records_for("case10-bad")), 1)
-        self.assertEqual(len(self.records_for("case10-99")), 1)
+        self.assertEqual(len(self.records_for("case10-bad")), 2)
+        self.assertEqual(len(self.records_for("case10-99")), 1)  # unknown type: acked (RR)
 
-    def test_case11_soft_error_keeps_the_worker(self):
+    def test_case11_soft_error_keeps_the_worker_and_is_retried(self):
         self.client.push("p", "t", "case11", json.dumps({"soft_error": "boom"}).encode())
-        soft = self.records_for("case11")[0]
+        soft = self.records_for("case11", count=2)
         self.client.push("p", "t", "case11-next", b"plain")
         nxt = self.records_for("case11-next")[0]
-        self.assertEqual(soft["pid"], nxt["pid"], "same worker process after a soft error")
+        self.assertEqual(soft[0]["pid"], nxt["pid"], "same worker process after a soft error")
         wait_for(lambda: "boom" in self.coyote.log(), what="soft error text in the log")
+        dead = wait_for(lambda: self.dead("case11"), what="case11 dead-lettered")
+        self.assertIn("boom", dead[0]["error"])
 
 
 if __name__ == "__main__":

@@ -11,6 +11,10 @@ time). What it answers is chosen by the job payload, when the payload is a JSON 
   {"sleep": seconds}                 sleep, then ack
   {"restart_once_marker": "/path"}   ask to be recycled if the marker file is absent (creating it)
 otherwise it acks.
+
+With $COYOTE_E2E_ACKS set, the id of every job it acks is appended to that file (one line)
+before the ack is sent: "processed at least once" for the delivery-guarantee tests. With
+$COYOTE_E2E_QUIET set, jobs are not recorded in $COYOTE_E2E_RECORD (bulk tests).
 """
 import json
 import os
@@ -20,7 +24,15 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "examples", "workers"))
 import coyote_worker  # noqa: E402
 
-record_path = os.environ.get("COYOTE_E2E_RECORD")
+record_path = None if os.environ.get("COYOTE_E2E_QUIET") else os.environ.get("COYOTE_E2E_RECORD")
+acks_path = os.environ.get("COYOTE_E2E_ACKS")
+acks_fd = os.open(acks_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644) if acks_path else None
+
+
+def ack(task):
+    if acks_fd is not None:
+        os.write(acks_fd, (task.context.get("id", "") + "\n").encode())
+    task.ack()
 
 
 def record(task):
@@ -44,11 +56,11 @@ def main():
         except ValueError:
             script = None
         if not isinstance(script, dict):
-            task.ack()
+            ack(task)
             continue
         once = script.get("once_marker")
         if once and os.path.exists(once):
-            task.ack()  # the scripted answer was given on an earlier delivery
+            ack(task)  # the scripted answer was given on an earlier delivery
             continue
         if once:
             open(once, "w").close()
@@ -64,15 +76,15 @@ def main():
             if not os.path.exists(marker):
                 open(marker, "w").close()
                 os._exit(3)
-            task.ack()
+            ack(task)
         elif "sleep" in script:
             time.sleep(float(script["sleep"]))
-            task.ack()
+            ack(task)
         elif "restart_once_marker" in script and not os.path.exists(script["restart_once_marker"]):
             open(script["restart_once_marker"], "w").close()
             task.restart()
         else:
-            task.ack()
+            ack(task)
 
 
 if __name__ == "__main__":

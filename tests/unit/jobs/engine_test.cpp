@@ -220,7 +220,9 @@ TEST_CASE("nack redelivers only when the worker asks for it", "[jobs]") {
 }
 
 TEST_CASE("a job whose worker was lost is delivered again", "[jobs]") {
-  Rig rig;
+  MapConfig c = make_config();
+  c.set("jobs.pipelines.p.retry.initial", std::int64_t{0});
+  Rig rig(c);
   Engine& engine = rig.make();
   rig.executor.add_workers(1);
   REQUIRE(push(engine, job("lost-1")));
@@ -321,4 +323,134 @@ TEST_CASE("stop removes queued jobs, stops the drivers and refuses pushes", "[jo
   CHECK_FALSE(push(engine, job("q3")));
   rig.executor.add_workers(1);
   CHECK(rig.executor.calls.empty());
+}
+
+namespace {
+
+MapConfig dead_letter_config() {
+  MapConfig c = make_config();
+  c.set("jobs.pipelines.p.retry.max_attempts", std::int64_t{2});
+  c.set("jobs.pipelines.p.retry.initial", std::int64_t{0});
+  c.set("jobs.pipelines.p.dead_letter", std::string("dlq"));
+  return c;
+}
+
+ExecOutcome lost_worker() {
+  ExecOutcome lost;
+  lost.kind = ExecOutcome::Kind::kWorkerLost;
+  lost.message = "worker exited with signal 9";
+  return lost;
+}
+
+}  // namespace
+
+TEST_CASE("a job failing every attempt lands in the dead-letter store and can be replayed",
+          "[jobs][dead]") {
+  Rig rig(dead_letter_config());
+  Engine& engine = rig.make();
+  rig.executor.add_workers(1);
+  REQUIRE(push(engine, job("doomed")));
+  REQUIRE(coyote::test::run_until(rig.io, [&] { return rig.executor.calls.size() == 1; }));
+  CHECK(rig.executor.calls[0].context.find("X-Coyote-Attempt") == std::string::npos);
+  rig.executor.finish(lost_worker());
+  REQUIRE(coyote::test::run_until(rig.io, [&] { return rig.executor.calls.size() == 1; }));
+  CHECK(rig.executor.calls[0].context.find(R"("X-Coyote-Attempt":["2"])") != std::string::npos);
+  rig.executor.finish(lost_worker());
+  coyote::test::drain(rig.io);
+  CHECK(rig.executor.calls.empty());
+  CHECK(engine.counters().jobs_dead == 1);
+
+  auto dead = engine.dead_list("dlq");
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].message.id == "doomed");
+  CHECK(dead[0].origin == "p");
+  CHECK(dead[0].attempts == 2);
+  CHECK(dead[0].last_error.find("signal 9") != std::string::npos);
+  CHECK(dead[0].message.headers.at("X-Coyote-Origin-Pipeline") == std::vector<std::string>{"p"});
+  const auto store = state_of(engine, "dlq");
+  CHECK(store.driver == "dead_letter");
+  CHECK(store.active == 1);
+
+  SECTION("replay sends it back to its origin with a fresh attempt count") {
+    REQUIRE(engine.dead_replay("dlq", "doomed"));
+    CHECK(engine.dead_list("dlq").empty());
+    REQUIRE(coyote::test::run_until(rig.io, [&] { return rig.executor.calls.size() == 1; }));
+    CHECK(id_in(rig.executor.calls[0].context) == "doomed");
+    CHECK(rig.executor.calls[0].context.find("X-Coyote") == std::string::npos);
+  }
+  SECTION("delete forgets it; a second delete or replay names the missing id") {
+    REQUIRE(engine.dead_delete("dlq", "doomed"));
+    CHECK(engine.dead_list("dlq").empty());
+    auto again = engine.dead_delete("dlq", "doomed");
+    CHECK_FALSE(again);
+    CHECK_THAT(again.message(), Catch::Contains("doomed") && Catch::Contains("dlq"));
+    CHECK_FALSE(engine.dead_replay("dlq", "doomed"));
+  }
+}
+
+TEST_CASE("a dead_letter naming a pipeline hands dead jobs to that pipeline's driver",
+          "[jobs][dead]") {
+  MapConfig c = dead_letter_config();
+  c.set("jobs.pipelines.p.dead_letter", std::string("idle"));
+  c.set("jobs.pipelines.p.retry.max_attempts", std::int64_t{1});
+  Rig rig(c);
+  Engine& engine = rig.make();
+  rig.executor.add_workers(1);
+  REQUIRE(push(engine, job("doomed")));
+  REQUIRE(coyote::test::run_until(rig.io, [&] { return rig.executor.calls.size() == 1; }));
+  rig.executor.finish(lost_worker());
+  coyote::test::drain(rig.io);
+  CHECK(engine.counters().jobs_dead == 1);
+  CHECK(engine.dead_list("idle").empty());  // held by the pipeline's driver, not the host
+  REQUIRE(engine.resume({"idle"}));         // "idle" is not consumed until asked
+  REQUIRE(coyote::test::run_until(rig.io, [&] { return rig.executor.calls.size() == 1; }));
+  const std::string& context = rig.executor.calls[0].context;
+  CHECK(id_in(context) == "doomed");
+  CHECK(context.find(R"("pipeline":"idle")") != std::string::npos);
+  CHECK(context.find(R"("X-Coyote-Origin-Pipeline":["p"])") != std::string::npos);
+  CHECK(context.find("X-Coyote-Attempt\"") == std::string::npos);
+}
+
+TEST_CASE("a pipeline cannot be its own dead_letter", "[jobs][dead]") {
+  MapConfig c = make_config();
+  c.set("jobs.pipelines.p.dead_letter", std::string("p"));
+  Rig rig(c);
+  CHECK_THROWS_WITH(rig.make(), Catch::Contains("dead_letter") && Catch::Contains("loop"));
+}
+
+TEST_CASE("drain returns queued jobs to their driver and waits for the ones in flight",
+          "[jobs][drain]") {
+  Rig rig;
+  Engine& engine = rig.make();
+  rig.executor.add_workers(1);
+  REQUIRE(push(engine, job("running")));
+  REQUIRE(push(engine, job("waiting-1")));
+  REQUIRE(push(engine, job("waiting-2")));
+  REQUIRE(coyote::test::run_until(rig.io, [&] { return rig.executor.calls.size() == 1; }));
+  CHECK(engine.queued() == 2);
+
+  std::optional<coyote::host::jobs::DrainReport> report;
+  SECTION("the in-flight job finishes within the grace period") {
+    engine.drain(std::chrono::seconds{30}, [&](const auto& r) { report = r; });
+    CHECK(engine.queued() == 0);
+    coyote::test::drain(rig.io);
+    CHECK_FALSE(report);  // still waiting for the running job
+    rig.executor.reply(R"({"type":2,"data":[]})");
+    REQUIRE(coyote::test::run_until(rig.io, [&] { return report.has_value(); }));
+    CHECK(report->finished == 1);
+    CHECK(report->returned == 2);
+    CHECK(report->abandoned == 0);
+    // Returned jobs wait in the paused driver, not in the host queue, and nothing is dispatched.
+    CHECK(engine.queued() == 0);
+    CHECK(rig.executor.calls.empty());
+    CHECK_FALSE(state_of(engine, "p").ready);
+  }
+  SECTION("a job still running at the end of the grace period is abandoned") {
+    engine.drain(std::chrono::milliseconds{30}, [&](const auto& r) { report = r; });
+    REQUIRE(coyote::test::run_until(rig.io, [&] { return report.has_value(); }));
+    CHECK(report->finished == 0);
+    CHECK(report->returned == 2);
+    CHECK(report->abandoned == 1);
+  }
+  engine.stop();
 }

@@ -99,32 +99,127 @@ TEST_CASE("unknown reply type is acknowledged as ok", "[response]") {
   CHECK(h.counters.jobs_ok == 1);
 }
 
-TEST_CASE("malformed reply is acknowledged and counted as an error", "[response]") {
+TEST_CASE("malformed reply is redelivered with the next attempt number", "[response]") {
   Harness h;
   const char* body = GENERATE("not json", "", "[1,2]", R"({"data":[]})", R"({"type":-1})",
                               R"({"type":"2"})", R"({"type":4,"data":[]})",
                               R"({"type":4,"data":{"headers":[{"a":"b"}]}})",
                               R"({"type":3,"data":{"requeue":"yes"}})",
                               R"({"type":1,"data":{"delay_seconds":"5"}})");
-  CHECK(h.reply(body).call == "ack");
+  const auto& a = h.reply(body);
+  CHECK(a.call == "requeue");
+  CHECK(a.headers.at("X-Coyote-Attempt") == std::vector<std::string>{"2"});
   CHECK(h.counters.jobs_err == 1);
+  CHECK(h.counters.jobs_retried == 1);
   CHECK(h.counters.jobs_ok == 0);
 }
 
-TEST_CASE("soft error and streamed replies nack the job", "[response]") {
+TEST_CASE("soft error, streamed reply and lost worker are retried under the default policy",
+          "[response]") {
   Harness h;
-  auto kind = GENERATE(ExecOutcome::Kind::kSoftError, ExecOutcome::Kind::kStreamed);
-  CHECK(h.outcome(kind).call == "nack");
+  auto kind = GENERATE(ExecOutcome::Kind::kSoftError, ExecOutcome::Kind::kStreamed,
+                       ExecOutcome::Kind::kWorkerLost);
+  const auto& a = h.outcome(kind);
+  CHECK(a.call == "requeue");
+  CHECK(a.headers.at("X-Coyote-Attempt") == std::vector<std::string>{"2"});
+  // Default: exponential from 1 s with 10 % jitter, rounded up to whole seconds for the driver.
+  CHECK(a.delay >= std::chrono::seconds{1});
+  CHECK(a.delay <= std::chrono::seconds{2});
   CHECK(h.counters.jobs_err == 1);
 }
 
-TEST_CASE("a lost worker's job is redelivered at once, not dropped", "[response]") {
-  Harness h;
-  const auto& a = h.outcome(ExecOutcome::Kind::kWorkerLost);
-  CHECK(a.call == "nack_with_options");
-  CHECK(a.requeue);
-  CHECK(a.delay == std::chrono::seconds{0});
-  CHECK(h.counters.jobs_err == 1);
+namespace {
+
+/// DeliveryRules with a fixed policy and an in-memory list of buried jobs.
+struct Rules final : coyote::host::jobs::DeliveryRules {
+  coyote::host::jobs::RetryPolicy policy;
+  bool has_dead_letter = true;
+  struct Buried {
+    std::string id;
+    std::string reason;
+    std::int64_t attempts;
+  };
+  std::vector<Buried> buried;
+  [[nodiscard]] const coyote::host::jobs::RetryPolicy& retry_policy(
+      std::string_view) const override {
+    return policy;
+  }
+  bool bury(const coyote::sdk::Job& job, std::string_view reason, std::int64_t attempts) override {
+    if (!has_dead_letter) return false;
+    buried.push_back({job.id(), std::string(reason), attempts});
+    return true;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a failed job is retried until max_attempts, then dead-lettered with its error",
+          "[response]") {
+  Rules rules;
+  rules.policy.max_attempts = 3;
+  rules.policy.backoff = coyote::host::jobs::Backoff::kLinear;
+  rules.policy.initial = std::chrono::milliseconds{2000};
+  rules.policy.jitter = 0.0;
+  Counters counters;
+  ResponseHandler handler{counters, coyote::host::log::get("jobs"), &rules};
+  ExecOutcome lost;
+  lost.kind = ExecOutcome::Kind::kWorkerLost;
+  lost.message = "signal 9";
+
+  SECTION("attempts 1 and 2 are redelivered with growing delays") {
+    FakeJob first{"j", 10};
+    handler.handle(first, lost);
+    REQUIRE(first.received);
+    CHECK(first.received->call == "requeue");
+    CHECK(first.received->delay == std::chrono::seconds{2});
+    FakeJob second{"j", 10};
+    second.headers()["X-Coyote-Attempt"] = {"2"};
+    handler.handle(second, lost);
+    REQUIRE(second.received);
+    CHECK(second.received->headers.at("X-Coyote-Attempt") == std::vector<std::string>{"3"});
+    CHECK(second.received->delay == std::chrono::seconds{4});
+    CHECK(rules.buried.empty());
+  }
+  SECTION("the last attempt goes to the dead-letter store and is acked") {
+    FakeJob last{"j", 10};
+    last.headers()["X-Coyote-Attempt"] = {"3"};
+    handler.handle(last, lost);
+    REQUIRE(last.received);
+    CHECK(last.received->call == "ack");
+    REQUIRE(rules.buried.size() == 1);
+    CHECK(rules.buried[0].id == "j");
+    CHECK(rules.buried[0].attempts == 3);
+    CHECK(rules.buried[0].reason.find("signal 9") != std::string::npos);
+    CHECK(counters.jobs_dead == 1);
+  }
+  SECTION("without a dead-letter store the last attempt is dropped (nacked) and counted") {
+    rules.has_dead_letter = false;
+    FakeJob last{"j", 10};
+    last.headers()["X-Coyote-Attempt"] = {"3"};
+    handler.handle(last, lost);
+    REQUIRE(last.received);
+    CHECK(last.received->call == "nack_with_options");
+    CHECK_FALSE(last.received->requeue);
+    CHECK(counters.jobs_dropped == 1);
+  }
+}
+
+TEST_CASE("a worker's explicit failure without requeue is dead-lettered, not retried",
+          "[response]") {
+  Rules rules;
+  Counters counters;
+  ResponseHandler handler{counters, coyote::host::log::get("jobs"), &rules};
+  const char* body = GENERATE(R"({"type":1,"data":{"message":"bad input","requeue":false}})",
+                              R"({"type":3,"data":{"message":"bad input","requeue":false}})");
+  FakeJob job{"x", 10};
+  ExecOutcome o;
+  o.body = body;
+  handler.handle(job, o);
+  REQUIRE(job.received);
+  CHECK(job.received->call == "ack");
+  REQUIRE(rules.buried.size() == 1);
+  CHECK(rules.buried[0].attempts == 1);
+  CHECK(rules.buried[0].reason.find("bad input") != std::string::npos);
 }
 
 TEST_CASE("a failing driver call ends in an ack and an error count", "[response]") {

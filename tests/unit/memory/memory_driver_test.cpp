@@ -197,3 +197,38 @@ TEST_CASE("memory driver validates prefetch and defaults it to RoadRunner's 1000
   for (int i = 0; i < 8; ++i) REQUIRE(driver->push(job(std::to_string(i))));
   CHECK(queue.size() == 8);  // not limited by a small prefetch
 }
+
+TEST_CASE("jobs handed back while paused wait in the buffer, oldest first, until resume",
+          "[memory]") {
+  // The host's graceful drain: pause, take the queued jobs out, nack them with redelivery.
+  Rig rig("100");
+  REQUIRE(rig.driver->run());
+  REQUIRE(rig.driver->push(job("a")));
+  REQUIRE(rig.driver->push(job("b")));
+  REQUIRE(rig.driver->pause());
+  auto returned = rig.queue.remove("mem");
+  REQUIRE(returned.size() == 2);
+  for (auto& j : returned) REQUIRE(j->nack_with_options(true, std::chrono::seconds{0}));
+  CHECK(rig.queue.size() == 0);
+  CHECK(rig.driver->state().active == 0);
+  REQUIRE(rig.driver->resume());
+  REQUIRE(rig.queue.size() == 2);
+  auto first = rig.queue.take();
+  REQUIRE(first);
+  CHECK(first->job->id() == "a");
+}
+
+TEST_CASE("a requeue merges the attempt header and keeps the job's own headers", "[memory]") {
+  Rig rig("100");
+  REQUIRE(rig.driver->run());
+  auto m = job("h");
+  m.headers["mine"] = {"1"};
+  REQUIRE(rig.driver->push(std::move(m)));
+  auto taken = rig.queue.take();
+  REQUIRE(taken);
+  REQUIRE(taken->job->requeue({{"X-Coyote-Attempt", {"2"}}}, std::chrono::seconds{0}));
+  auto again = rig.queue.take();
+  REQUIRE(again);
+  CHECK(again->job->headers() ==
+        coyote::sdk::Headers{{"X-Coyote-Attempt", {"2"}}, {"mine", {"1"}}});
+}

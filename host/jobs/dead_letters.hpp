@@ -1,0 +1,44 @@
+// DeadLetters: the dead-letter operations the RPC layer needs, header-only so that coyote_rpc
+// does not link coyote_jobs.
+#pragma once
+
+#include <coyote/sdk/message.hpp>
+#include <coyote/sdk/status.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace coyote::host::jobs {
+
+/// Headers a dead job carries (in the store and when listed); replay removes them again.
+inline constexpr std::string_view kDeadReasonHeader = "X-Coyote-Dead-Reason";
+inline constexpr std::string_view kOriginHeader = "X-Coyote-Origin-Pipeline";
+inline constexpr std::string_view kAttemptsHeader = "X-Coyote-Attempts";
+inline constexpr std::string_view kDeadAtHeader = "X-Coyote-Dead-At";
+
+struct DeadJob {
+  sdk::Message message;  ///< as it was last delivered, plus the X-Coyote-Dead-* headers
+  std::string origin;    ///< the pipeline it failed in
+  std::int64_t attempts = 0;
+  std::string last_error;
+  std::chrono::system_clock::time_point dead_at;
+};
+
+/// Implemented by the Engine. Loop thread only. `store` is a `dead_letter:` value.
+class DeadLetters {
+ public:
+  virtual ~DeadLetters() = default;
+  /// Every store named by a pipeline's dead_letter, empty or not.
+  [[nodiscard]] virtual std::vector<std::string> dead_stores() const = 0;
+  /// Oldest first; empty for an unknown store.
+  [[nodiscard]] virtual std::vector<DeadJob> dead_list(std::string_view store) const = 0;
+  /// Pushes the dead job back into its origin pipeline with its attempt count reset (the
+  /// X-Coyote-* delivery headers removed). On failure the job stays dead.
+  virtual sdk::Status dead_replay(std::string_view store, std::string_view id) = 0;
+  virtual sdk::Status dead_delete(std::string_view store, std::string_view id) = 0;
+};
+
+}  // namespace coyote::host::jobs

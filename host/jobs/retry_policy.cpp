@@ -1,0 +1,132 @@
+#include "jobs/retry_policy.hpp"
+
+#include "config/duration.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <optional>
+
+namespace coyote::host::jobs {
+namespace {
+
+std::optional<Backoff> parse_backoff(std::string_view text) {
+  if (text == "constant") return Backoff::kConstant;
+  if (text == "linear") return Backoff::kLinear;
+  if (text == "exponential") return Backoff::kExponential;
+  return std::nullopt;
+}
+
+std::optional<double> parse_jitter(const std::string& text) {
+  if (text == "true") return 0.1;
+  if (text == "false") return 0.0;
+  try {
+    std::size_t used = 0;
+    double v = std::stod(text, &used);
+    if (used != text.size() || !(v >= 0.0 && v <= 1.0)) return std::nullopt;
+    return v;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<std::chrono::milliseconds> parse_ms(const std::string& text) {
+  return config::parse_duration(text);
+}
+
+/// A scalar as text whatever its YAML type (the typed getters throw on a mismatch).
+std::optional<std::string> text_at(const sdk::Config& config, const std::string& path) {
+  try {
+    if (auto v = config.string(path)) return v;
+  } catch (const sdk::ConfigError&) {
+  }
+  try {
+    if (auto v = config.boolean(path)) return std::string(*v ? "true" : "false");
+  } catch (const sdk::ConfigError&) {
+  }
+  try {
+    if (auto v = config.number(path)) return std::to_string(*v);
+  } catch (const sdk::ConfigError&) {
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::chrono::milliseconds RetryPolicy::delay_after(std::int64_t failed_attempt,
+                                                   std::mt19937_64& rng) const {
+  const double n = static_cast<double>(std::max<std::int64_t>(failed_attempt, 1));
+  double ms = static_cast<double>(initial.count());
+  switch (backoff) {
+    case Backoff::kConstant:
+      break;
+    case Backoff::kLinear:
+      ms *= n;
+      break;
+    case Backoff::kExponential:
+      ms *= std::pow(2.0, std::min(n - 1.0, 62.0));
+      break;
+  }
+  ms = std::min(ms, static_cast<double>(max.count()));
+  if (jitter > 0.0 && ms > 0.0) {
+    std::uniform_real_distribution<double> spread(1.0 - jitter, 1.0 + jitter);
+    ms = std::min(ms * spread(rng), static_cast<double>(max.count()));
+  }
+  return std::chrono::milliseconds{static_cast<std::int64_t>(std::max(ms, 0.0))};
+}
+
+RetryPolicy RetryPolicy::from_config(const sdk::Config& config, const std::string& base) {
+  RetryPolicy p;
+  const std::string r = base + ".retry";
+  p.max_attempts = config.integer_or(r + ".max_attempts", p.max_attempts);
+  if (p.max_attempts < 1) {
+    throw config.error_at(r + ".max_attempts",
+                          "must be at least 1 (the first delivery counts; default 3)");
+  }
+  if (auto b = config.string(r + ".backoff"); b && !b->empty()) {
+    auto kind = parse_backoff(*b);
+    if (!kind) throw config.error_at(r + ".backoff", "must be constant, linear or exponential");
+    p.backoff = *kind;
+  }
+  p.initial = std::chrono::duration_cast<std::chrono::milliseconds>(
+      config.duration_or(r + ".initial", p.initial));
+  p.max = std::chrono::duration_cast<std::chrono::milliseconds>(
+      config.duration_or(r + ".max", p.max));
+  if (p.max < p.initial) {
+    throw config.error_at(r + ".max", "must not be shorter than retry.initial");
+  }
+  if (auto j = text_at(config, r + ".jitter")) {
+    auto v = parse_jitter(*j);
+    if (!v) throw config.error_at(r + ".jitter", "must be a fraction between 0 and 1, like 0.1");
+    p.jitter = *v;
+  }
+  return p;
+}
+
+RetryPolicy RetryPolicy::from_options(const sdk::Pipeline& pipeline) {
+  RetryPolicy p;
+  p.max_attempts = std::max<std::int64_t>(1, pipeline.integer("retry.max_attempts", p.max_attempts));
+  if (auto b = parse_backoff(pipeline.string("retry.backoff"))) p.backoff = *b;
+  if (auto v = parse_ms(pipeline.string("retry.initial"))) p.initial = *v;
+  if (auto v = parse_ms(pipeline.string("retry.max"))) p.max = *v;
+  if (p.max < p.initial) p.max = p.initial;
+  if (auto v = parse_jitter(pipeline.string("retry.jitter"))) p.jitter = *v;
+  return p;
+}
+
+std::chrono::seconds driver_delay(std::chrono::milliseconds delay) {
+  if (delay.count() <= 0) return std::chrono::seconds{0};
+  return std::chrono::ceil<std::chrono::seconds>(delay);
+}
+
+std::int64_t attempt_of(const sdk::Headers& headers) {
+  auto it = headers.find(kAttemptHeader);
+  if (it == headers.end() || it->second.empty()) return 1;
+  const std::string& s = it->second.front();
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size() || v < 1) return 1;
+  return v;
+}
+
+}  // namespace coyote::host::jobs
