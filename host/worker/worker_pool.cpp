@@ -212,11 +212,15 @@ void WorkerPool::on_dead(WorkerProcess& w, const std::string& reason) {
     log::get("worker")->error("pool '{}': worker {} lost: {}", config_.name, w.pid(), reason);
     last_error_ = reason;
   }
-  const bool proved = w.ready_since() != std::chrono::steady_clock::time_point{} &&
-                      std::chrono::steady_clock::now() - w.ready_since() >= kStableAfter;
+  // Back-off is for workers that cannot start (bad command, syntax error). One that finished its
+  // handshake and ran a job has shown that it starts: replace it at once, or a burst of external
+  // kills (or a poison job, which the engine retries with its own back-off) would starve the pool.
+  const bool handshook = w.ready_since() != std::chrono::steady_clock::time_point{};
+  const bool proved = handshook && (w.execs() > 0 ||
+                                    std::chrono::steady_clock::now() - w.ready_since() >= kStableAfter);
   if (intentional || proved || w.state() == WorkerState::kExecTtlReached) {
     failures_ = 0;
-  } else {
+  } else if (!w.killed_externally()) {
     ++failures_;
   }
   workers_.erase(std::remove(workers_.begin(), workers_.end(), self), workers_.end());

@@ -444,6 +444,11 @@ void WorkerProcess::on_exited(int status) {
   maybe_finalize();
 }
 
+bool WorkerProcess::killed_externally() const noexcept {
+  return exited_ && death_reason_.empty() && WIFSIGNALED(exit_status_) &&
+         WTERMSIG(exit_status_) == SIGKILL;
+}
+
 void WorkerProcess::maybe_finalize() {
   if (exited_ && stdout_closed_ && stderr_closed_ && !dead_) finalize();
 }

@@ -75,6 +75,9 @@ class WorkerProcess : public std::enable_shared_from_this<WorkerProcess> {
   [[nodiscard]] bool busy() const noexcept { return job_ != nullptr; }
   [[nodiscard]] bool alive() const noexcept { return !dead_; }
   [[nodiscard]] std::uint64_t execs() const noexcept { return execs_; }
+  /// SIGKILLed by someone other than this host (an operator, the OOM killer): says nothing about
+  /// whether the worker can start, so it must not feed the respawn back-off.
+  [[nodiscard]] bool killed_externally() const noexcept;
   [[nodiscard]] std::int64_t created_ns() const noexcept { return created_ns_; }
   [[nodiscard]] std::chrono::steady_clock::time_point started() const noexcept { return started_; }
   [[nodiscard]] std::chrono::steady_clock::time_point last_used() const noexcept {

@@ -175,8 +175,8 @@ class RetryAndDeadLetterTest(unittest.TestCase):
 class KillStormTest(unittest.TestCase):
     JOBS = int(os.environ.get("COYOTE_KILL_JOBS", "10000"))
     KILL_SECONDS = float(os.environ.get("COYOTE_KILL_SECONDS", "8"))
-    # Plain jobs (acked at once). The pool respawns killed workers with a crash back-off
-    # (100 ms doubling to 5 s), which, not the killer, bounds how many kills land.
+    # Plain jobs (acked at once). An external SIGKILL does not feed the pool's respawn back-off,
+    # so killed workers come back as fast as Python starts.
     PAYLOAD = b"x"
 
     def test_kill_9_storm_loses_no_job(self):
@@ -194,8 +194,8 @@ class KillStormTest(unittest.TestCase):
             kills = [0]
 
             def killer():
-                # A kill every 5-20 ms. The pool respawns a killed worker with a back-off, so
-                # the last live worker is spared: the storm runs while jobs keep flowing.
+                # A kill every 5-20 ms; the last live worker is spared so jobs keep flowing
+                # while the storm runs.
                 rng = random.Random(42)
                 deadline = time.monotonic() + self.KILL_SECONDS
                 while not stop.is_set() and time.monotonic() < deadline:
