@@ -32,11 +32,16 @@ std::string quote_text(std::string_view s) {
 
 std::string describe(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Null: return "nothing (null)";
-    case YAML::NodeType::Undefined: return "nothing";
-    case YAML::NodeType::Scalar: return quote_text(node.Scalar());
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Null:
+      return "nothing (null)";
+    case YAML::NodeType::Undefined:
+      return "nothing";
+    case YAML::NodeType::Scalar:
+      return quote_text(node.Scalar());
   }
   return "an unknown node";
 }
@@ -84,7 +89,8 @@ std::optional<std::pair<YAML::Node, YAML::Node>> find_child(const YAML::Node& pa
                                                             std::string_view key) {
   if (parent.IsMap()) {
     for (auto it = parent.begin(); it != parent.end(); ++it) {
-      if (it->first.IsScalar() && it->first.Scalar() == key) return std::pair{it->first, it->second};
+      if (it->first.IsScalar() && it->first.Scalar() == key)
+        return std::pair{it->first, it->second};
     }
   } else if (parent.IsSequence()) {
     std::size_t index = 0;
@@ -97,9 +103,9 @@ std::optional<std::pair<YAML::Node, YAML::Node>> find_child(const YAML::Node& pa
 }
 
 struct Walk {
-  YAML::Node node;         // deepest node reached
-  YAML::Node key_node;     // its key in the parent map (== node for the root / list items)
-  std::size_t depth = 0;   // how many segments were matched
+  YAML::Node node;        // deepest node reached
+  YAML::Node key_node;    // its key in the parent map (== node for the root / list items)
+  std::size_t depth = 0;  // how many segments were matched
   bool complete = false;
 };
 
@@ -118,7 +124,8 @@ Walk walk(const YAML::Node& root, const std::vector<std::string>& segments) {
 
 // Expands ${VAR} in every scalar value (keys are names, not values) and rejects duplicate keys,
 // which yaml-cpp would otherwise accept silently and which go-yaml refuses.
-void prepare(YAML::Node node, const EnvLookup& env, const std::string& file, const std::string& path) {
+void prepare(YAML::Node node, const EnvLookup& env, const std::string& file,
+             const std::string& path) {
   if (node.IsScalar()) {
     const std::string& text = node.Scalar();
     if (text.find("${") != std::string::npos) {
@@ -195,7 +202,9 @@ void append_json(std::string& out, const YAML::Node& node) {
       return;
     }
     case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: out += "null"; return;
+    case YAML::NodeType::Undefined:
+      out += "null";
+      return;
   }
 }
 
@@ -232,8 +241,8 @@ ConfigDocument ConfigDocument::parse(std::string_view yaml_text, std::string fil
                                      const std::filesystem::path& working_dir) {
   ConfigDocument doc;
   doc.file_ = std::move(file_name_for_errors);
-  doc.working_dir_ = std::filesystem::absolute(
-      working_dir.empty() ? std::filesystem::current_path() : working_dir);
+  doc.working_dir_ = std::filesystem::absolute(working_dir.empty() ? std::filesystem::current_path()
+                                                                   : working_dir);
   try {
     doc.root_ = YAML::Load(std::string(yaml_text));
   } catch (const YAML::ParserException& e) {
@@ -245,20 +254,24 @@ ConfigDocument ConfigDocument::parse(std::string_view yaml_text, std::string fil
     const YAML::Mark m = doc.root_.Mark();
     throw sdk::ConfigError(doc.file_, m.line + 1, m.column + 1, "",
                            "the configuration must be a YAML map of sections (version, rpc, "
-                           "server, jobs, ...), got " + describe(doc.root_));
+                           "server, jobs, ...), got " +
+                               describe(doc.root_));
   }
   prepare(doc.root_, process_environment(), doc.file_, "");
 
   for (const auto& text : overrides) {
     const auto bad = [&](const std::string& problem) {
-      return sdk::ConfigError(doc.file_, 0, 0, "", "override -o " + quote_text(text) + ": " + problem);
+      return sdk::ConfigError(doc.file_, 0, 0, "",
+                              "override -o " + quote_text(text) + ": " + problem);
     };
     const std::size_t eq = text.find('=');
-    if (eq == std::string::npos) throw bad("expected key.path=value, e.g. -o jobs.pool.num_workers=4");
+    if (eq == std::string::npos)
+      throw bad("expected key.path=value, e.g. -o jobs.pool.num_workers=4");
     const std::string key(trim(std::string_view(text).substr(0, eq)));
     const auto segments = split_path(key);
     for (const auto& seg : segments) {
-      if (seg.empty()) throw bad("the key " + quote_text(key) + " has an empty segment; write a.b.c");
+      if (seg.empty())
+        throw bad("the key " + quote_text(key) + " has an empty segment; write a.b.c");
     }
     YAML::Node value;
     try {
@@ -288,14 +301,16 @@ ConfigDocument ConfigDocument::parse(std::string_view yaml_text, std::string fil
     throw sdk::ConfigError(doc.file_, 1, 1, "version",
                            std::string(kVersionMissing) + " (add `version: \"3\"` at the top)");
   }
-  if (!version.IsScalar() || (is_plain(version) && doc.overridden_.count("version") == 0 &&
-                              (is_integer_text(version.Scalar()) || is_float_text(version.Scalar())))) {
-    throw doc.error_at("version", "version should be a string: write version: \"3\" (quoted), got " +
-                                      (version.IsScalar() ? "the number " + version.Scalar()
-                                                          : describe(version)));
+  if (!version.IsScalar() ||
+      (is_plain(version) && doc.overridden_.count("version") == 0 &&
+       (is_integer_text(version.Scalar()) || is_float_text(version.Scalar())))) {
+    throw doc.error_at(
+        "version", "version should be a string: write version: \"3\" (quoted), got " +
+                       (version.IsScalar() ? "the number " + version.Scalar() : describe(version)));
   }
   if (version.Scalar() != "3") {
-    throw doc.error_at("version", "unsupported configuration version " + quote_text(version.Scalar()) +
+    throw doc.error_at("version", "unsupported configuration version " +
+                                      quote_text(version.Scalar()) +
                                       "; Coyote reads version: \"3\"");
   }
   return doc;

@@ -12,9 +12,9 @@ struct Diagnostic {
 
   Severity severity = Severity::kError;
   std::string file;
-  int line = 0;    ///< 1-based; 0 when unknown
-  int column = 0;  ///< 1-based; 0 when unknown
-  std::string key; ///< dotted path
+  int line = 0;     ///< 1-based; 0 when unknown
+  int column = 0;   ///< 1-based; 0 when unknown
+  std::string key;  ///< dotted path
   std::string message;
 
   [[nodiscard]] bool is_error() const noexcept { return severity == Severity::kError; }

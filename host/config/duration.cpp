@@ -9,8 +9,8 @@ namespace {
 
 // Unit suffixes in nanoseconds; longer spellings first so "ms" is not read as "m" + "s".
 constexpr std::pair<std::string_view, double> kUnits[] = {
-    {"ns", 1.0}, {"us", 1e3}, {"\xC2\xB5s", 1e3}, {"\xCE\xBCs", 1e3}, {"ms", 1e6},
-    {"s", 1e9},  {"m", 60e9}, {"h", 3600e9},
+    {"ns", 1.0}, {"us", 1e3}, {"\xC2\xB5s", 1e3}, {"\xCE\xBCs", 1e3},
+    {"ms", 1e6}, {"s", 1e9},  {"m", 60e9},        {"h", 3600e9},
 };
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }

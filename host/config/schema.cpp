@@ -46,7 +46,7 @@ struct Field {
 struct Spec {
   Kind kind;
   std::span<const Field> fields = {};
-  const Spec* value = nullptr;                  // kNamed
+  const Spec* value = nullptr;                     // kNamed
   std::span<const std::string_view> allowed = {};  // kString: the accepted values, if limited
   Unknown unknown = Unknown::kError;
 };
@@ -61,7 +61,7 @@ constexpr Spec kStringMap{Kind::kStringMap};
 constexpr Spec kOpaqueMap{Kind::kOpaqueMap};
 
 constexpr std::string_view kLogModes[] = {"development", "production", "raw"};
-constexpr std::string_view kLogLevels[] = {"debug", "info",   "warn",  "warning", "error",
+constexpr std::string_view kLogLevels[] = {"debug",  "info",  "warn",  "warning", "error",
                                            "dpanic", "panic", "fatal", "trace"};
 constexpr std::string_view kLogEncodings[] = {"console", "json"};
 constexpr std::string_view kBackoffs[] = {"constant", "linear", "exponential"};
@@ -71,21 +71,29 @@ constexpr Spec kLogEncoding{Kind::kString, {}, nullptr, kLogEncodings};
 constexpr Spec kBackoff{Kind::kString, {}, nullptr, kBackoffs};
 
 constexpr Field kFileLoggerFields[] = {
-    {"log_output", &kString}, {"max_size", &kInteger}, {"max_age", &kInteger},
+    {"log_output", &kString},   {"max_size", &kInteger}, {"max_age", &kInteger},
     {"max_backups", &kInteger}, {"compress", &kBoolean},
 };
 constexpr Spec kFileLogger{Kind::kSection, kFileLoggerFields};
 
 constexpr Field kChannelFields[] = {
-    {"mode", &kLogMode},         {"level", &kLogLevel},        {"encoding", &kLogEncoding},
-    {"output", &kStringOrList},  {"err_output", &kStringOrList}, {"file_logger_options", &kFileLogger},
+    {"mode", &kLogMode},
+    {"level", &kLogLevel},
+    {"encoding", &kLogEncoding},
+    {"output", &kStringOrList},
+    {"err_output", &kStringOrList},
+    {"file_logger_options", &kFileLogger},
 };
 constexpr Spec kChannel{Kind::kSection, kChannelFields};
 constexpr Spec kChannels{Kind::kNamed, {}, &kChannel};
 
 constexpr Field kLogsFields[] = {
-    {"mode", &kLogMode},         {"level", &kLogLevel},        {"encoding", &kLogEncoding},
-    {"output", &kStringOrList},  {"err_output", &kStringOrList}, {"file_logger_options", &kFileLogger},
+    {"mode", &kLogMode},
+    {"level", &kLogLevel},
+    {"encoding", &kLogEncoding},
+    {"output", &kStringOrList},
+    {"err_output", &kStringOrList},
+    {"file_logger_options", &kFileLogger},
     {"channels", &kChannels},
 };
 constexpr Spec kLogs{Kind::kSection, kLogsFields};
@@ -94,34 +102,50 @@ constexpr Field kRpcFields[] = {{"listen", &kString}};
 constexpr Spec kRpc{Kind::kSection, kRpcFields};
 
 constexpr Field kOnInitFields[] = {
-    {"command", &kStringOrList, true}, {"exec_timeout", &kDuration}, {"env", &kStringMap},
-    {"user", &kString},                {"exit_on_error", &kBoolean},
+    {"command", &kStringOrList, true},
+    {"exec_timeout", &kDuration},
+    {"env", &kStringMap},
+    {"user", &kString},
+    {"exit_on_error", &kBoolean},
 };
 constexpr Spec kOnInit{Kind::kSection, kOnInitFields};
 
 constexpr Field kServerFields[] = {
-    {"command", &kStringOrList}, {"relay", &kString}, {"env", &kStringMap},
-    {"user", &kString},          {"group", &kString}, {"on_init", &kOnInit},
+    {"command", &kStringOrList},
+    {"relay", &kString},
+    {"env", &kStringMap},
+    {"user", &kString},
+    {"group", &kString},
+    {"on_init", &kOnInit},
     {"relay_timeout", &kDuration, false, "server.relay_timeout is ignored (pipes only)"},
 };
 constexpr Spec kServer{Kind::kSection, kServerFields};
 
 constexpr Field kSupervisorFields[] = {
-    {"watch_tick", &kDuration}, {"ttl", &kDuration},      {"idle_ttl", &kDuration},
+    {"watch_tick", &kDuration},       {"ttl", &kDuration},      {"idle_ttl", &kDuration},
     {"max_worker_memory", &kInteger}, {"exec_ttl", &kDuration},
 };
 constexpr Spec kSupervisor{Kind::kSection, kSupervisorFields};
 
 constexpr Field kDynamicAllocatorFields[] = {
-    {"max_workers", &kInteger}, {"spawn_rate", &kInteger}, {"idle_timeout", &kDuration},
+    {"max_workers", &kInteger},
+    {"spawn_rate", &kInteger},
+    {"idle_timeout", &kDuration},
 };
 constexpr Spec kDynamicAllocator{Kind::kSection, kDynamicAllocatorFields};
 
 constexpr Field kPoolFields[] = {
-    {"command", &kStringOrList},     {"num_workers", &kInteger},      {"max_jobs", &kInteger},
-    {"max_queue_size", &kInteger},   {"allocate_timeout", &kDuration}, {"destroy_timeout", &kDuration},
-    {"reset_timeout", &kDuration},   {"stream_timeout", &kDuration},  {"debug", &kBoolean},
-    {"max_frame_size", &kInteger},   {"supervisor", &kSupervisor},
+    {"command", &kStringOrList},
+    {"num_workers", &kInteger},
+    {"max_jobs", &kInteger},
+    {"max_queue_size", &kInteger},
+    {"allocate_timeout", &kDuration},
+    {"destroy_timeout", &kDuration},
+    {"reset_timeout", &kDuration},
+    {"stream_timeout", &kDuration},
+    {"debug", &kBoolean},
+    {"max_frame_size", &kInteger},
+    {"supervisor", &kSupervisor},
     {"dynamic_allocator", &kDynamicAllocator},
 };
 constexpr Spec kPool{Kind::kSection, kPoolFields};
@@ -146,9 +170,14 @@ constexpr Spec kJobsOptions{Kind::kSection, kJobsOptionsFields};
 constexpr Field kJobsFields[] = {
     {"num_pollers", &kInteger, false,
      "jobs.num_pollers is deprecated and ignored: workers are fed as they become free"},
-    {"pipeline_size", &kInteger}, {"timeout", &kDuration},    {"options", &kJobsOptions},
-    {"consume", &kStringList},    {"pool", &kPool},           {"pools", &kPools},
-    {"pipelines", &kPipelines}, {"drain_timeout", &kDuration},
+    {"pipeline_size", &kInteger},
+    {"timeout", &kDuration},
+    {"options", &kJobsOptions},
+    {"consume", &kStringList},
+    {"pool", &kPool},
+    {"pools", &kPools},
+    {"pipelines", &kPipelines},
+    {"drain_timeout", &kDuration},
 };
 constexpr Spec kJobs{Kind::kSection, kJobsFields};
 
@@ -156,17 +185,22 @@ constexpr Field kCoyoteFields[] = {{"plugins", &kStringOrList}};
 constexpr Spec kCoyote{Kind::kSection, kCoyoteFields};
 
 constexpr Field kTopFields[] = {
-    {"version", &kString, true}, {"rpc", &kRpc},   {"server", &kServer},
-    {"logs", &kLogs},            {"jobs", &kJobs}, {"coyote", &kCoyote},
+    {"version", &kString, true},
+    {"rpc", &kRpc},
+    {"server", &kServer},
+    {"logs", &kLogs},
+    {"jobs", &kJobs},
+    {"coyote", &kCoyote},
 };
 constexpr Spec kTop{Kind::kSection, kTopFields, nullptr, {}, Unknown::kIgnoreUnlessTypo};
 
 // RoadRunner sections that are not ours but are close enough to ours to look like typos.
 constexpr std::string_view kForeignSections[] = {
-    "grpc", "lock", "kv", "http", "otel", "status", "reload", "metrics", "temporal", "tcp",
-    "centrifuge", "service", "fileserver", "amqp", "beanstalk", "sqs", "nats", "kafka", "boltdb",
-    "google_pub_sub", "redis", "memcached", "endure", "informer", "resetter", "app_logger",
-    "headers", "gzip", "static", "prometheus", "api", "websockets", "broadcast",
+    "grpc",      "lock",       "kv",       "http",       "otel",       "status",         "reload",
+    "metrics",   "temporal",   "tcp",      "centrifuge", "service",    "fileserver",     "amqp",
+    "beanstalk", "sqs",        "nats",     "kafka",      "boltdb",     "google_pub_sub", "redis",
+    "memcached", "endure",     "informer", "resetter",   "app_logger", "headers",        "gzip",
+    "static",    "prometheus", "api",      "websockets", "broadcast",
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -198,8 +232,7 @@ class Validator {
       }
       case Kind::kDuration:
         if (expect_scalar(node, path, "a duration") && !parse_duration(node.Scalar())) {
-          error(node, path,
-                "expected a duration like \"60s\" or \"1m30s\", got " + describe(node));
+          error(node, path, "expected a duration like \"60s\" or \"1m30s\", got " + describe(node));
         }
         return;
       case Kind::kStringOrList:
@@ -371,8 +404,7 @@ class Validator {
 };
 
 // Rules that tie keys together, which a per-key table cannot express.
-void check_cross_keys(const ConfigDocument& doc, const ValidateOptions& options,
-                      Validator& v) {
+void check_cross_keys(const ConfigDocument& doc, const ValidateOptions& options, Validator& v) {
   const YAML::Node pools = doc.node("jobs.pools");
   const bool has_pools = pools.IsMap() && pools.size() > 0;
   if (doc.has("jobs.pool") && doc.has("jobs.pools")) {
@@ -391,7 +423,8 @@ void check_cross_keys(const ConfigDocument& doc, const ValidateOptions& options,
       for (const auto& p : pool_names) found = found || p == pool.Scalar();
       if (!found) {
         std::string message = "no pool named \"" + pool.Scalar() + "\" in jobs.pools";
-        if (auto near = closest_match(pool.Scalar(), names)) message += "; did you mean " + *near + "?";
+        if (auto near = closest_match(pool.Scalar(), names))
+          message += "; did you mean " + *near + "?";
         v.error(pool, path, message);
       }
     }

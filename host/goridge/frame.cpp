@@ -45,9 +45,10 @@ ParseResult parse_header(std::span<const std::uint8_t> data, std::uint32_t max_p
 
   // PHP prints "Could not open input file: x.php" when the worker script path is wrong.
   if (std::memcmp(p, kPhpCouldNotOpen.data(), kHeaderSize) == 0) {
-    return invalid(ParseProblem::kPhpCouldNotOpen, "worker printed \"" +
-                   std::string(reinterpret_cast<const char*>(p), data.size()) +
-                   "\" instead of a frame: the worker script was not found");
+    return invalid(ParseProblem::kPhpCouldNotOpen,
+                   "worker printed \"" +
+                       std::string(reinterpret_cast<const char*>(p), data.size()) +
+                       "\" instead of a frame: the worker script was not found");
   }
 
   const std::uint32_t stored_crc = read_le32(p + 6);
@@ -57,11 +58,14 @@ ParseResult parse_header(std::span<const std::uint8_t> data, std::uint32_t max_p
   }
 
   const std::uint8_t words = p[0] & 0x0f;
-  if (words < 3) return invalid(ParseProblem::kBadHeaderLength, "frame header length " + std::to_string(words) + " words is below 3");
+  if (words < 3)
+    return invalid(ParseProblem::kBadHeaderLength,
+                   "frame header length " + std::to_string(words) + " words is below 3");
   const std::size_t option_count = words - 3u;
   if (option_count > kMaxOptions) {
-    return invalid(ParseProblem::kBadHeaderLength, "frame carries " + std::to_string(option_count) + " options, at most " +
-                   std::to_string(kMaxOptions) + " are allowed");
+    return invalid(ParseProblem::kBadHeaderLength,
+                   "frame carries " + std::to_string(option_count) + " options, at most " +
+                       std::to_string(kMaxOptions) + " are allowed");
   }
 
   result.header.version = static_cast<std::uint8_t>(p[0] >> 4);
@@ -71,8 +75,9 @@ ParseResult parse_header(std::span<const std::uint8_t> data, std::uint32_t max_p
   result.header.option_count = static_cast<std::uint8_t>(option_count);
 
   if (result.header.payload_length > max_payload) {
-    return invalid(ParseProblem::kTooLarge, "frame payload of " + std::to_string(result.header.payload_length) +
-                   " bytes exceeds the limit of " + std::to_string(max_payload) + " bytes");
+    return invalid(ParseProblem::kTooLarge,
+                   "frame payload of " + std::to_string(result.header.payload_length) +
+                       " bytes exceeds the limit of " + std::to_string(max_payload) + " bytes");
   }
 
   const std::size_t header_size = result.header.header_size();

@@ -75,7 +75,7 @@ struct ParseResult {
 /// payload does not exceed `max_payload`. A CRC mismatch error quotes the offending bytes, which
 /// is what a worker that printed to stdout looks like. Does not require the payload to be present.
 [[nodiscard]] ParseResult parse_header(std::span<const std::uint8_t> data,
-                                       std::uint32_t max_payload) ;
+                                       std::uint32_t max_payload);
 
 /// Writes a header for `payload_length` bytes of payload into `out` (at least
 /// kHeaderSize + 4 * options.size() bytes) and returns the bytes written. The payload itself is

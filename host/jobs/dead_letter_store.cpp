@@ -75,8 +75,8 @@ std::size_t DeadLetterStore::size(std::string_view name) const {
 }
 
 void clear_delivery_headers(sdk::Message& message) {
-  for (auto key : {kAttemptHeader, kDeadReasonHeader, kOriginHeader, kAttemptsHeader,
-                   kDeadAtHeader}) {
+  for (auto key :
+       {kAttemptHeader, kDeadReasonHeader, kOriginHeader, kAttemptsHeader, kDeadAtHeader}) {
     if (auto it = message.headers.find(key); it != message.headers.end()) {
       message.headers.erase(it);
     }

@@ -166,8 +166,8 @@ void Engine::build_from_config(const std::string& name) {
   } else if (auto cp = config_.integer(config_key + ".priority")) {
     priority = *cp;
   }
-  std::string pool = config_.string(base + ".pool").value_or(
-      config_.string(config_key + ".pool").value_or(std::string()));
+  std::string pool = config_.string(base + ".pool")
+                         .value_or(config_.string(config_key + ".pool").value_or(std::string()));
   auto lane = lanes_.find(pool);
   if (lane == lanes_.end()) {
     throw config_.error_at(base + ".pool", unknown_pool_text(pool, name));
@@ -288,9 +288,8 @@ sdk::Status Engine::declare(const std::map<std::string, std::string>& options) {
   if (name.empty()) name = get("queue");  // RoadRunner's fallback for an old PHP client bug
   const std::string driver_name = get("driver");
   if (driver_name.empty()) {
-    return sdk::Status::error(
-        "no associated driver with the pipeline, pipeline name: " + name +
-        " (set \"driver\"; available: " + join(drivers_.available) + ")");
+    return sdk::Status::error("no associated driver with the pipeline, pipeline name: " + name +
+                              " (set \"driver\"; available: " + join(drivers_.available) + ")");
   }
   if (name.empty()) {
     return sdk::Status::error("declare: the pipeline has no name (set \"name\")");
@@ -322,14 +321,14 @@ sdk::Status Engine::declare(const std::map<std::string, std::string>& options) {
   auto built = guarded("declare", [&] {
     driver = constructor->from_pipeline(pipeline, *lane->second.queue);
     return driver ? sdk::Status::ok()
-                  : sdk::Status::error("driver \"" + driver_name + "\" refused pipeline \"" +
-                                       name + "\" (see the log)");
+                  : sdk::Status::error("driver \"" + driver_name + "\" refused pipeline \"" + name +
+                                       "\" (see the log)");
   });
   if (!built) return built;
-  auto& entry = pipelines_
-                    .insert_or_assign(name, Entry{std::move(pipeline), std::move(pool),
-                                                  std::move(driver)})
-                    .first->second;
+  auto& entry =
+      pipelines_
+          .insert_or_assign(name, Entry{std::move(pipeline), std::move(pool), std::move(driver)})
+          .first->second;
   if (consumes(name) && started_ && !stopped_) {
     auto status = guarded("run", [&] { return entry.driver->run(); });
     if (!status) return status;
@@ -450,15 +449,17 @@ bool Engine::bury(const sdk::Job& job, std::string_view reason, std::int64_t att
     copy.options.priority = 0;
     auto status = push_one(std::move(copy));
     if (status) return true;
-    log_->error("job {}: dead-letter pipeline {} refused it ({}); keeping it in the dead-letter "
-                "store {}",
-                dead.message.id, target, status.message(), target);
+    log_->error(
+        "job {}: dead-letter pipeline {} refused it ({}); keeping it in the dead-letter "
+        "store {}",
+        dead.message.id, target, status.message(), target);
   }
   auto evicted = dead_.add(target, std::move(dead));
   if (evicted) {
-    log_->error("dead-letter store {} is full: evicted the oldest dead job {} (origin {}, last "
-                "error: {})",
-                target, evicted->message.id, evicted->origin, evicted->last_error);
+    log_->error(
+        "dead-letter store {} is full: evicted the oldest dead job {} (origin {}, last "
+        "error: {})",
+        target, evicted->message.id, evicted->origin, evicted->last_error);
   }
   return true;
 }
@@ -466,8 +467,8 @@ bool Engine::bury(const sdk::Job& job, std::string_view reason, std::int64_t att
 sdk::Status Engine::dead_replay(std::string_view store, std::string_view id) {
   auto dead = dead_.take(store, id);
   if (!dead) {
-    return sdk::Status::error(fmt::format("no dead job \"{}\" in dead-letter store \"{}\"", id,
-                                          store));
+    return sdk::Status::error(
+        fmt::format("no dead job \"{}\" in dead-letter store \"{}\"", id, store));
   }
   sdk::Message message = dead->message;
   clear_delivery_headers(message);
@@ -487,15 +488,14 @@ sdk::Status Engine::dead_replay(std::string_view store, std::string_view id) {
 sdk::Status Engine::dead_delete(std::string_view store, std::string_view id) {
   auto dead = dead_.take(store, id);
   if (!dead) {
-    return sdk::Status::error(fmt::format("no dead job \"{}\" in dead-letter store \"{}\"", id,
-                                          store));
+    return sdk::Status::error(
+        fmt::format("no dead job \"{}\" in dead-letter store \"{}\"", id, store));
   }
   log_->info("dead job {} (origin {}) deleted from {}", id, dead->origin, store);
   return sdk::Status::ok();
 }
 
-void Engine::drain(std::chrono::milliseconds grace,
-                   std::function<void(const DrainReport&)> done) {
+void Engine::drain(std::chrono::milliseconds grace, std::function<void(const DrainReport&)> done) {
   if (draining_ || stopped_) {
     done(DrainReport{});
     return;
@@ -510,9 +510,8 @@ void Engine::drain(std::chrono::milliseconds grace,
     auto lane = lanes_.find(entry.pool);
     if (lane == lanes_.end()) continue;
     for (auto& job : lane->second.queue->remove(name)) {
-      auto status = guarded("nack", [&] {
-        return job->nack_with_options(true, std::chrono::seconds{0});
-      });
+      auto status =
+          guarded("nack", [&] { return job->nack_with_options(true, std::chrono::seconds{0}); });
       if (status) {
         ++returned;
       } else {
@@ -522,8 +521,9 @@ void Engine::drain(std::chrono::milliseconds grace,
     }
   }
   const std::size_t at_start = in_flight();
-  log_->info("draining: {} job(s) in flight, {} queued job(s) returned to their drivers; grace {}ms",
-             at_start, returned, grace.count());
+  log_->info(
+      "draining: {} job(s) in flight, {} queued job(s) returned to their drivers; grace {}ms",
+      at_start, returned, grace.count());
   drain_timer_ = std::make_unique<boost::asio::steady_timer>(io_);
   drain_tick(std::chrono::steady_clock::now() + grace, at_start, returned, std::move(done));
 }

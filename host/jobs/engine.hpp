@@ -14,9 +14,9 @@
 #include <coyote/sdk/driver.hpp>
 #include <coyote/sdk/pipeline.hpp>
 
+#include <spdlog/logger.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <spdlog/logger.h>
 
 #include <chrono>
 #include <functional>
@@ -58,8 +58,7 @@ class Engine final : public JobsService, public DeliveryRules, public DeadLetter
  public:
   /// Reads jobs.pipeline_size, jobs.timeout and jobs.consume. Throws sdk::ConfigError on a bad
   /// value and std::invalid_argument when `pools` has no pool.
-  Engine(boost::asio::io_context& io, const sdk::Config& config, DriverLookup drivers,
-         Pools pools);
+  Engine(boost::asio::io_context& io, const sdk::Config& config, DriverLookup drivers, Pools pools);
   ~Engine() override;
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;

@@ -193,15 +193,23 @@ void ResponseHandler::apply_reply(sdk::Job& job, const Reply& reply) {
 
 void ResponseHandler::settle_failed(sdk::Job& job, Failure failure, std::string_view why) {
   ++counters_.jobs_err;
-  const RetryPolicy& policy = rules_ != nullptr ? rules_->retry_policy(job.pipeline())
-                                                : default_policy_;
+  const RetryPolicy& policy =
+      rules_ != nullptr ? rules_->retry_policy(job.pipeline()) : default_policy_;
   const std::int64_t attempt = attempt_of(job.headers());
   const char* what = "failed";
   switch (failure) {
-    case Failure::kMalformed: what = "answered a malformed reply"; break;
-    case Failure::kSoftError: what = "worker error"; break;
-    case Failure::kStreamed: what = "streamed reply"; break;
-    case Failure::kWorkerLost: what = "worker lost"; break;
+    case Failure::kMalformed:
+      what = "answered a malformed reply";
+      break;
+    case Failure::kSoftError:
+      what = "worker error";
+      break;
+    case Failure::kStreamed:
+      what = "streamed reply";
+      break;
+    case Failure::kWorkerLost:
+      what = "worker lost";
+      break;
   }
   if (attempt < policy.max_attempts) {
     const auto delay = policy.delay_after(attempt, rng_);
@@ -238,8 +246,8 @@ void ResponseHandler::give_up(sdk::Job& job, std::string_view reason, std::int64
   ++counters_.jobs_dropped;
   log_->error("job {} (pipeline {}) dropped after {} attempt(s), no dead_letter configured: {}",
               job.id(), job.pipeline(), attempts, reason);
-  auto status = fallback_is_nack ? job.nack_with_options(false, std::chrono::seconds{0})
-                                 : job.ack();
+  auto status =
+      fallback_is_nack ? job.nack_with_options(false, std::chrono::seconds{0}) : job.ack();
   if (!status) {
     log_->error("job {} (pipeline {}): driver refused to settle the failed job: {}", job.id(),
                 job.pipeline(), status.message());

@@ -90,8 +90,8 @@ RetryPolicy RetryPolicy::from_config(const sdk::Config& config, const std::strin
   }
   p.initial = std::chrono::duration_cast<std::chrono::milliseconds>(
       config.duration_or(r + ".initial", p.initial));
-  p.max = std::chrono::duration_cast<std::chrono::milliseconds>(
-      config.duration_or(r + ".max", p.max));
+  p.max =
+      std::chrono::duration_cast<std::chrono::milliseconds>(config.duration_or(r + ".max", p.max));
   if (p.max < p.initial) {
     throw config.error_at(r + ".max", "must not be shorter than retry.initial");
   }
@@ -105,7 +105,8 @@ RetryPolicy RetryPolicy::from_config(const sdk::Config& config, const std::strin
 
 RetryPolicy RetryPolicy::from_options(const sdk::Pipeline& pipeline) {
   RetryPolicy p;
-  p.max_attempts = std::max<std::int64_t>(1, pipeline.integer("retry.max_attempts", p.max_attempts));
+  p.max_attempts =
+      std::max<std::int64_t>(1, pipeline.integer("retry.max_attempts", p.max_attempts));
   if (auto b = parse_backoff(pipeline.string("retry.backoff"))) p.backoff = *b;
   if (auto v = parse_ms(pipeline.string("retry.initial"))) p.initial = *v;
   if (auto v = parse_ms(pipeline.string("retry.max"))) p.max = *v;

@@ -80,9 +80,9 @@ const Profile& profile_for(const State& s, std::string_view name) {
   const Profile* best = &s.base;
   std::size_t best_len = 0;
   for (const auto& [channel, profile] : s.channels) {
-    const bool matches =
-        name == channel || (name.size() > channel.size() && name.substr(0, channel.size()) == channel &&
-                            name[channel.size()] == '.');
+    const bool matches = name == channel ||
+                         (name.size() > channel.size() &&
+                          name.substr(0, channel.size()) == channel && name[channel.size()] == '.');
     if (matches && channel.size() >= best_len) {
       best = &profile;
       best_len = channel.size();
@@ -161,10 +161,13 @@ class SinkFactory {
  private:
   static std::unique_ptr<spdlog::formatter> formatter(Format format) {
     switch (format) {
-      case Format::kJson: return std::make_unique<JsonFormatter>();
-      case Format::kRaw: return std::make_unique<spdlog::pattern_formatter>("%v");
+      case Format::kJson:
+        return std::make_unique<JsonFormatter>();
+      case Format::kRaw:
+        return std::make_unique<spdlog::pattern_formatter>("%v");
       case Format::kColorConsole:
-      case Format::kConsole: break;
+      case Format::kConsole:
+        break;
     }
     return std::make_unique<spdlog::pattern_formatter>(kConsolePattern);
   }
@@ -188,10 +191,10 @@ class SinkFactory {
         throw cfg_.error_at(path, "cannot open log file \"" + target + "\": " + e.what());
       }
     }
-    s->set_formatter(formatter(format == Format::kColorConsole && target != "stderr" &&
-                                       target != "stdout"
-                                   ? Format::kConsole
-                                   : format));
+    s->set_formatter(
+        formatter(format == Format::kColorConsole && target != "stderr" && target != "stdout"
+                      ? Format::kConsole
+                      : format));
     cache_.emplace(key, s);
     return s;
   }
@@ -209,7 +212,8 @@ class SinkFactory {
       s = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
           file, static_cast<std::size_t>(max_mb) * 1024 * 1024, static_cast<std::size_t>(backups));
     } catch (const spdlog::spdlog_ex& e) {
-      throw cfg_.error_at(path + ".log_output", "cannot open log file \"" + file + "\": " + e.what());
+      throw cfg_.error_at(path + ".log_output",
+                          "cannot open log file \"" + file + "\": " + e.what());
     }
     s->set_formatter(formatter(format == Format::kColorConsole ? Format::kConsole : format));
     cache_.emplace(key, s);

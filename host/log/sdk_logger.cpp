@@ -9,11 +9,16 @@ namespace {
 
 spdlog::level::level_enum to_spdlog(sdk::LogLevel level) {
   switch (level) {
-    case sdk::LogLevel::kTrace: return spdlog::level::trace;
-    case sdk::LogLevel::kDebug: return spdlog::level::debug;
-    case sdk::LogLevel::kInfo: return spdlog::level::info;
-    case sdk::LogLevel::kWarn: return spdlog::level::warn;
-    case sdk::LogLevel::kError: return spdlog::level::err;
+    case sdk::LogLevel::kTrace:
+      return spdlog::level::trace;
+    case sdk::LogLevel::kDebug:
+      return spdlog::level::debug;
+    case sdk::LogLevel::kInfo:
+      return spdlog::level::info;
+    case sdk::LogLevel::kWarn:
+      return spdlog::level::warn;
+    case sdk::LogLevel::kError:
+      return spdlog::level::err;
   }
   return spdlog::level::info;
 }

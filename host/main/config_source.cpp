@@ -13,13 +13,14 @@ config::ConfigDocument load_config(const ConfigOptions& options) {
     std::error_code ec;
     std::filesystem::current_path(options.working_dir, ec);
     if (ec) {
-      throw sdk::ConfigError("", 0, 0, "",
-                             "cannot use working directory \"" + options.working_dir +
-                                 "\" (-w): " + ec.message());
+      throw sdk::ConfigError(
+          "", 0, 0, "",
+          "cannot use working directory \"" + options.working_dir + "\" (-w): " + ec.message());
     }
   }
   const auto cwd = std::filesystem::current_path();
-  if (!options.file.empty()) return config::ConfigDocument::load(options.file, options.overrides, cwd);
+  if (!options.file.empty())
+    return config::ConfigDocument::load(options.file, options.overrides, cwd);
   if (std::filesystem::exists(cwd / ".rr.yaml")) {
     return config::ConfigDocument::load(cwd / ".rr.yaml", options.overrides, cwd);
   }

@@ -10,9 +10,9 @@
 #include "rpc/rpc_server.hpp"
 #include "worker/pool_set.hpp"
 
+#include <fmt/format.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <fmt/format.h>
 
 #include <csignal>
 #include <cstdio>
@@ -92,15 +92,16 @@ int run_serve(const ConfigOptions& options) {
 
     auto report = plugin::load_plugins(*cfg, cfg->working_dir(), rt.registry);
     if (!report.ok()) {
-      std::fprintf(stderr, "coyote: cannot load driver plugins:\n%s\n", report.error_text().c_str());
+      std::fprintf(stderr, "coyote: cannot load driver plugins:\n%s\n",
+                   report.error_text().c_str());
       return 1;
     }
     rt.lookup = std::make_unique<GuardedLookup>(rt.registry);
 
     rt.pools = std::make_unique<worker::PoolSet>(rt.io, worker::pool_configs_from(*cfg),
                                                  worker::server_config_from(*cfg));
-    rt.engine = std::make_unique<jobs::Engine>(rt.io, *cfg, rt.lookup->lookup(),
-                                               engine_pools(*rt.pools));
+    rt.engine =
+        std::make_unique<jobs::Engine>(rt.io, *cfg, rt.lookup->lookup(), engine_pools(*rt.pools));
     rt.engine->start();
 
     rpc::RpcServerOptions rpc_options;

@@ -11,7 +11,8 @@ constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 constexpr std::array<std::int8_t, 256> make_reverse() {
   std::array<std::int8_t, 256> table{};
   for (auto& v : table) v = -1;
-  for (int i = 0; i < 64; ++i) table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
+  for (int i = 0; i < 64; ++i)
+    table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
   return table;
 }
 constexpr std::array<std::int8_t, 256> kReverse = make_reverse();
@@ -23,9 +24,10 @@ std::string base64_encode(std::string_view bytes) {
   out.reserve((bytes.size() + 2) / 3 * 4);
   std::size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t v = (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16) |
-                            (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8) |
-                            static_cast<unsigned char>(bytes[i + 2]);
+    const std::uint32_t v =
+        (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16) |
+        (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8) |
+        static_cast<unsigned char>(bytes[i + 2]);
     out.push_back(kAlphabet[(v >> 18) & 63]);
     out.push_back(kAlphabet[(v >> 12) & 63]);
     out.push_back(kAlphabet[(v >> 6) & 63]);
@@ -54,12 +56,14 @@ sdk::Status base64_decode(std::string_view text, std::string& out) {
     if (c == '\r' || c == '\n') continue;
     if (c == '=') {
       // Padding may only complete a quantum that already has two or three sextets.
-      if (have < 2) return sdk::Status::error("illegal base64 data at input byte " + std::to_string(i));
+      if (have < 2)
+        return sdk::Status::error("illegal base64 data at input byte " + std::to_string(i));
       ++padding;
       ++have;
       acc <<= 6;
       if (have == 4) {
-        if (padding > 2) return sdk::Status::error("illegal base64 data at input byte " + std::to_string(i));
+        if (padding > 2)
+          return sdk::Status::error("illegal base64 data at input byte " + std::to_string(i));
         out.push_back(static_cast<char>((acc >> 16) & 0xff));
         if (padding == 1) out.push_back(static_cast<char>((acc >> 8) & 0xff));
         // Nothing but line breaks may follow the padding.

@@ -116,14 +116,15 @@ void add_jobs_methods(MethodTable& table, jobs::JobsService& jobs) {
     });
   });
 
-  const auto pipelines_call = [svc](sdk::Status (jobs::JobsService::*op)(const std::vector<std::string>&)) {
-    return [svc, op](const Call& call, Reply reply) {
-      std::vector<std::string> names;
-      if (auto s = decode_pipelines(call.codec, call.body, names); !s) return fail(reply, s);
-      sdk::Status status = (svc->*op)(names);
-      reply(status, status ? encode_empty(call.codec) : std::string());
-    };
-  };
+  const auto pipelines_call =
+      [svc](sdk::Status (jobs::JobsService::*op)(const std::vector<std::string>&)) {
+        return [svc, op](const Call& call, Reply reply) {
+          std::vector<std::string> names;
+          if (auto s = decode_pipelines(call.codec, call.body, names); !s) return fail(reply, s);
+          sdk::Status status = (svc->*op)(names);
+          reply(status, status ? encode_empty(call.codec) : std::string());
+        };
+      };
   table.add("jobs.Pause", pipelines_call(&jobs::JobsService::pause));
   table.add("jobs.Resume", pipelines_call(&jobs::JobsService::resume));
 
@@ -234,7 +235,8 @@ void add_rpc_methods(MethodTable& table, std::string version) {
   });
 }
 
-MethodTable default_methods(jobs::JobsService& jobs, worker::PoolControl* pools, std::string version) {
+MethodTable default_methods(jobs::JobsService& jobs, worker::PoolControl* pools,
+                            std::string version) {
   MethodTable table;
   add_jobs_methods(table, jobs);
   add_informer_methods(table, jobs, pools);

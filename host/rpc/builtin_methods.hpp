@@ -1,4 +1,5 @@
-// The RoadRunner-compatible method set: jobs.*, informer.*, resetter.*, rpc.Version (spec 4.4, 4.7).
+// The RoadRunner-compatible method set: jobs.*, informer.*, resetter.*, rpc.Version
+// (spec 4.4, 4.7).
 #pragma once
 
 #include "rpc/method_table.hpp"

@@ -5,10 +5,10 @@
 #include "rpc/listen_address.hpp"
 #include "rpc/rpc_client.hpp"
 
+#include <yaml-cpp/yaml.h>
 #include <boost/json.hpp>
 #include <boost/uuid/random_generator.hpp>
 #include <boost/uuid/uuid_io.hpp>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <chrono>
@@ -44,8 +44,9 @@ std::string resolve_address(const CommonOptions& o) {
   const bool explicit_config = o.config_option != nullptr && o.config_option->count() > 0;
   if (!std::filesystem::exists(o.config)) {
     if (explicit_config) {
-      fail(kExitUsage, "config file " + o.config + " not found; pass an existing file with -c or the "
-                       "server address with --rpc");
+      fail(kExitUsage, "config file " + o.config +
+                           " not found; pass an existing file with -c or the "
+                           "server address with --rpc");
     }
     return std::string(kDefaultListen);
   }
@@ -92,8 +93,9 @@ class Session {
 void add_common(CLI::App* cmd, CommonOptions& o) {
   o.config_option = cmd->add_option("-c,--config", o.config, "config file; only rpc.listen is read")
                         ->capture_default_str();
-  cmd->add_option("--rpc", o.rpc, "RPC address, e.g. tcp://127.0.0.1:6001 or unix:///run/rr.sock "
-                                  "(overrides the config file)");
+  cmd->add_option("--rpc", o.rpc,
+                  "RPC address, e.g. tcp://127.0.0.1:6001 or unix:///run/rr.sock "
+                  "(overrides the config file)");
   cmd->add_flag("--json", o.json, "machine-readable JSON output");
 }
 
@@ -117,11 +119,13 @@ std::string read_payload(const std::string& spec) {
   return spec;
 }
 
-void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+void print_table(const std::vector<std::string>& header,
+                 const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> width(header.size());
   for (std::size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
   for (const auto& row : rows) {
-    for (std::size_t i = 0; i < row.size() && i < width.size(); ++i) width[i] = std::max(width[i], row[i].size());
+    for (std::size_t i = 0; i < row.size() && i < width.size(); ++i)
+      width[i] = std::max(width[i], row[i].size());
   }
   const auto line = [&](const std::vector<std::string>& cells) {
     std::string out;
@@ -205,7 +209,8 @@ void run_list(const CommonOptions& o) {
   Session session(o);
   std::vector<std::string> names;
   const std::string body = session.call("jobs.List", Codec::kProto, encode_empty(Codec::kProto));
-  if (auto s = decode_pipelines(Codec::kProto, body, names); !s) fail(kExitServiceError, s.message());
+  if (auto s = decode_pipelines(Codec::kProto, body, names); !s)
+    fail(kExitServiceError, s.message());
   std::sort(names.begin(), names.end());
   if (o.json) {
     std::cout << json::serialize(json::object{{"pipelines", to_json_array(names)}}) << '\n';
@@ -219,13 +224,18 @@ void run_stat(const CommonOptions& o) {
   std::vector<sdk::State> states;
   const std::string body = session.call("jobs.Stat", Codec::kProto, encode_empty(Codec::kProto));
   if (auto s = decode_stats(Codec::kProto, body, states); !s) fail(kExitServiceError, s.message());
-  std::sort(states.begin(), states.end(), [](const auto& a, const auto& b) { return a.pipeline < b.pipeline; });
+  std::sort(states.begin(), states.end(),
+            [](const auto& a, const auto& b) { return a.pipeline < b.pipeline; });
   if (o.json) {
     json::array out;
     for (const auto& st : states) {
-      out.emplace_back(json::object{{"pipeline", st.pipeline}, {"driver", st.driver}, {"queue", st.queue},
-                                    {"priority", st.priority}, {"active", st.active},
-                                    {"delayed", st.delayed}, {"reserved", st.reserved},
+      out.emplace_back(json::object{{"pipeline", st.pipeline},
+                                    {"driver", st.driver},
+                                    {"queue", st.queue},
+                                    {"priority", st.priority},
+                                    {"active", st.active},
+                                    {"delayed", st.delayed},
+                                    {"reserved", st.reserved},
                                     {"ready", st.ready}});
     }
     std::cout << json::serialize(json::object{{"stats", std::move(out)}}) << '\n';
@@ -233,19 +243,23 @@ void run_stat(const CommonOptions& o) {
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& st : states) {
-    rows.push_back({st.pipeline, st.driver, st.queue, std::to_string(st.priority), std::to_string(st.active),
-                    std::to_string(st.delayed), std::to_string(st.reserved), st.ready ? "ready" : "paused"});
+    rows.push_back({st.pipeline, st.driver, st.queue, std::to_string(st.priority),
+                    std::to_string(st.active), std::to_string(st.delayed),
+                    std::to_string(st.reserved), st.ready ? "ready" : "paused"});
   }
-  print_table({"PIPELINE", "DRIVER", "QUEUE", "PRIORITY", "ACTIVE", "DELAYED", "RESERVED", "STATE"}, rows);
+  print_table({"PIPELINE", "DRIVER", "QUEUE", "PRIORITY", "ACTIVE", "DELAYED", "RESERVED", "STATE"},
+              rows);
 }
 
 void run_pipelines_op(const CommonOptions& o, std::string_view method, std::string_view verb,
                       const std::vector<std::string>& pipelines) {
   Session session(o);
-  const std::string body = session.call(method, Codec::kProto, encode_pipelines(Codec::kProto, pipelines));
+  const std::string body =
+      session.call(method, Codec::kProto, encode_pipelines(Codec::kProto, pipelines));
   std::vector<std::string> affected = pipelines;
   if (method == "jobs.Destroy") {
-    if (auto s = decode_pipelines(Codec::kProto, body, affected); !s) fail(kExitServiceError, s.message());
+    if (auto s = decode_pipelines(Codec::kProto, body, affected); !s)
+      fail(kExitServiceError, s.message());
     std::sort(affected.begin(), affected.end());
   }
   if (o.json) {
@@ -288,7 +302,8 @@ void print_workers(const CommonOptions& o, Session& session) {
   }
   boost::system::error_code ec;
   const json::value root = json::parse(body, ec);
-  if (ec || !root.is_object()) fail(kExitServiceError, "informer.Workers returned invalid JSON: " + body);
+  if (ec || !root.is_object())
+    fail(kExitServiceError, "informer.Workers returned invalid JSON: " + body);
   std::vector<std::vector<std::string>> rows;
   const json::value* workers = root.get_object().if_contains("workers");
   if (workers != nullptr && workers->is_array()) {
@@ -308,10 +323,12 @@ void print_workers(const CommonOptions& o, Session& session) {
       char cpu_text[32];
       std::snprintf(cpu_text, sizeof cpu_text, "%.2f",
                     cpu != nullptr && cpu->is_number() ? cpu->to_number<double>() : 0.0);
-      rows.push_back({std::to_string(num("pid")),
-                      status != nullptr && status->is_string() ? std::string(status->get_string()) : "",
-                      std::to_string(num("numExecs")), human_bytes(static_cast<std::uint64_t>(num("memoryUsage"))),
-                      cpu_text, human_age(num("created"))});
+      rows.push_back(
+          {std::to_string(num("pid")),
+           status != nullptr && status->is_string() ? std::string(status->get_string()) : "",
+           std::to_string(num("numExecs")),
+           human_bytes(static_cast<std::uint64_t>(num("memoryUsage"))), cpu_text,
+           human_age(num("created"))});
     }
   }
   std::cout << "Workers of [jobs]:\n";

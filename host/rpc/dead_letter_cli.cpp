@@ -4,8 +4,8 @@
 #include "rpc/listen_address.hpp"
 #include "rpc/rpc_client.hpp"
 
-#include <boost/json.hpp>
 #include <yaml-cpp/yaml.h>
+#include <boost/json.hpp>
 
 #include <filesystem>
 #include <iostream>
@@ -93,10 +93,10 @@ void run_list(const DeadOptions& o) {
   std::cout << "STORE\tID\tJOB\tORIGIN\tATTEMPTS\tLAST ERROR\n";
   for (const auto& j : jobs) {
     const auto& d = j.as_object();
-    std::cout << d.at("store").as_string().c_str() << '\t' << d.at("id").as_string().c_str()
-              << '\t' << d.at("job").as_string().c_str() << '\t'
-              << d.at("origin").as_string().c_str() << '\t' << d.at("attempts").as_int64() << '\t'
-              << d.at("error").as_string().c_str() << '\n';
+    std::cout << d.at("store").as_string().c_str() << '\t' << d.at("id").as_string().c_str() << '\t'
+              << d.at("job").as_string().c_str() << '\t' << d.at("origin").as_string().c_str()
+              << '\t' << d.at("attempts").as_int64() << '\t' << d.at("error").as_string().c_str()
+              << '\n';
   }
 }
 
@@ -144,7 +144,8 @@ void register_dead_letter_commands(CLI::App& app) {
   dead->require_subcommand(1);
   {
     auto o = std::make_shared<DeadOptions>();
-    CLI::App* cmd = dead->add_subcommand("list", "list dead jobs: id, job, origin, attempts, error");
+    CLI::App* cmd =
+        dead->add_subcommand("list", "list dead jobs: id, job, origin, attempts, error");
     add_common(cmd, *o);
     cmd->callback([o] { run_list(*o); });
   }

@@ -18,7 +18,8 @@ sdk::Status parse_request(const Call& call, json::object& out) {
   if (call.body.empty()) return sdk::Status::ok();
   boost::system::error_code ec;
   json::value v = json::parse(json::string_view(call.body.data(), call.body.size()), ec);
-  if (ec) return sdk::Status::error(std::string(call.method) + ": request is not JSON: " + ec.message());
+  if (ec)
+    return sdk::Status::error(std::string(call.method) + ": request is not JSON: " + ec.message());
   if (v.is_null() || (v.is_string() && v.get_string().empty())) return sdk::Status::ok();
   if (v.is_string()) {
     out["store"] = v.get_string();
@@ -36,8 +37,8 @@ sdk::Status parse_request(const Call& call, json::object& out) {
 sdk::Status pick_store(const jobs::DeadLetters& dead, const json::object& request,
                        std::string& store) {
   const auto stores = dead.dead_stores();
-  if (const auto* s = request.if_contains("store"); s != nullptr && s->is_string() &&
-                                                    !s->get_string().empty()) {
+  if (const auto* s = request.if_contains("store");
+      s != nullptr && s->is_string() && !s->get_string().empty()) {
     store = std::string(s->get_string());
     for (const auto& name : stores) {
       if (name == store) return sdk::Status::ok();
@@ -49,12 +50,12 @@ sdk::Status pick_store(const jobs::DeadLetters& dead, const json::object& reques
   std::string known;
   for (const auto& name : stores) known += (known.empty() ? "" : ", ") + name;
   if (store.empty()) {
-    return sdk::Status::error(stores.empty()
-                                  ? std::string("no dead-letter store: set dead_letter on a pipeline")
-                                  : "name a dead-letter store with \"store\"; stores: " + known);
+    return sdk::Status::error(
+        stores.empty() ? std::string("no dead-letter store: set dead_letter on a pipeline")
+                       : "name a dead-letter store with \"store\"; stores: " + known);
   }
-  return sdk::Status::error("no dead-letter store \"" + store + "\"; stores: " +
-                            (known.empty() ? std::string("none") : known));
+  return sdk::Status::error("no dead-letter store \"" + store +
+                            "\"; stores: " + (known.empty() ? std::string("none") : known));
 }
 
 json::object describe(const std::string& store, const jobs::DeadJob& job) {
@@ -71,9 +72,8 @@ json::object describe(const std::string& store, const jobs::DeadJob& job) {
       {"origin", job.origin},
       {"attempts", job.attempts},
       {"error", job.last_error},
-      {"dead_at", std::chrono::duration_cast<std::chrono::seconds>(
-                      job.dead_at.time_since_epoch())
-                      .count()},
+      {"dead_at",
+       std::chrono::duration_cast<std::chrono::seconds>(job.dead_at.time_since_epoch()).count()},
       {"headers", std::move(headers)},
       {"payload", job.message.payload},
   };
@@ -93,14 +93,14 @@ void run_each(jobs::DeadLetters& dead, Operation op, const Call& call, const Rep
   } else if (const auto* list = request.if_contains("ids"); list != nullptr && list->is_array()) {
     for (const auto& id : list->get_array()) {
       if (!id.is_string()) {
-        return reply(sdk::Status::error(std::string(call.method) + ": \"ids\" must be strings"), {});
+        return reply(sdk::Status::error(std::string(call.method) + ": \"ids\" must be strings"),
+                     {});
       }
       ids.emplace_back(id.get_string());
     }
   } else {
-    return reply(sdk::Status::error(std::string(call.method) +
-                                    ": give \"ids\":[...] or \"all\":true"),
-                 {});
+    return reply(
+        sdk::Status::error(std::string(call.method) + ": give \"ids\":[...] or \"all\":true"), {});
   }
   json::array done;
   json::array failed;

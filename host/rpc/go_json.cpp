@@ -11,14 +11,20 @@ namespace {
 
 std::string_view kind_name(const json::value& v) {
   switch (v.kind()) {
-    case json::kind::null: return "null";
-    case json::kind::bool_: return "bool";
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "bool";
     case json::kind::int64:
     case json::kind::uint64:
-    case json::kind::double_: return "number";
-    case json::kind::string: return "string";
-    case json::kind::array: return "array";
-    case json::kind::object: return "object";
+    case json::kind::double_:
+      return "number";
+    case json::kind::string:
+      return "string";
+    case json::kind::array:
+      return "array";
+    case json::kind::object:
+      return "object";
   }
   return "value";
 }
@@ -138,6 +144,8 @@ sdk::Status get_array(const json::value* v, const json::array*& out, std::string
   return sdk::Status::ok();
 }
 
-std::string quote(std::string_view text) { return json::serialize(json::string_view(text.data(), text.size())); }
+std::string quote(std::string_view text) {
+  return json::serialize(json::string_view(text.data(), text.size()));
+}
 
 }  // namespace coyote::host::rpc::go_json

@@ -22,10 +22,14 @@ namespace coyote::host::rpc::go_json {
 
 /// Each getter leaves `out` unchanged for a missing field or null; `where` names the field
 /// ("Job.options.priority") in the error text.
-[[nodiscard]] sdk::Status get(const boost::json::value* v, std::string& out, std::string_view where);
-[[nodiscard]] sdk::Status get(const boost::json::value* v, std::int64_t& out, std::string_view where);
-[[nodiscard]] sdk::Status get(const boost::json::value* v, std::int32_t& out, std::string_view where);
-[[nodiscard]] sdk::Status get(const boost::json::value* v, std::uint64_t& out, std::string_view where);
+[[nodiscard]] sdk::Status get(const boost::json::value* v, std::string& out,
+                              std::string_view where);
+[[nodiscard]] sdk::Status get(const boost::json::value* v, std::int64_t& out,
+                              std::string_view where);
+[[nodiscard]] sdk::Status get(const boost::json::value* v, std::int32_t& out,
+                              std::string_view where);
+[[nodiscard]] sdk::Status get(const boost::json::value* v, std::uint64_t& out,
+                              std::string_view where);
 [[nodiscard]] sdk::Status get(const boost::json::value* v, bool& out, std::string_view where);
 
 /// An object (or null/missing → nullptr with ok status); anything else is a type error.

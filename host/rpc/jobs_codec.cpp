@@ -90,7 +90,8 @@ sdk::Status from_json_job(const json::value* v, sdk::Message& out, const std::st
   if (auto s = base64_decode(payload64, out.payload); !s) return s;
 
   const json::object* headers = nullptr;
-  if (auto s = go_json::get_object(go_json::field(*job, "headers"), headers, where + ".headers"); !s) {
+  if (auto s = go_json::get_object(go_json::field(*job, "headers"), headers, where + ".headers");
+      !s) {
     return s;
   }
   if (headers != nullptr) {
@@ -101,7 +102,8 @@ sdk::Status from_json_job(const json::value* v, sdk::Message& out, const std::st
       std::vector<std::string> values;
       if (hv != nullptr) {
         const json::array* arr = nullptr;
-        if (auto s = go_json::get_array(go_json::field(*hv, "value"), arr, "HeaderValue.value"); !s) {
+        if (auto s = go_json::get_array(go_json::field(*hv, "value"), arr, "HeaderValue.value");
+            !s) {
           return s;
         }
         if (arr != nullptr) {
@@ -205,7 +207,8 @@ sdk::Status decode_push_batch_request(Codec codec, std::string_view body,
     jobs::v1::PushBatchRequest request;
     if (auto s = parse_proto(body, request); !s) return s;
     out.resize(static_cast<std::size_t>(request.jobs_size()));
-    for (int i = 0; i < request.jobs_size(); ++i) from_proto(request.jobs(i), out[static_cast<std::size_t>(i)]);
+    for (int i = 0; i < request.jobs_size(); ++i)
+      from_proto(request.jobs(i), out[static_cast<std::size_t>(i)]);
     return sdk::Status::ok();
   }
   if (codec != Codec::kJson) return unsupported(codec);
@@ -214,7 +217,8 @@ sdk::Status decode_push_batch_request(Codec codec, std::string_view body,
   if (auto s = json_root_object(body, root, object, "jobsv1.PushBatchRequest"); !s) return s;
   if (object == nullptr) return sdk::Status::ok();
   const json::array* jobs = nullptr;
-  if (auto s = go_json::get_array(go_json::field(*object, "jobs"), jobs, "PushBatchRequest.jobs"); !s) {
+  if (auto s = go_json::get_array(go_json::field(*object, "jobs"), jobs, "PushBatchRequest.jobs");
+      !s) {
     return s;
   }
   if (jobs == nullptr) return sdk::Status::ok();
@@ -239,7 +243,9 @@ sdk::Status decode_pipelines(Codec codec, std::string_view body, std::vector<std
   if (auto s = json_root_object(body, root, object, "jobsv1.Pipelines"); !s) return s;
   if (object == nullptr) return sdk::Status::ok();
   const json::array* names = nullptr;
-  if (auto s = go_json::get_array(go_json::field(*object, "pipelines"), names, "Pipelines.pipelines"); !s) {
+  if (auto s =
+          go_json::get_array(go_json::field(*object, "pipelines"), names, "Pipelines.pipelines");
+      !s) {
     return s;
   }
   if (names == nullptr) return sdk::Status::ok();
@@ -317,7 +323,8 @@ sdk::Status decode_stats(Codec codec, std::string_view body, std::vector<sdk::St
   if (auto s = json_root_object(body, root, object, "jobsv1.Stats"); !s) return s;
   if (object == nullptr) return sdk::Status::ok();
   const json::array* stats = nullptr;
-  if (auto s = go_json::get_array(go_json::field(*object, "stats"), stats, "Stats.stats"); !s) return s;
+  if (auto s = go_json::get_array(go_json::field(*object, "stats"), stats, "Stats.stats"); !s)
+    return s;
   if (stats == nullptr) return sdk::Status::ok();
   for (const auto& item : *stats) {
     const json::object* st = nullptr;

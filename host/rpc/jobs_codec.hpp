@@ -17,7 +17,8 @@ namespace coyote::host::rpc {
 
 /// Only proto and JSON carry jobs.* messages; anything else fails with a message naming the
 /// codecs that work. An empty body decodes to the zero message in both codecs (spec 4.2).
-[[nodiscard]] sdk::Status decode_push_request(Codec codec, std::string_view body, sdk::Message& out);
+[[nodiscard]] sdk::Status decode_push_request(Codec codec, std::string_view body,
+                                              sdk::Message& out);
 [[nodiscard]] sdk::Status decode_push_batch_request(Codec codec, std::string_view body,
                                                     std::vector<sdk::Message>& out);
 [[nodiscard]] sdk::Status decode_pipelines(Codec codec, std::string_view body,

@@ -13,8 +13,8 @@ std::string ListenAddress::to_string() const {
 
 ListenAddress parse_listen_address(std::string_view text) {
   const auto bad = [&](std::string_view why) {
-    return std::invalid_argument("invalid rpc.listen address \"" + std::string(text) + "\": " +
-                                 std::string(why) +
+    return std::invalid_argument("invalid rpc.listen address \"" + std::string(text) +
+                                 "\": " + std::string(why) +
                                  " (expected tcp://HOST:PORT, e.g. tcp://127.0.0.1:6001, or "
                                  "unix:///path/to/rpc.sock)");
   };
@@ -33,7 +33,8 @@ ListenAddress parse_listen_address(std::string_view text) {
   if (colon == std::string_view::npos) throw bad("the port is missing");
   std::string_view host = rest.substr(0, colon);
   const std::string_view port = rest.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   if (host.empty()) host = "0.0.0.0";
   unsigned value = 0;
   const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);

@@ -35,9 +35,9 @@ void MethodTable::dispatch(const Call& call, Reply reply) const {
     const auto it = handlers_.lower_bound(service);
     const bool service_known =
         it != handlers_.end() && std::string_view(it->first).substr(0, service.size()) == service;
-    reply(sdk::Status::error(std::string(service_known ? "rpc: can't find method "
-                                                       : "rpc: can't find service ") +
-                             std::string(method)),
+    reply(sdk::Status::error(
+              std::string(service_known ? "rpc: can't find method " : "rpc: can't find service ") +
+              std::string(method)),
           {});
     return;
   }

@@ -10,11 +10,16 @@ namespace gf = goridge::flag;
 
 std::string_view codec_name(Codec codec) noexcept {
   switch (codec) {
-    case Codec::kRaw: return "raw";
-    case Codec::kJson: return "json";
-    case Codec::kMsgpack: return "msgpack";
-    case Codec::kGob: return "gob";
-    case Codec::kProto: return "proto";
+    case Codec::kRaw:
+      return "raw";
+    case Codec::kJson:
+      return "json";
+    case Codec::kMsgpack:
+      return "msgpack";
+    case Codec::kGob:
+      return "gob";
+    case Codec::kProto:
+      return "proto";
   }
   return "unknown";
 }

@@ -82,8 +82,8 @@ class Connection final : public ConnectionBase,
       if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
         state_->log->debug("rpc connection {} ({}): read failed: {}", id_, peer_, ec.message());
       } else if (end_ != begin_) {
-        state_->log->debug("rpc connection {} ({}) closed mid-frame with {} bytes unread", id_, peer_,
-                           end_ - begin_);
+        state_->log->debug("rpc connection {} ({}) closed mid-frame with {} bytes unread", id_,
+                           peer_, end_ - begin_);
       }
       close();
       return;
@@ -175,19 +175,20 @@ class Connection final : public ConnectionBase,
     inflight_.swap(queue_);
     buffers_.clear();
     for (const auto& f : inflight_) buffers_.emplace_back(f.data(), f.size());
-    asio::async_write(socket_, buffers_,
-                      [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                        self->inflight_.clear();
-                        self->writing_ = false;
-                        if (self->closed_) return;
-                        if (ec) {
-                          self->state_->log->debug("rpc connection {} ({}): write failed: {}",
-                                                   self->id_, self->peer_, ec.message());
-                          self->close();
-                          return;
-                        }
-                        if (!self->queue_.empty()) self->write_queued();
-                      });
+    asio::async_write(
+        socket_, buffers_,
+        [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+          self->inflight_.clear();
+          self->writing_ = false;
+          if (self->closed_) return;
+          if (ec) {
+            self->state_->log->debug("rpc connection {} ({}): write failed: {}", self->id_,
+                                     self->peer_, ec.message());
+            self->close();
+            return;
+          }
+          if (!self->queue_.empty()) self->write_queued();
+        });
   }
 
   Socket socket_;
@@ -229,8 +230,8 @@ void clear_stale_socket(asio::io_context& io, const std::string& path) {
                              "stop it or set another rpc.listen");
   }
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-    throw std::runtime_error("cannot listen on unix://" + path + ": cannot remove the stale socket: " +
-                             std::strerror(errno));
+    throw std::runtime_error("cannot listen on unix://" + path +
+                             ": cannot remove the stale socket: " + std::strerror(errno));
   }
 }
 
@@ -248,16 +249,20 @@ class RpcServer::Listener final : public RpcServer::ListenerBase {
  public:
   Listener(asio::io_context& io, std::shared_ptr<State> state, typename Protocol::endpoint endpoint,
            std::string address, std::string unix_path)
-      : acceptor_(io), state_(std::move(state)), address_(std::move(address)),
+      : acceptor_(io),
+        state_(std::move(state)),
+        address_(std::move(address)),
         unix_path_(std::move(unix_path)) {
     const auto fail = [&](const boost::system::error_code& ec, std::string_view what) {
       std::string hint;
-      if (ec == asio::error::address_in_use) hint = "; is another coyote or RoadRunner running? set another rpc.listen";
-      if (ec == asio::error::access_denied) hint = "; pick a port above 1023 or a writable socket path";
-      throw std::runtime_error("cannot listen on " + address_ + ": " + std::string(what) + ": " +
-                               (ec == asio::error::address_in_use ? std::string("address in use")
-                                                                  : ec.message()) +
-                               hint);
+      if (ec == asio::error::address_in_use)
+        hint = "; is another coyote or RoadRunner running? set another rpc.listen";
+      if (ec == asio::error::access_denied)
+        hint = "; pick a port above 1023 or a writable socket path";
+      throw std::runtime_error(
+          "cannot listen on " + address_ + ": " + std::string(what) + ": " +
+          (ec == asio::error::address_in_use ? std::string("address in use") : ec.message()) +
+          hint);
     };
     boost::system::error_code ec;
     acceptor_.open(endpoint.protocol(), ec);
@@ -276,7 +281,8 @@ class RpcServer::Listener final : public RpcServer::ListenerBase {
     }
     acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) fail(ec, "listen");
-    if constexpr (std::is_same_v<Protocol, asio::ip::tcp>) address_ = describe(acceptor_.local_endpoint());
+    if constexpr (std::is_same_v<Protocol, asio::ip::tcp>)
+      address_ = describe(acceptor_.local_endpoint());
     accept();
   }
 
@@ -362,8 +368,8 @@ void RpcServer::start() {
     const auto results = resolver.resolve(address.host, std::to_string(address.port),
                                           asio::ip::tcp::resolver::passive, ec);
     if (ec || results.empty()) {
-      throw std::runtime_error("cannot listen on " + address.to_string() + ": cannot resolve host \"" +
-                               address.host + "\": " + ec.message());
+      throw std::runtime_error("cannot listen on " + address.to_string() +
+                               ": cannot resolve host \"" + address.host + "\": " + ec.message());
     }
     listener_ = std::make_unique<Listener<asio::ip::tcp>>(io_, state_, results.begin()->endpoint(),
                                                           address.to_string(), std::string());
@@ -386,7 +392,9 @@ void RpcServer::stop() {
   state_->connections.clear();
 }
 
-std::string RpcServer::local_address() const { return listener_ ? listener_->address() : std::string(); }
+std::string RpcServer::local_address() const {
+  return listener_ ? listener_->address() : std::string();
+}
 
 std::size_t RpcServer::connection_count() const noexcept { return state_->connections.size(); }
 

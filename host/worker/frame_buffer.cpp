@@ -40,7 +40,8 @@ FrameBuffer::Result FrameBuffer::next(Frame& out, std::string& error) {
     broken_ = parsed.problem == goridge::ParseProblem::kBadCrc
                   ? "validation failed on the message sent to STDOUT, see: "
                     "https://docs.roadrunner.dev/error-codes/stdout-crc (did the worker print to "
-                    "stdout?), " + parsed.error
+                    "stdout?), " +
+                        parsed.error
                   : parsed.error;
     error = broken_;
     return Result::kInvalid;
@@ -55,9 +56,9 @@ FrameBuffer::Result FrameBuffer::next(Frame& out, std::string& error) {
     return Result::kNeedMore;
   }
   out.header = parsed.header;
-  out.payload = std::string_view(reinterpret_cast<const char*>(avail.data()) +
-                                     parsed.header.header_size(),
-                                 parsed.header.payload_length);
+  out.payload =
+      std::string_view(reinterpret_cast<const char*>(avail.data()) + parsed.header.header_size(),
+                       parsed.header.payload_length);
   begin_ += total;
   wanted_ = 0;
   return Result::kFrame;

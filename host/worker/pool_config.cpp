@@ -117,7 +117,8 @@ ServerConfig server_config_from(const sdk::Config& config, std::string version) 
 std::string expand_env(std::string_view value, const std::vector<std::string>& host_env) {
   auto lookup = [&](std::string_view name) -> std::string {
     for (const auto& kv : host_env) {
-      if (kv.size() > name.size() && kv[name.size()] == '=' && kv.compare(0, name.size(), name) == 0) {
+      if (kv.size() > name.size() && kv[name.size()] == '=' &&
+          kv.compare(0, name.size(), name) == 0) {
         return kv.substr(name.size() + 1);
       }
     }

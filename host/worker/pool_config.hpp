@@ -37,7 +37,7 @@ struct PoolConfig {
   /// Wait after the stop frame before SIGKILL (RoadRunner hard-codes 10 s; key `stop_timeout`).
   Millis stop_timeout{10000};
   bool debug = false;
-  std::vector<std::string> command;  ///< empty: use server.command
+  std::vector<std::string> command;                  ///< empty: use server.command
   std::uint32_t max_frame_size = 64u * 1024 * 1024;  ///< largest accepted reply payload
   SupervisorConfig supervisor;
 };
@@ -49,10 +49,10 @@ struct PoolConfig {
 
 /// `server.*` as far as worker processes are concerned.
 struct ServerConfig {
-  std::vector<std::string> command;                         ///< argv
-  std::vector<std::pair<std::string, std::string>> env;     ///< server.env (raw keys/values)
+  std::vector<std::string> command;                      ///< argv
+  std::vector<std::pair<std::string, std::string>> env;  ///< server.env (raw keys/values)
   std::string relay = "pipes";
-  std::string rpc_listen;  ///< empty: RR_RPC is not set
+  std::string rpc_listen;             ///< empty: RR_RPC is not set
   std::string version = "2025.1.15";  ///< RR_VERSION
 };
 

@@ -11,10 +11,10 @@ namespace coyote::host::worker {
 /// One worker as informer.Workers reports it (spec 4.7 ProcessState).
 struct WorkerInfo {
   int pid = 0;
-  int status = 0;              ///< state code, spec 4.7 (1 ready, 2 working, ...)
-  std::string status_str;      ///< "ready", "working", ... ("undefined" for 12)
+  int status = 0;          ///< state code, spec 4.7 (1 ready, 2 working, ...)
+  std::string status_str;  ///< "ready", "working", ... ("undefined" for 12)
   std::uint64_t num_execs = 0;
-  std::int64_t created_ns = 0;  ///< unix time in nanoseconds
+  std::int64_t created_ns = 0;     ///< unix time in nanoseconds
   std::uint64_t memory_usage = 0;  ///< RSS in bytes
   double cpu_percent = 0;
   std::string command;

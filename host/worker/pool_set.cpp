@@ -8,8 +8,9 @@ std::vector<PoolConfig> pool_configs_from(const sdk::Config& config) {
   const bool single = config.has("jobs.pool");
   const bool named = config.has("jobs.pools");
   if (single && named) {
-    throw config.error_at("jobs.pools", "both pool and pools options cannot be set at the same "
-                                        "time; keep one of jobs.pool or jobs.pools");
+    throw config.error_at("jobs.pools",
+                          "both pool and pools options cannot be set at the same "
+                          "time; keep one of jobs.pool or jobs.pools");
   }
   std::vector<PoolConfig> out;
   if (named) {

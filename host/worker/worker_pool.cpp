@@ -161,8 +161,8 @@ void WorkerPool::run_on(WorkerProcess& w, std::shared_ptr<WorkerJob> job) {
   });
 }
 
-void WorkerPool::on_exec_done(WorkerProcess& w, std::shared_ptr<WorkerJob> job,
-                              ExecOutcome outcome, bool restart) {
+void WorkerPool::on_exec_done(WorkerProcess& w, std::shared_ptr<WorkerJob> job, ExecOutcome outcome,
+                              bool restart) {
   const bool alive = w.alive() && outcome.kind != ExecOutcome::Kind::kWorkerLost;
   if (alive) {
     if (restart) {
@@ -216,8 +216,9 @@ void WorkerPool::on_dead(WorkerProcess& w, const std::string& reason) {
   // handshake and ran a job has shown that it starts: replace it at once, or a burst of external
   // kills (or a poison job, which the engine retries with its own back-off) would starve the pool.
   const bool handshook = w.ready_since() != std::chrono::steady_clock::time_point{};
-  const bool proved = handshook && (w.execs() > 0 ||
-                                    std::chrono::steady_clock::now() - w.ready_since() >= kStableAfter);
+  const bool proved =
+      handshook &&
+      (w.execs() > 0 || std::chrono::steady_clock::now() - w.ready_since() >= kStableAfter);
   if (intentional || proved || w.state() == WorkerState::kExecTtlReached) {
     failures_ = 0;
   } else if (!w.killed_externally()) {
@@ -301,14 +302,14 @@ void WorkerPool::supervise() {
               std::to_string(s.max_worker_memory_mb) + " MB";
       }
     }
-    if (verdict == WorkerState::kReady && s.idle_ttl.count() > 0 && w->ready() &&
-        w->execs() > 0 && now - w->last_used() >= s.idle_ttl) {
+    if (verdict == WorkerState::kReady && s.idle_ttl.count() > 0 && w->ready() && w->execs() > 0 &&
+        now - w->last_used() >= s.idle_ttl) {
       verdict = WorkerState::kIdleTtlReached;
       why = "idle_ttl reached";
     }
     if (verdict == WorkerState::kReady) continue;
-    log::get("worker")->info("pool '{}': supervisor recycles worker {}: {}", config_.name,
-                             w->pid(), why);
+    log::get("worker")->info("pool '{}': supervisor recycles worker {}: {}", config_.name, w->pid(),
+                             why);
     if (w->busy()) {
       w->stop_after_job = true;
       w->stop_after_job_state = verdict;
@@ -419,8 +420,8 @@ void WorkerPool::check_reset_progress() {
     spawn_missing();
     reset_replacing_ = true;
   }
-  const auto ready = static_cast<std::size_t>(std::count_if(
-      workers_.begin(), workers_.end(), [](const auto& w) { return w->ready(); }));
+  const auto ready = static_cast<std::size_t>(
+      std::count_if(workers_.begin(), workers_.end(), [](const auto& w) { return w->ready(); }));
   if (old_left && ready >= target_) finish_reset(true, {});
 }
 

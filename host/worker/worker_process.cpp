@@ -125,28 +125,28 @@ void WorkerProcess::exec(std::shared_ptr<WorkerJob> job, std::chrono::millisecon
   state_ = WorkerState::kWorking;
   last_used_ = std::chrono::steady_clock::now();
   const std::uint32_t options[1] = {static_cast<std::uint32_t>(job_->context.size())};
-  const auto header_size = goridge::encode_header(
-      job_->header_bytes(), goridge::flag::kCodecRaw, options,
-      static_cast<std::uint32_t>(job_->context.size() + job_->body.size()));
-  const std::array<asio::const_buffer, 3> buffers{
-      asio::buffer(job_->header_bytes(), header_size), asio::buffer(job_->context),
-      asio::buffer(job_->body)};
+  const auto header_size =
+      goridge::encode_header(job_->header_bytes(), goridge::flag::kCodecRaw, options,
+                             static_cast<std::uint32_t>(job_->context.size() + job_->body.size()));
+  const std::array<asio::const_buffer, 3> buffers{asio::buffer(job_->header_bytes(), header_size),
+                                                  asio::buffer(job_->context),
+                                                  asio::buffer(job_->body)};
   writing_ = true;
-  asio::async_write(stdin_, buffers,
-                    [self = shared_from_this(), job = job_](const boost::system::error_code& ec,
-                                                            std::size_t) {
-                      if (!ec && self->job_ == job) ++self->execs_;
-                      self->on_write_done(ec);
-                    });
+  asio::async_write(
+      stdin_, buffers,
+      [self = shared_from_this(), job = job_](const boost::system::error_code& ec, std::size_t) {
+        if (!ec && self->job_ == job) ++self->execs_;
+        self->on_write_done(ec);
+      });
   if (exec_ttl.count() > 0) {
     exec_timer_.expires_after(exec_ttl);
-    exec_timer_.async_wait([self = shared_from_this(), job = job_,
-                            exec_ttl](const boost::system::error_code& ec) {
-      if (ec || self->dead_ || self->job_ != job) return;
-      self->kill("exec_ttl exceeded (" + std::to_string(exec_ttl.count()) +
-                     " ms): the worker was killed while executing the job",
-                 WorkerState::kExecTtlReached);
-    });
+    exec_timer_.async_wait(
+        [self = shared_from_this(), job = job_, exec_ttl](const boost::system::error_code& ec) {
+          if (ec || self->dead_ || self->job_ != job) return;
+          self->kill("exec_ttl exceeded (" + std::to_string(exec_ttl.count()) +
+                         " ms): the worker was killed while executing the job",
+                     WorkerState::kExecTtlReached);
+        });
   }
 }
 
@@ -183,8 +183,8 @@ void WorkerProcess::stop(WorkerState state) {
     kill("the host stopped the worker while it was executing a job", state);
     return;
   }
-  write_control(goridge::encode_frame(goridge::flag::kControl | goridge::flag::kCodecJson, {},
-                                      kStopJson));
+  write_control(
+      goridge::encode_frame(goridge::flag::kControl | goridge::flag::kCodecJson, {}, kStopJson));
   kill_timer_.expires_after(options_.stop_timeout);
   kill_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec || self->dead_ || self->exited_) return;
@@ -266,13 +266,11 @@ void WorkerProcess::on_frame(const FrameBuffer::Frame& frame) {
   } else if (busy()) {
     on_reply_frame(frame);
   } else if (!stop_requested_) {
-    protocol_error("the worker sent a frame while idle (flags 0x" +
-                   [&] {
-                     char b[3];
-                     std::snprintf(b, sizeof b, "%02x", frame.header.flags);
-                     return std::string(b);
-                   }() +
-                   "): " + printable(frame.payload));
+    protocol_error("the worker sent a frame while idle (flags 0x" + [&] {
+      char b[3];
+      std::snprintf(b, sizeof b, "%02x", frame.header.flags);
+      return std::string(b);
+    }() + "): " + printable(frame.payload));
   }
 }
 
@@ -469,8 +467,10 @@ void WorkerProcess::finalize() {
   const bool clean = stop_requested_ && death_reason_.empty();
   if (reason.empty()) {
     reason = describe_status(exit_status_);
-    if (state_ == WorkerState::kInactive) reason = "worker exited during handshake: " + reason;
-    else if (busy()) reason = "worker exited while executing a job: " + reason;
+    if (state_ == WorkerState::kInactive)
+      reason = "worker exited during handshake: " + reason;
+    else if (busy())
+      reason = "worker exited while executing a job: " + reason;
   }
   if (!clean) {
     const auto tail = stderr_tail();

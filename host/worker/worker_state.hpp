@@ -25,19 +25,32 @@ enum class WorkerState : int {
 /// The statusStr RoadRunner prints for a state; code 12 has no name there, hence "undefined".
 [[nodiscard]] constexpr std::string_view state_name(WorkerState s) noexcept {
   switch (s) {
-    case WorkerState::kInactive: return "inactive";
-    case WorkerState::kReady: return "ready";
-    case WorkerState::kWorking: return "working";
-    case WorkerState::kInvalid: return "invalid";
-    case WorkerState::kStopping: return "stopping";
-    case WorkerState::kStopped: return "stopped";
-    case WorkerState::kDestroyed: return "destroyed";
-    case WorkerState::kMaxJobsReached: return "maxJobsReached";
-    case WorkerState::kErrored: return "errored";
-    case WorkerState::kIdleTtlReached: return "idleTTLReached";
-    case WorkerState::kTtlReached: return "ttlReached";
-    case WorkerState::kMaxMemoryReached: return "maxMemoryReached";
-    case WorkerState::kExecTtlReached: return "undefined";
+    case WorkerState::kInactive:
+      return "inactive";
+    case WorkerState::kReady:
+      return "ready";
+    case WorkerState::kWorking:
+      return "working";
+    case WorkerState::kInvalid:
+      return "invalid";
+    case WorkerState::kStopping:
+      return "stopping";
+    case WorkerState::kStopped:
+      return "stopped";
+    case WorkerState::kDestroyed:
+      return "destroyed";
+    case WorkerState::kMaxJobsReached:
+      return "maxJobsReached";
+    case WorkerState::kErrored:
+      return "errored";
+    case WorkerState::kIdleTtlReached:
+      return "idleTTLReached";
+    case WorkerState::kTtlReached:
+      return "ttlReached";
+    case WorkerState::kMaxMemoryReached:
+      return "maxMemoryReached";
+    case WorkerState::kExecTtlReached:
+      return "undefined";
   }
   return "undefined";
 }

@@ -17,8 +17,9 @@ std::unique_ptr<sdk::Driver> MemoryConstructor::from_config(std::string_view con
     prefetch = pipeline.integer("prefetch", kDefaultPrefetch);
   }
   if (prefetch <= 0) {
-    throw config_.error_at(key, "prefetch must be a positive number of jobs (default 100000), got " +
-                                    std::to_string(prefetch));
+    throw config_.error_at(key,
+                           "prefetch must be a positive number of jobs (default 100000), got " +
+                               std::to_string(prefetch));
   }
   return make(pipeline, queue, prefetch);
 }

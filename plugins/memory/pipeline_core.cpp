@@ -180,8 +180,8 @@ void PipelineCore::delay_loop() {
 void PipelineCore::move_locked() {
   while (running_ && !stopped_ && in_flight_ < prefetch_ && !buffer_.empty()) {
     Item& front = buffer_.front();
-    auto job = std::make_unique<MemoryJob>(shared_from_this(), std::move(front.message),
-                                           front.delayed);
+    auto job =
+        std::make_unique<MemoryJob>(shared_from_this(), std::move(front.message), front.delayed);
     job->set_counted(true);
     std::unique_ptr<sdk::Job> as_job = std::move(job);
     if (!queue_.try_insert(as_job)) {

@@ -35,7 +35,9 @@ class NullJobs final : public coyote::host::jobs::JobsService {
 
 class NullPools final : public coyote::host::worker::PoolControl {
  public:
-  [[nodiscard]] std::vector<coyote::host::worker::WorkerInfo> workers() const override { return {{}}; }
+  [[nodiscard]] std::vector<coyote::host::worker::WorkerInfo> workers() const override {
+    return {{}};
+  }
   void reset(std::function<void(bool, std::string)> done) override { done(true, {}); }
   bool add_worker(std::string&) override { return true; }
   bool remove_worker(std::string&) override { return true; }

@@ -2,14 +2,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
+using Catch::Matchers::Contains;
 using coyote::host::config::ConfigDocument;
 using coyote::sdk::ConfigError;
-using Catch::Matchers::Contains;
 using std::chrono::milliseconds;
 
 namespace {
@@ -64,7 +64,8 @@ TEST_CASE("a missing version gives RoadRunner's message", "[config]") {
   SECTION("no version key") {
     const auto e = error_of([] { parse("jobs:\n  timeout: 5\n"); });
     CHECK(e.key() == "version");
-    CHECK_THAT(e.what(), Contains("rr configuration file should contain a version e.g: version: 3"));
+    CHECK_THAT(e.what(),
+               Contains("rr configuration file should contain a version e.g: version: 3"));
     CHECK_THAT(e.what(), Contains(".rr.yaml:"));
   }
   SECTION("empty file") {
@@ -145,9 +146,7 @@ TEST_CASE("typed getters report a wrong type with location and key", "[config]")
     CHECK_THAT(e.problem(), Contains("expected an integer"));
     CHECK_THAT(e.problem(), Contains("\"abc\""));
   }
-  SECTION("fractional integer") {
-    CHECK_THROWS_AS(doc.integer("jobs.ratio"), ConfigError);
-  }
+  SECTION("fractional integer") { CHECK_THROWS_AS(doc.integer("jobs.ratio"), ConfigError); }
   SECTION("duration") {
     const auto e = error_of([&] { (void)doc.duration("jobs.bad_duration"); });
     CHECK(e.problem() == "expected a duration like \"60s\" or \"1m30s\", got \"abc\"");
@@ -161,9 +160,7 @@ TEST_CASE("typed getters report a wrong type with location and key", "[config]")
     const auto e = error_of([&] { (void)doc.string("jobs.map"); });
     CHECK_THAT(e.problem(), Contains("expected a string, got a map"));
   }
-  SECTION("list given a map") {
-    CHECK_THROWS_AS(doc.strings("jobs.map"), ConfigError);
-  }
+  SECTION("list given a map") { CHECK_THROWS_AS(doc.strings("jobs.map"), ConfigError); }
 }
 
 TEST_CASE("error_at points at the closest existing parent of a missing key", "[config]") {
@@ -201,10 +198,10 @@ jobs:
 }
 
 TEST_CASE("overrides set values and create intermediate maps", "[config]") {
-  const auto doc = parse("version: \"3\"\njobs:\n  timeout: 5\n  name: x\n",
-                         {"jobs.timeout=7", "jobs.pool.num_workers=4", "new.deep.key=hello",
-                          " jobs.name = spaced", "jobs.consume=[a, b]", "jobs.flag=true",
-                          "jobs.empty="});
+  const auto doc =
+      parse("version: \"3\"\njobs:\n  timeout: 5\n  name: x\n",
+            {"jobs.timeout=7", "jobs.pool.num_workers=4", "new.deep.key=hello",
+             " jobs.name = spaced", "jobs.consume=[a, b]", "jobs.flag=true", "jobs.empty="});
   CHECK(doc.integer("jobs.timeout") == 7);
   CHECK(doc.integer("jobs.pool.num_workers") == 4);
   CHECK(doc.string("new.deep.key") == "hello");
@@ -212,8 +209,8 @@ TEST_CASE("overrides set values and create intermediate maps", "[config]") {
   CHECK(doc.strings("jobs.consume") == std::vector<std::string>{"a", "b"});
   CHECK(doc.boolean("jobs.flag") == true);
   CHECK(doc.string("jobs.empty") == "");
-  CHECK(doc.keys("jobs") == std::vector<std::string>{"timeout", "name", "pool", "consume", "flag",
-                                                     "empty"});
+  CHECK(doc.keys("jobs") ==
+        std::vector<std::string>{"timeout", "name", "pool", "consume", "flag", "empty"});
 }
 
 TEST_CASE("an override can supply the version", "[config]") {
@@ -238,9 +235,7 @@ TEST_CASE("a malformed override is rejected and named", "[config]") {
     const auto e = error_of([] { parse("version: \"3\"\n", {"jobs..timeout=1"}); });
     CHECK_THAT(e.what(), Contains("override -o \"jobs..timeout=1\""));
   }
-  SECTION("empty key") {
-    CHECK_THROWS_AS(parse("version: \"3\"\n", {"=1"}), ConfigError);
-  }
+  SECTION("empty key") { CHECK_THROWS_AS(parse("version: \"3\"\n", {"=1"}), ConfigError); }
   SECTION("path through a scalar") {
     const auto e = error_of([] { parse("version: \"3\"\njobs: 5\n", {"jobs.timeout=1"}); });
     CHECK_THAT(e.what(), Contains("jobs is \"5\", not a map"));
@@ -253,8 +248,8 @@ TEST_CASE("a malformed override is rejected and named", "[config]") {
 }
 
 TEST_CASE("load reads a file and resolves paths against the working directory", "[config]") {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("coyote-config-test-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("coyote-config-test-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto file = dir / "rr.yaml";
   {
@@ -288,6 +283,7 @@ a:
   l: [1, two]
   m: {}
 )");
-  CHECK(doc.to_json() ==
-        R"({"version":"3","a":{"n":10,"f":1.5,"t":true,"s":"10","x":"hello \"you\"","z":null,"l":[1,"two"],"m":{}}})");
+  CHECK(
+      doc.to_json() ==
+      R"({"version":"3","a":{"n":10,"f":1.5,"t":true,"s":"10","x":"hello \"you\"","z":null,"l":[1,"two"],"m":{}}})");
 }

@@ -17,7 +17,8 @@ std::filesystem::path source_dir() {
 
 TEST_CASE("every sample config loads and validates without findings", "[config]") {
   std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(source_dir() / "config" / "samples")) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(source_dir() / "config" / "samples")) {
     if (entry.path().extension() == ".yaml") files.push_back(entry.path());
   }
   if (std::filesystem::exists(source_dir() / ".rr.yaml.example")) {

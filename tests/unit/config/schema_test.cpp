@@ -4,12 +4,12 @@
 
 #include <algorithm>
 
+using Catch::Matchers::Contains;
 using coyote::host::config::ConfigDocument;
 using coyote::host::config::Diagnostic;
 using coyote::host::config::validate;
 using coyote::host::config::validate_or_throw;
 using coyote::host::config::ValidateOptions;
-using Catch::Matchers::Contains;
 
 namespace {
 
@@ -106,7 +106,8 @@ TEST_CASE("an unknown key in an owned section gets its location and the closest 
   CHECK(d.key == "jobs.pipline_size");
   CHECK(d.line == 7);
   CHECK(d.column == 3);
-  CHECK(d.to_string() == ".rr.yaml:7:3: jobs.pipline_size: unknown key; did you mean pipeline_size?");
+  CHECK(d.to_string() ==
+        ".rr.yaml:7:3: jobs.pipline_size: unknown key; did you mean pipeline_size?");
 }
 
 TEST_CASE("an unknown key with no close match lists the valid keys", "[config]") {
@@ -161,17 +162,19 @@ TEST_CASE("enumerated values are checked with a suggestion", "[config]") {
 }
 
 TEST_CASE("log channels take the same keys as logs", "[config]") {
-  const auto all = errors(check(std::string(kServer) + "logs:\n  channels:\n    jobs:\n      levle: info\n"));
+  const auto all =
+      errors(check(std::string(kServer) + "logs:\n  channels:\n    jobs:\n      levle: info\n"));
   REQUIRE(all.size() == 1);
   CHECK(all[0].key == "logs.channels.jobs.levle");
   CHECK_THAT(all[0].message, Contains("did you mean level?"));
 }
 
 TEST_CASE("pool and pools cannot both be set", "[config]") {
-  const auto all = errors(check(std::string(kServer) +
-                                "jobs:\n  pool: {num_workers: 1}\n  pools: {a: {num_workers: 1}}\n"));
+  const auto all = errors(check(
+      std::string(kServer) + "jobs:\n  pool: {num_workers: 1}\n  pools: {a: {num_workers: 1}}\n"));
   REQUIRE(all.size() == 1);
-  CHECK_THAT(all[0].message, Contains("both pool and pools options cannot be set at the same time"));
+  CHECK_THAT(all[0].message,
+             Contains("both pool and pools options cannot be set at the same time"));
 }
 
 TEST_CASE("pipelines need a driver and may only name existing pools", "[config]") {
@@ -248,14 +251,15 @@ TEST_CASE("values set by an override are validated and name the override", "[con
 }
 
 TEST_CASE("validate_or_throw throws the first error and returns warnings", "[config]") {
-  const auto bad = ConfigDocument::parse(std::string(kServer) + "jobs: {timeout: x, pool: {tmeout: 1}}\n",
-                                         ".rr.yaml");
+  const auto bad = ConfigDocument::parse(
+      std::string(kServer) + "jobs: {timeout: x, pool: {tmeout: 1}}\n", ".rr.yaml");
   try {
     (void)validate_or_throw(bad);
     FAIL("expected a ConfigError");
   } catch (const coyote::sdk::ConfigError& e) {
     CHECK(e.key() == "jobs.timeout");
   }
-  const auto ok = ConfigDocument::parse(std::string(kServer) + "jobs: {num_pollers: 2}\n", ".rr.yaml");
+  const auto ok =
+      ConfigDocument::parse(std::string(kServer) + "jobs: {num_pollers: 2}\n", ".rr.yaml");
   CHECK(validate_or_throw(ok).size() == 1);
 }

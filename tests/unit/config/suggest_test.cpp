@@ -14,7 +14,8 @@ TEST_CASE("edit distance counts a swap of neighbours as one edit", "[config]") {
 }
 
 TEST_CASE("closest match suggests only plausible typos", "[config]") {
-  const std::vector<std::string_view> keys{"pipeline_size", "pipelines", "pool", "pools", "timeout"};
+  const std::vector<std::string_view> keys{"pipeline_size", "pipelines", "pool", "pools",
+                                           "timeout"};
   CHECK(closest_match("pipline_size", keys) == "pipeline_size");
   CHECK(closest_match("timout", keys) == "timeout");
   CHECK(closest_match("pol", keys) == "pool");

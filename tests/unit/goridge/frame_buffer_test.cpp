@@ -74,7 +74,8 @@ TEST_CASE("frame buffer rejects a frame above its size limit before reading the 
 
 TEST_CASE("frame buffer prepare() makes room for a large pending frame", "[goridge]") {
   FrameBuffer buffer(1 << 24);
-  const std::string big = g::encode_frame(0, std::vector<std::uint32_t>{0}, std::string(1 << 20, 'z'));
+  const std::string big =
+      g::encode_frame(0, std::vector<std::uint32_t>{0}, std::string(1 << 20, 'z'));
   buffer.append(span_of(big.substr(0, 100)));
   FrameBuffer::Frame frame;
   std::string error;

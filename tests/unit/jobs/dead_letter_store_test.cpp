@@ -58,9 +58,9 @@ TEST_CASE("a full store evicts its oldest dead job and returns it", "[dead]") {
 
 TEST_CASE("replay headers are stripped from a dead message", "[dead]") {
   coyote::sdk::Message m;
-  m.headers = {{"X-Coyote-Attempt", {"3"}}, {"X-Coyote-Dead-Reason", {"x"}},
+  m.headers = {{"X-Coyote-Attempt", {"3"}},         {"X-Coyote-Dead-Reason", {"x"}},
                {"X-Coyote-Origin-Pipeline", {"p"}}, {"X-Coyote-Attempts", {"3"}},
-               {"X-Coyote-Dead-At", {"1"}}, {"mine", {"kept"}}};
+               {"X-Coyote-Dead-At", {"1"}},         {"mine", {"kept"}}};
   coyote::host::jobs::clear_delivery_headers(m);
   CHECK(m.headers == coyote::sdk::Headers{{"mine", {"kept"}}});
 }

@@ -17,7 +17,8 @@ namespace {
 
 void add(PriorityQueue& q, std::string id, std::int64_t priority,
          std::optional<coyote::test::Ack>* sink = nullptr) {
-  std::unique_ptr<coyote::sdk::Job> job = std::make_unique<FakeJob>(std::move(id), priority, "p", sink);
+  std::unique_ptr<coyote::sdk::Job> job =
+      std::make_unique<FakeJob>(std::move(id), priority, "p", sink);
   REQUIRE(q.try_insert(job));
 }
 

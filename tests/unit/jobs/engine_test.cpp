@@ -103,8 +103,9 @@ TEST_CASE("engine refuses an unknown driver and names the loaded ones", "[jobs]"
   auto config = make_config();
   config.set("jobs.pipelines.idle.driver", std::string("rabbit"));
   Rig rig(std::move(config));
-  CHECK_THROWS_WITH(rig.make(), Catch::Contains(
-                                    "unknown driver \"rabbit\" for pipeline \"idle\"; available: memory"));
+  CHECK_THROWS_WITH(
+      rig.make(),
+      Catch::Contains("unknown driver \"rabbit\" for pipeline \"idle\"; available: memory"));
 }
 
 TEST_CASE("engine refuses a pipeline naming a pool that does not exist", "[jobs]") {
@@ -124,8 +125,7 @@ TEST_CASE("push rejects an empty id and an unknown pipeline with RoadRunner's te
   CHECK(engine.counters().push_ok == 1);
 }
 
-TEST_CASE("a pushed job reaches a worker with the memory context and its ack counts ok",
-          "[jobs]") {
+TEST_CASE("a pushed job reaches a worker with the memory context and its ack counts ok", "[jobs]") {
   Rig rig;
   Engine& engine = rig.make();
   rig.executor.add_workers(1);
@@ -168,8 +168,9 @@ TEST_CASE("a pipeline's pool gets its jobs, with the pool header added", "[jobs]
   REQUIRE(push(engine, job("m1", "mail")));
   REQUIRE(coyote::test::run_until(rig.io, [&] { return !emails.calls.empty(); }));
   CHECK(rig.executor.calls.empty());
-  CHECK(emails.calls[0].context ==
-        R"({"id":"m1","job":"t","driver":"memory","headers":{"pool":["emails"]},"pipeline":"mail"})");
+  CHECK(
+      emails.calls[0].context ==
+      R"({"id":"m1","job":"t","driver":"memory","headers":{"pool":["emails"]},"pipeline":"mail"})");
   emails.reply(R"({"type":2,"data":[]})");
   CHECK(engine.counters().jobs_ok == 1);
 }
@@ -191,8 +192,9 @@ TEST_CASE("requeue with delay and headers redelivers the same job later with mer
   CHECK(rig.executor.calls.empty());
   REQUIRE(coyote::test::run_until(rig.io, [&] { return rig.executor.calls.size() == 1; }));
   CHECK(std::chrono::steady_clock::now() - sent >= std::chrono::seconds{1});
-  CHECK(rig.executor.calls[0].context ==
-        R"({"id":"r1","job":"t","driver":"memory","headers":{"attempt":["1"],"keep":["yes"]},"pipeline":"p"})");
+  CHECK(
+      rig.executor.calls[0].context ==
+      R"({"id":"r1","job":"t","driver":"memory","headers":{"attempt":["1"],"keep":["yes"]},"pipeline":"p"})");
   rig.executor.reply(R"({"type":2,"data":[]})");
   CHECK(state_of(engine, "p").delayed == 0);
   CHECK(state_of(engine, "p").active == 0);

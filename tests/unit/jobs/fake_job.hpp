@@ -50,8 +50,10 @@ class FakeJob final : public sdk::Job {
   }
   sdk::Status record(Ack a) {
     const bool failing = fail_ && (a.call != "ack" || fail_ack_);
-    if (!received) received = a;
-    else received->call += "+" + a.call;  // a second call is visible as "x+y"
+    if (!received)
+      received = a;
+    else
+      received->call += "+" + a.call;  // a second call is visible as "x+y"
     if (sink_ != nullptr) *sink_ = received;
     return failing ? sdk::Status::error("driver says no") : sdk::Status::ok();
   }

@@ -38,8 +38,8 @@ struct Harness {
 
 TEST_CASE("ack and legacy complete replies ack the job and count ok", "[response]") {
   Harness h;
-  const char* body = GENERATE(R"({"type":2,"data":[]})", R"({"type":0,"data":[]})",
-                              R"({"type":2})", R"({"type":0,"data":"ignored"})");
+  const char* body = GENERATE(R"({"type":2,"data":[]})", R"({"type":0,"data":[]})", R"({"type":2})",
+                              R"({"type":0,"data":"ignored"})");
   CHECK(h.reply(body).call == "ack");
   CHECK(h.counters.jobs_ok == 1);
   CHECK(h.counters.jobs_err == 0);
@@ -66,7 +66,8 @@ TEST_CASE("legacy error reply requeues when asked, otherwise acks as failed", "[
 TEST_CASE("nack reply passes its requeue flag and delay to the driver", "[response]") {
   Harness h;
   SECTION("no redelivery counts an error") {
-    const auto& a = h.reply(R"({"type":3,"data":{"message":"m","requeue":false,"delay_seconds":0}})");
+    const auto& a =
+        h.reply(R"({"type":3,"data":{"message":"m","requeue":false,"delay_seconds":0}})");
     CHECK(a.call == "nack_with_options");
     CHECK_FALSE(a.requeue);
     CHECK(h.counters.jobs_err == 1);
@@ -101,11 +102,10 @@ TEST_CASE("unknown reply type is acknowledged as ok", "[response]") {
 
 TEST_CASE("malformed reply is redelivered with the next attempt number", "[response]") {
   Harness h;
-  const char* body = GENERATE("not json", "", "[1,2]", R"({"data":[]})", R"({"type":-1})",
-                              R"({"type":"2"})", R"({"type":4,"data":[]})",
-                              R"({"type":4,"data":{"headers":[{"a":"b"}]}})",
-                              R"({"type":3,"data":{"requeue":"yes"}})",
-                              R"({"type":1,"data":{"delay_seconds":"5"}})");
+  const char* body = GENERATE(
+      "not json", "", "[1,2]", R"({"data":[]})", R"({"type":-1})", R"({"type":"2"})",
+      R"({"type":4,"data":[]})", R"({"type":4,"data":{"headers":[{"a":"b"}]}})",
+      R"({"type":3,"data":{"requeue":"yes"}})", R"({"type":1,"data":{"delay_seconds":"5"}})");
   const auto& a = h.reply(body);
   CHECK(a.call == "requeue");
   CHECK(a.headers.at("X-Coyote-Attempt") == std::vector<std::string>{"2"});

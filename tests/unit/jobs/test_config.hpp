@@ -80,7 +80,8 @@ class MapConfig final : public sdk::Config {
   std::optional<T> get(std::string_view path, const char* what) const {
     const Value* v = find(path);
     if (v == nullptr) {
-      if (!keys(path).empty()) throw error_at(path, std::string("expected ") + what + ", got a map");
+      if (!keys(path).empty())
+        throw error_at(path, std::string("expected ") + what + ", got a map");
       return std::nullopt;
     }
     if (const T* t = std::get_if<T>(v)) return *t;

@@ -1,17 +1,17 @@
-#include "config/config_document.hpp"
 #include "log/log.hpp"
+#include "config/config_document.hpp"
 #include "log/sdk_logger.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
 namespace hlog = coyote::host::log;
-using coyote::host::config::ConfigDocument;
 using Catch::Matchers::Contains;
+using coyote::host::config::ConfigDocument;
 
 namespace {
 
@@ -124,7 +124,8 @@ TEST_CASE("channels override the level and output of one logger", "[log]") {
   CHECK_THAT(main_log, !Contains("rpc debug"));
   CHECK_THAT(main_log, Contains("rpc error"));
   CHECK_THAT(main_log, !Contains("memory info"));
-  CHECK_THAT(read(dir.file("plugins.log")), Contains(R"("logger":"plugin.memory","msg":"memory info")"));
+  CHECK_THAT(read(dir.file("plugins.log")),
+             Contains(R"("logger":"plugin.memory","msg":"memory info")"));
 }
 
 TEST_CASE("file_logger_options.log_output writes to a rotating file", "[log]") {

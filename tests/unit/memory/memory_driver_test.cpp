@@ -1,5 +1,5 @@
-#include "jobs/priority_queue.hpp"
 #include "memory/memory_driver.hpp"
+#include "jobs/priority_queue.hpp"
 #include "unit/jobs/test_config.hpp"
 #include "unit/jobs/wait.hpp"
 
@@ -67,7 +67,7 @@ TEST_CASE("memory driver keeps at most prefetch jobs in flight", "[memory]") {
   REQUIRE(first);
   CHECK(first->job->id() == "0");
   CHECK(first->job->priority() == 4);  // 0 became the pipeline priority
-  CHECK(rig.queue.size() == 2);         // taken but not acked: still in flight
+  CHECK(rig.queue.size() == 2);        // taken but not acked: still in flight
   REQUIRE(first->job->ack());
   CHECK(rig.queue.size() == 3);
   CHECK(rig.driver->state().active == 3);
@@ -179,18 +179,19 @@ TEST_CASE("memory state reports RoadRunner's fields", "[memory]") {
   CHECK(rig.driver->state().ready);
 }
 
-TEST_CASE("memory driver validates prefetch and defaults it to RoadRunner's 100000",
-          "[memory]") {
+TEST_CASE("memory driver validates prefetch and defaults it to RoadRunner's 100000", "[memory]") {
   coyote::test::MapConfig config;
   NullLogger logger;
   boost::asio::io_context io;
   PriorityQueue queue(io, 10);
   MemoryConstructor constructor(config, logger);
-  CHECK_THROWS_WITH(constructor.from_pipeline(Pipeline("m", "memory", 10, {{"prefetch", "-1"}}), queue),
-                    Catch::Contains("prefetch must be a positive"));
+  CHECK_THROWS_WITH(
+      constructor.from_pipeline(Pipeline("m", "memory", 10, {{"prefetch", "-1"}}), queue),
+      Catch::Contains("prefetch must be a positive"));
   config.set("jobs.pipelines.m.config.prefetch", std::int64_t{0});
-  CHECK_THROWS_AS(constructor.from_config("jobs.pipelines.m.config", queue, Pipeline("m", "memory", 10)),
-                  coyote::sdk::ConfigError);
+  CHECK_THROWS_AS(
+      constructor.from_config("jobs.pipelines.m.config", queue, Pipeline("m", "memory", 10)),
+      coyote::sdk::ConfigError);
   CHECK(coyote::drivers::memory::kDefaultPrefetch == 100'000);
   auto driver = constructor.from_pipeline(Pipeline("m", "memory", 10), queue);
   REQUIRE(driver->run());

@@ -49,8 +49,9 @@ CliResult run_cli(std::vector<std::string> args) {
 
 TEST_CASE("jobs push sends a job with payload, headers and options", "[rpc][cli]") {
   LiveServer server;
-  const auto r = run_cli({"jobs", "push", "test", "App\\Job", "--payload", "hello", "--header", "a=1",
-                          "--header", "a=2", "--priority", "4", "--delay", "3", "--rpc", server.address()});
+  const auto r =
+      run_cli({"jobs", "push", "test", "App\\Job", "--payload", "hello", "--header", "a=1",
+               "--header", "a=2", "--priority", "4", "--delay", "3", "--rpc", server.address()});
   REQUIRE(r.code == 0);
   CHECK_THAT(r.out, Catch::StartsWith("pushed job "));
   const auto pushed = server.on_loop([&] { return server.jobs.pushed; });
@@ -65,12 +66,15 @@ TEST_CASE("jobs push sends a job with payload, headers and options", "[rpc][cli]
 TEST_CASE("jobs commands print tables for people and JSON with --json", "[rpc][cli]") {
   LiveServer server;
   const std::string address = server.address();
-  REQUIRE(run_cli({"jobs", "declare", "dyn", "--driver", "memory", "--priority", "5", "--rpc", address}).code == 0);
+  REQUIRE(
+      run_cli({"jobs", "declare", "dyn", "--driver", "memory", "--priority", "5", "--rpc", address})
+          .code == 0);
   REQUIRE(run_cli({"jobs", "resume", "dyn", "--rpc", address}).code == 0);
 
   auto r = run_cli({"jobs", "stat", "--rpc", address});
   REQUIRE(r.code == 0);
-  CHECK_THAT(r.out, Catch::StartsWith("PIPELINE") && Catch::Contains("dyn       memory  dyn    5 "));
+  CHECK_THAT(r.out,
+             Catch::StartsWith("PIPELINE") && Catch::Contains("dyn       memory  dyn    5 "));
 
   r = run_cli({"jobs", "stat", "--json", "--rpc", address});
   REQUIRE(r.code == 0);
@@ -99,7 +103,8 @@ TEST_CASE("client commands report errors with distinct exit codes", "[rpc][cli]"
     CHECK_THAT(r.err, Catch::Contains("no such pipeline, requested: nowhere"));
   }
   SECTION("a malformed --header exits 2") {
-    const auto r = run_cli({"jobs", "push", "test", "J", "--header", "novalue", "--rpc", server.address()});
+    const auto r =
+        run_cli({"jobs", "push", "test", "J", "--header", "novalue", "--rpc", server.address()});
     CHECK(r.code == 2);
     CHECK_THAT(r.err, Catch::Contains("key=value"));
   }
@@ -109,7 +114,8 @@ TEST_CASE("client commands report errors with distinct exit codes", "[rpc][cli]"
   }
   SECTION("an unreachable server exits 3 with a hint") {
     TempDir dir;
-    const auto r = run_cli({"jobs", "list", "--rpc", "unix://" + (dir.path() / "none.sock").string()});
+    const auto r =
+        run_cli({"jobs", "list", "--rpc", "unix://" + (dir.path() / "none.sock").string()});
     CHECK(r.code == 3);
     CHECK_THAT(r.err, Catch::Contains("cannot connect to coyote RPC at unix://") &&
                           Catch::Contains("is `coyote serve` running?"));

@@ -26,20 +26,24 @@ TEST_CASE("JSON push request decodes with base64 payload, headers and options", 
 
 TEST_CASE("JSON push request with a plain-text payload is refused as illegal base64", "[rpc]") {
   Message m;
-  const auto status = rpc::decode_push_request(rpc::Codec::kJson, R"({"job":{"id":"1","payload":"hi!"}})", m);
+  const auto status =
+      rpc::decode_push_request(rpc::Codec::kJson, R"({"job":{"id":"1","payload":"hi!"}})", m);
   REQUIRE_FALSE(status);
   CHECK_THAT(status.message(), Catch::Contains("illegal base64 data"));
 }
 
 TEST_CASE("JSON decoding reports type mismatches and syntax errors", "[rpc]") {
   Message m;
-  auto status = rpc::decode_push_request(rpc::Codec::kJson, R"({"job":{"options":{"priority":"high"}}})", m);
+  auto status =
+      rpc::decode_push_request(rpc::Codec::kJson, R"({"job":{"options":{"priority":"high"}}})", m);
   REQUIRE_FALSE(status);
-  CHECK_THAT(status.message(), Catch::Contains("cannot unmarshal string") && Catch::Contains("int64"));
+  CHECK_THAT(status.message(),
+             Catch::Contains("cannot unmarshal string") && Catch::Contains("int64"));
   status = rpc::decode_push_request(rpc::Codec::kJson, R"({"job":)", m);
   CHECK_FALSE(status);
   std::map<std::string, std::string> declare;
-  CHECK_FALSE(rpc::decode_declare_request(rpc::Codec::kJson, R"({"pipeline":{"priority":10}})", declare));
+  CHECK_FALSE(
+      rpc::decode_declare_request(rpc::Codec::kJson, R"({"pipeline":{"priority":10}})", declare));
 }
 
 TEST_CASE("empty bodies decode to zero messages in both codecs", "[rpc]") {
@@ -59,8 +63,9 @@ TEST_CASE("JSON replies omit zero values", "[rpc]") {
   st.queue = "test";
   st.active = 1;
   st.priority = 10;
-  CHECK(rpc::encode_stats(rpc::Codec::kJson, {st}) ==
-        R"({"stats":[{"pipeline":"test","driver":"memory","queue":"test","active":1,"priority":10}]})");
+  CHECK(
+      rpc::encode_stats(rpc::Codec::kJson, {st}) ==
+      R"({"stats":[{"pipeline":"test","driver":"memory","queue":"test","active":1,"priority":10}]})");
   CHECK(rpc::encode_pipelines(rpc::Codec::kJson, {}) == "{}");
   CHECK(rpc::encode_empty(rpc::Codec::kJson) == "{}");
   CHECK(rpc::encode_empty(rpc::Codec::kProto).empty());
@@ -86,12 +91,15 @@ TEST_CASE("proto and JSON encoders round-trip through the decoders", "[rpc]") {
     CHECK(back.options.partition == 3);
 
     std::vector<Message> batch;
-    REQUIRE(rpc::decode_push_batch_request(codec, rpc::encode_push_batch_request(codec, {m, m}), batch));
+    REQUIRE(rpc::decode_push_batch_request(codec, rpc::encode_push_batch_request(codec, {m, m}),
+                                           batch));
     CHECK(batch.size() == 2);
 
-    std::map<std::string, std::string> opts{{"name", "dyn"}, {"driver", "memory"}, {"priority", "10"}};
+    std::map<std::string, std::string> opts{
+        {"name", "dyn"}, {"driver", "memory"}, {"priority", "10"}};
     std::map<std::string, std::string> opts_back;
-    REQUIRE(rpc::decode_declare_request(codec, rpc::encode_declare_request(codec, opts), opts_back));
+    REQUIRE(
+        rpc::decode_declare_request(codec, rpc::encode_declare_request(codec, opts), opts_back));
     CHECK(opts_back == opts);
   }
 }

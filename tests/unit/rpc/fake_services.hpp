@@ -66,8 +66,12 @@ class FakeJobsService final : public host::jobs::JobsService {
     }
     return sdk::Status::ok();
   }
-  sdk::Status pause(const std::vector<std::string>& names) override { return set_ready(names, false); }
-  sdk::Status resume(const std::vector<std::string>& names) override { return set_ready(names, true); }
+  sdk::Status pause(const std::vector<std::string>& names) override {
+    return set_ready(names, false);
+  }
+  sdk::Status resume(const std::vector<std::string>& names) override {
+    return set_ready(names, true);
+  }
 
   [[nodiscard]] std::vector<std::string> list() const override {
     std::vector<std::string> out;
@@ -82,11 +86,13 @@ class FakeJobsService final : public host::jobs::JobsService {
     if (pipelines.count(name) != 0) {
       return sdk::Status::error("pipeline already exists, name: " + name + ", driver: " + driver);
     }
-    add_pipeline(name, driver, options.count("priority") ? std::stoull(options.at("priority")) : 10);
+    add_pipeline(name, driver,
+                 options.count("priority") ? std::stoull(options.at("priority")) : 10);
     return sdk::Status::ok();
   }
 
-  sdk::Status destroy(const std::vector<std::string>& names, std::vector<std::string>& destroyed) override {
+  sdk::Status destroy(const std::vector<std::string>& names,
+                      std::vector<std::string>& destroyed) override {
     for (const auto& n : names) {
       if (pipelines.erase(n) == 0) return sdk::Status::error("no such pipeline: " + n);
       destroyed.push_back(n);

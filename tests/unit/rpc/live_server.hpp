@@ -73,7 +73,8 @@ class LiveServer {
 
  private:
   boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_{io_.get_executor()};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_{
+      io_.get_executor()};
   std::unique_ptr<host::rpc::RpcServer> server_;
   std::thread thread_;
 };

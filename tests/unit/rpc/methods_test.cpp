@@ -18,7 +18,8 @@ struct Outcome {
   std::string body;
 };
 
-Outcome call(const rpc::MethodTable& table, std::string_view method, rpc::Codec codec, std::string_view body) {
+Outcome call(const rpc::MethodTable& table, std::string_view method, rpc::Codec codec,
+             std::string_view body) {
   std::optional<Outcome> out;
   table.dispatch(rpc::Call{codec, method, body}, [&](coyote::sdk::Status s, std::string b) {
     REQUIRE_FALSE(out.has_value());
@@ -33,9 +34,11 @@ Outcome call(const rpc::MethodTable& table, std::string_view method, rpc::Codec 
 TEST_CASE("unknown methods and services get net/rpc error texts", "[rpc]") {
   FakeJobsService jobs;
   const auto table = rpc::default_methods(jobs, nullptr, "1.2.3");
-  CHECK(call(table, "jobs.Nope", rpc::Codec::kProto, "").body == "rpc: can't find method jobs.Nope");
+  CHECK(call(table, "jobs.Nope", rpc::Codec::kProto, "").body ==
+        "rpc: can't find method jobs.Nope");
   CHECK(call(table, "foo.Bar", rpc::Codec::kProto, "").body == "rpc: can't find service foo.Bar");
-  CHECK(call(table, "nodot", rpc::Codec::kProto, "").body == "rpc: service/method request ill-formed: nodot");
+  CHECK(call(table, "nodot", rpc::Codec::kProto, "").body ==
+        "rpc: service/method request ill-formed: nodot");
 }
 
 TEST_CASE("extra methods can be added to a table", "[rpc]") {
@@ -58,11 +61,13 @@ TEST_CASE("jobs.Push refuses an empty id and passes service errors through", "[r
   const auto table = rpc::default_methods(jobs, nullptr, "1.2.3");
   coyote::sdk::Message m;
   m.options.pipeline = "test";
-  CHECK(call(table, "jobs.Push", rpc::Codec::kProto, rpc::encode_push_request(rpc::Codec::kProto, m)).body ==
-        "empty ID field not allowed");
+  CHECK(
+      call(table, "jobs.Push", rpc::Codec::kProto, rpc::encode_push_request(rpc::Codec::kProto, m))
+          .body == "empty ID field not allowed");
   m.id = "1";
   m.options.pipeline = "nowhere";
-  const auto out = call(table, "jobs.Push", rpc::Codec::kJson, rpc::encode_push_request(rpc::Codec::kJson, m));
+  const auto out =
+      call(table, "jobs.Push", rpc::Codec::kJson, rpc::encode_push_request(rpc::Codec::kJson, m));
   CHECK_FALSE(out.ok);
   CHECK(out.body == "no such pipeline, requested: nowhere");
 }
@@ -74,15 +79,18 @@ TEST_CASE("informer, resetter and rpc methods answer in JSON", "[rpc]") {
 
   const auto workers = call(table, "informer.Workers", rpc::Codec::kJson, "\"jobs\"");
   REQUIRE(workers.ok);
-  CHECK(workers.body ==
-        R"({"workers":[{"pid":4242,"status":1,"numExecs":7,"created":1700000000000000000,)"
-        R"("memoryUsage":1048576,"CPUPercent":0.5,"command":"php worker.php","statusStr":"ready"}]})");
-  CHECK(call(table, "informer.Workers", rpc::Codec::kJson, "\"http\"").body == "no such plugin: http");
+  CHECK(
+      workers.body ==
+      R"({"workers":[{"pid":4242,"status":1,"numExecs":7,"created":1700000000000000000,)"
+      R"("memoryUsage":1048576,"CPUPercent":0.5,"command":"php worker.php","statusStr":"ready"}]})");
+  CHECK(call(table, "informer.Workers", rpc::Codec::kJson, "\"http\"").body ==
+        "no such plugin: http");
   CHECK_FALSE(call(table, "informer.Workers", rpc::Codec::kProto, "").ok);
 
   const auto states = call(table, "informer.Jobs", rpc::Codec::kJson, "\"jobs\"");
   REQUIRE(states.ok);
-  CHECK_THAT(states.body, Catch::Contains(R"("Pipeline":"test")") && Catch::Contains(R"("Ready":false)") &&
+  CHECK_THAT(states.body, Catch::Contains(R"("Pipeline":"test")") &&
+                              Catch::Contains(R"("Ready":false)") &&
                               Catch::Contains(R"("ErrorMessage":"")"));
 
   CHECK(call(table, "informer.List", rpc::Codec::kJson, "true").body == R"(["jobs"])");

@@ -17,8 +17,9 @@ namespace {
 std::string php_client() {
   const char* src = std::getenv("COYOTE_SOURCE_DIR");
   const std::filesystem::path root =
-      src != nullptr ? std::filesystem::path(src)
-                     : std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
+      src != nullptr
+          ? std::filesystem::path(src)
+          : std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
   return (root / "tests" / "e2e" / "php" / "rpc_client.php").string();
 }
 
@@ -85,7 +86,8 @@ TEST_CASE("the PHP client sees service errors as exceptions", "[rpc][php]") {
 
   r = run_php(address, "nope");
   CHECK(r.exit_code == 1);
-  CHECK_THAT(std::string(r.output.at("error").as_string()), Catch::Contains("can't find method jobs.Nope"));
+  CHECK_THAT(std::string(r.output.at("error").as_string()),
+             Catch::Contains("can't find method jobs.Nope"));
 
   REQUIRE(run_php(address, "declare dyn memory priority=10 prefetch=10").exit_code == 0);
   CHECK(run_php(address, "declare dyn memory").exit_code == 1);

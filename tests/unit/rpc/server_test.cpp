@@ -29,20 +29,23 @@ coyote::sdk::Message make_job(std::string id, std::string pipeline) {
 
 // Exercises every jobs.* method with one codec and checks the engine saw it.
 void run_jobs_methods(LiveServer& server, rpc::RpcClient& client, rpc::Codec codec) {
-  auto reply = client.call("jobs.Push", codec, rpc::encode_push_request(codec, make_job("1", "test")));
+  auto reply =
+      client.call("jobs.Push", codec, rpc::encode_push_request(codec, make_job("1", "test")));
   REQUIRE_FALSE(reply.error);
   CHECK(reply.flags == static_cast<std::uint8_t>(codec));
   CHECK(reply.method == "jobs.Push");
   CHECK(reply.body == rpc::encode_empty(codec));
   CHECK(server.on_loop([&] { return server.jobs.pushed.back().headers.at("k").front(); }) == "v");
 
-  reply = client.call("jobs.PushBatch", codec,
-                      rpc::encode_push_batch_request(codec, {make_job("2", "test"), make_job("3", "test")}));
+  reply = client.call(
+      "jobs.PushBatch", codec,
+      rpc::encode_push_batch_request(codec, {make_job("2", "test"), make_job("3", "test")}));
   REQUIRE_FALSE(reply.error);
   CHECK(server.on_loop([&] { return server.jobs.pushed.size(); }) == 3);
 
   reply = client.call("jobs.Declare", codec,
-                      rpc::encode_declare_request(codec, {{"name", "dyn"}, {"driver", "memory"}, {"priority", "3"}}));
+                      rpc::encode_declare_request(
+                          codec, {{"name", "dyn"}, {"driver", "memory"}, {"priority", "3"}}));
   REQUIRE_FALSE(reply.error);
   reply = client.call("jobs.Declare", codec,
                       rpc::encode_declare_request(codec, {{"name", "dyn"}, {"driver", "memory"}}));
@@ -73,7 +76,8 @@ void run_jobs_methods(LiveServer& server, rpc::RpcClient& client, rpc::Codec cod
   CHECK(names == std::vector<std::string>{"dyn"});
   CHECK(server.on_loop([&] { return server.jobs.pipelines.count("dyn"); }) == 0);
 
-  reply = client.call("jobs.Push", codec, rpc::encode_push_request(codec, make_job("4", "nowhere")));
+  reply =
+      client.call("jobs.Push", codec, rpc::encode_push_request(codec, make_job("4", "nowhere")));
   REQUIRE(reply.error);
   CHECK(reply.flags == (static_cast<std::uint8_t>(codec) | 0x40));
   CHECK(reply.body == "no such pipeline, requested: nowhere");
@@ -107,7 +111,8 @@ TEST_CASE("JSON Stat over the wire omits zero values", "[rpc]") {
   rpc::RpcClient client(server.address(), 5s);
   const auto reply = client.call("jobs.Stat", rpc::Codec::kJson, "{}");
   REQUIRE_FALSE(reply.error);
-  CHECK(reply.body == R"({"stats":[{"pipeline":"test","driver":"memory","queue":"test","priority":10}]})");
+  CHECK(reply.body ==
+        R"({"stats":[{"pipeline":"test","driver":"memory","queue":"test","priority":10}]})");
 }
 
 TEST_CASE("an unknown method gets an error reply and the connection stays usable", "[rpc]") {
@@ -171,8 +176,8 @@ TEST_CASE("a client that disconnects mid-frame is cleaned up", "[rpc]") {
   rpc::RpcClient other(server.address(), 5s);
   {
     rpc::RpcClient quitter(server.address(), 5s);
-    const std::string frame = rpc::encode_request(1, 0x80, "jobs.Push",
-                                                  rpc::encode_push_request(rpc::Codec::kProto, make_job("1", "test")));
+    const std::string frame = rpc::encode_request(
+        1, 0x80, "jobs.Push", rpc::encode_push_request(rpc::Codec::kProto, make_job("1", "test")));
     quitter.send_raw(std::string_view(frame).substr(0, frame.size() - 5));
     REQUIRE(LiveServer::wait_for([&] { return server.connections() == 2; }));
   }
@@ -185,17 +190,20 @@ TEST_CASE("pipelined calls complete out of order and are matched by seq", "[rpc]
   LiveServer server;
   server.on_loop([&] { server.jobs.defer_push = true; });
   rpc::RpcClient client(server.address(), 5s);
-  const auto first = client.send("jobs.Push", rpc::Codec::kProto,
-                                 rpc::encode_push_request(rpc::Codec::kProto, make_job("a", "test")));
-  const auto second = client.send("jobs.Push", rpc::Codec::kProto,
-                                  rpc::encode_push_request(rpc::Codec::kProto, make_job("b", "test")));
+  const auto first =
+      client.send("jobs.Push", rpc::Codec::kProto,
+                  rpc::encode_push_request(rpc::Codec::kProto, make_job("a", "test")));
+  const auto second =
+      client.send("jobs.Push", rpc::Codec::kProto,
+                  rpc::encode_push_request(rpc::Codec::kProto, make_job("b", "test")));
   const auto third = client.send("jobs.List", rpc::Codec::kProto, "");
 
   // The pushes wait for the engine; the list behind them is not blocked.
   auto reply = client.receive();
   CHECK(reply.seq == third);
   CHECK(reply.method == "jobs.List");
-  REQUIRE(LiveServer::wait_for([&] { return server.on_loop([&] { return server.jobs.deferred.size() == 2; }); }));
+  REQUIRE(LiveServer::wait_for(
+      [&] { return server.on_loop([&] { return server.jobs.deferred.size() == 2; }); }));
 
   server.on_loop([&] { server.jobs.complete_deferred(1); });
   reply = client.receive();
@@ -209,7 +217,8 @@ TEST_CASE("pipelined calls complete out of order and are matched by seq", "[rpc]
 TEST_CASE("a hundred concurrent connections are all served", "[rpc]") {
   LiveServer server;
   std::vector<std::unique_ptr<rpc::RpcClient>> clients;
-  for (int i = 0; i < 100; ++i) clients.push_back(std::make_unique<rpc::RpcClient>(server.address(), 5s));
+  for (int i = 0; i < 100; ++i)
+    clients.push_back(std::make_unique<rpc::RpcClient>(server.address(), 5s));
   // Every connection has a call in flight before any reply is read.
   for (auto& c : clients) c->send("jobs.List", rpc::Codec::kProto, "");
   int ok = 0;
@@ -250,7 +259,8 @@ TEST_CASE("a stale unix socket file is replaced", "[rpc]") {
   {
     // Bind and close without unlinking: what a crashed server leaves behind.
     boost::asio::io_context io;
-    boost::asio::local::stream_protocol::acceptor acceptor(io, boost::asio::local::stream_protocol::endpoint(path));
+    boost::asio::local::stream_protocol::acceptor acceptor(
+        io, boost::asio::local::stream_protocol::endpoint(path));
   }
   REQUIRE(std::filesystem::exists(path));
   LiveServer server("unix://" + path);

@@ -57,7 +57,8 @@ TEST_CASE("a worker that never answers the handshake is killed after allocate_ti
   config.allocate_timeout = 300ms;
   WorkerPool pool(io, config, server(misbehave("no_handshake")));
   pool.start();
-  REQUIRE(run_until(io, [&] { return !pool.last_error().empty(); }, 5s));
+  REQUIRE(run_until(
+      io, [&] { return !pool.last_error().empty(); }, 5s));
   CHECK_THAT(pool.last_error(), Catch::Contains("allocate_timeout"));
   CHECK(pool.ready_count() == 0);
   CHECK(stop_pool(io, pool));
@@ -68,21 +69,24 @@ TEST_CASE("a handshake reply without CONTROL or without a pid is refused", "[wor
   boost::asio::io_context io;
   WorkerPool pool(io, test_pool(), server(misbehave(mode)));
   pool.start();
-  REQUIRE(run_until(io, [&] { return !pool.last_error().empty(); }, 5s));
-  CHECK_THAT(pool.last_error(), Catch::Contains(mode == "no_control" ? "no CONTROL flag"
-                                                                     : "no positive pid"));
+  REQUIRE(run_until(
+      io, [&] { return !pool.last_error().empty(); }, 5s));
+  CHECK_THAT(pool.last_error(),
+             Catch::Contains(mode == "no_control" ? "no CONTROL flag" : "no positive pid"));
   CHECK(pool.ready_count() == 0);
   CHECK(stop_pool(io, pool));
 }
 
-TEST_CASE("a worker exiting during the handshake is reported with its stderr and respawned "
-          "with back-off",
-          "[worker]") {
+TEST_CASE(
+    "a worker exiting during the handshake is reported with its stderr and respawned "
+    "with back-off",
+    "[worker]") {
   boost::asio::io_context io;
   LogCapture log;
   WorkerPool pool(io, test_pool(), server(misbehave("exit_early")));
   pool.start();
-  REQUIRE(run_until(io, [&] { return !pool.last_error().empty(); }, 5s));
+  REQUIRE(run_until(
+      io, [&] { return !pool.last_error().empty(); }, 5s));
   CHECK_THAT(pool.last_error(), Catch::Contains("worker exited during handshake"));
   CHECK_THAT(pool.last_error(), Catch::Contains("exited with code 127"));
   CHECK_THAT(pool.last_error(), Catch::Contains("php: command not found"));
@@ -98,7 +102,8 @@ TEST_CASE("a worker exiting during the handshake is reported with its stderr and
     }
     return n;
   };
-  REQUIRE(run_until(io, [&] { return attempts() >= 3; }, 10s));
+  REQUIRE(run_until(
+      io, [&] { return attempts() >= 3; }, 10s));
   CHECK(std::chrono::steady_clock::now() - first_failure >= 300ms);
   CHECK(stop_pool(io, pool));
 }
@@ -107,7 +112,8 @@ TEST_CASE("a command that does not exist is reported with its name", "[worker]")
   boost::asio::io_context io;
   WorkerPool pool(io, test_pool(), server({"/nonexistent/coyote-php", "worker.php"}));
   pool.start();
-  REQUIRE(run_until(io, [&] { return !pool.last_error().empty(); }, 5s));
+  REQUIRE(run_until(
+      io, [&] { return !pool.last_error().empty(); }, 5s));
   CHECK_THAT(pool.last_error(), Catch::Contains("/nonexistent/coyote-php"));
   CHECK_THAT(pool.last_error(), Catch::Contains("No such file or directory"));
   CHECK(stop_pool(io, pool));
@@ -207,7 +213,8 @@ TEST_CASE("php with a missing script is reported as a missing worker script", "[
   boost::asio::io_context io;
   WorkerPool pool(io, test_pool(), server({"php", "/nonexistent/coyote/worker.php"}));
   pool.start();
-  REQUIRE(run_until(io, [&] { return !pool.last_error().empty(); }, 5s));
+  REQUIRE(run_until(
+      io, [&] { return !pool.last_error().empty(); }, 5s));
   CHECK_THAT(pool.last_error(), Catch::Contains("the worker script was not found"));
   CHECK_THAT(pool.last_error(), Catch::Contains("/nonexistent/coyote/worker.php"));
   CHECK(stop_pool(io, pool));

@@ -33,9 +33,10 @@ TEST_CASE("round trip of sequential no-op jobs over one pipe", "[.bench]") {
   };
   const auto start = std::chrono::steady_clock::now();
   next();
-  REQUIRE(run_until(io, [&] { return done == kJobs; }, std::chrono::seconds(120)));
-  const auto us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() -
-                                                            start).count();
+  REQUIRE(run_until(
+      io, [&] { return done == kJobs; }, std::chrono::seconds(120)));
+  const auto us =
+      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
   std::printf("%s worker: %d jobs, %.1f us per round trip\n", which.c_str(), kJobs, us / kJobs);
   CHECK(ok == kJobs);
   CHECK(stop_pool(io, pool));

@@ -133,7 +133,8 @@ TEST_CASE("a worker asking for a restart is recycled and its job re-runs on anot
   CHECK(outcome.pid != first_pid);
   CHECK_THAT(outcome.body, Catch::Contains(R"("type":2)"));
   // The recycled worker got the stop control frame and exited by itself.
-  CHECK(run_until(io, [&] { return log.text().find("stop received, exiting") != std::string::npos; }));
+  CHECK(run_until(io,
+                  [&] { return log.text().find("stop received, exiting") != std::string::npos; }));
   io.restart();
   io.run_for(50ms);
   CHECK(calls == 1);

@@ -12,6 +12,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -23,7 +24,6 @@
 #include <set>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "log/log.hpp"
@@ -159,9 +159,12 @@ inline bool run_until(boost::asio::io_context& io, const std::function<bool()>& 
 /// Waits for a ready worker, runs one job and returns its outcome (nullopt on timeout).
 inline std::optional<host::worker::ExecOutcome> exec_one(
     boost::asio::io_context& io, host::worker::WorkerPool& pool, std::string_view body,
-    std::string_view context = R"({"id":"1","job":"t","driver":"memory","headers":{},"pipeline":"p"})",
+    std::string_view context =
+        R"({"id":"1","job":"t","driver":"memory","headers":{},"pipeline":"p"})",
     std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-  if (!run_until(io, [&] { return pool.ready_count() > 0; }, timeout)) return std::nullopt;
+  if (!run_until(
+          io, [&] { return pool.ready_count() > 0; }, timeout))
+    return std::nullopt;
   std::optional<host::worker::ExecOutcome> result;
   int calls = 0;
   if (!pool.try_exec(context, body, [&](host::worker::ExecOutcome o) {
@@ -170,7 +173,9 @@ inline std::optional<host::worker::ExecOutcome> exec_one(
       })) {
     return std::nullopt;
   }
-  if (!run_until(io, [&] { return calls > 0; }, timeout)) return std::nullopt;
+  if (!run_until(
+          io, [&] { return calls > 0; }, timeout))
+    return std::nullopt;
   return result;
 }
 

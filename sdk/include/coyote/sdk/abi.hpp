@@ -78,13 +78,16 @@ int guarded_register(void* registrar, char* error, std::size_t error_size) noexc
 /// Declares a plugin. `register_fn` is `void f(coyote::sdk::Registrar&)`, which may throw.
 ///   static void register_drivers(coyote::sdk::Registrar& r) { r.add_driver(...); }
 ///   COYOTE_PLUGIN("my_plugin", register_drivers)
-#define COYOTE_PLUGIN(plugin_name_literal, register_fn)                                          \
-  extern "C" __attribute__((visibility("default"))) const coyote_plugin_descriptor*              \
-  COYOTE_PLUGIN_ENTRY() {                                                                        \
-    static const coyote_plugin_descriptor descriptor{                                            \
-        COYOTE_SDK_ABI_VERSION,          sizeof(coyote_plugin_descriptor),                       \
-        COYOTE_SDK_VERSION,              COYOTE_SDK_COMPILER,                                    \
-        COYOTE_SDK_STDLIB,               plugin_name_literal,                                    \
-        &::coyote::sdk::detail::guarded_register<register_fn>};                                  \
-    return &descriptor;                                                                          \
+#define COYOTE_PLUGIN(plugin_name_literal, register_fn)                             \
+  extern "C" __attribute__((visibility("default"))) const coyote_plugin_descriptor* \
+  COYOTE_PLUGIN_ENTRY() {                                                           \
+    static const coyote_plugin_descriptor descriptor{                               \
+        COYOTE_SDK_ABI_VERSION,                                                     \
+        sizeof(coyote_plugin_descriptor),                                           \
+        COYOTE_SDK_VERSION,                                                         \
+        COYOTE_SDK_COMPILER,                                                        \
+        COYOTE_SDK_STDLIB,                                                          \
+        plugin_name_literal,                                                        \
+        &::coyote::sdk::detail::guarded_register<register_fn>};                     \
+    return &descriptor;                                                             \
   }

@@ -34,7 +34,9 @@ class Pipeline {
   [[nodiscard]] std::int64_t priority() const noexcept { return priority_; }
   [[nodiscard]] const Options& options() const noexcept { return options_; }
 
-  [[nodiscard]] bool has(std::string_view key) const { return options_.find(key) != options_.end(); }
+  [[nodiscard]] bool has(std::string_view key) const {
+    return options_.find(key) != options_.end();
+  }
 
   [[nodiscard]] std::string string(std::string_view key, std::string fallback = {}) const {
     auto it = options_.find(key);

@@ -9,8 +9,8 @@ namespace coyote::sdk {
 struct State {
   std::string pipeline;
   std::string driver;
-  std::string queue;         ///< queue/tube name; the memory driver reports the pipeline name
-  std::int64_t active = 0;   ///< consumed by the driver and not yet acked/nacked (memory: in flight)
+  std::string queue;        ///< queue/tube name; the memory driver reports the pipeline name
+  std::int64_t active = 0;  ///< consumed by the driver and not yet acked/nacked (memory: in flight)
   std::int64_t delayed = 0;  ///< waiting for a delay to expire
   std::int64_t reserved = 0;
   bool ready = false;  ///< the driver's consumer is running (false: paused or never started)
