@@ -4,6 +4,8 @@
 #   2. ASan+UBSan build + the whole suite
 #   3. TSan build + the concurrent parts (queue, dispatcher, worker pool, RPC)
 #   4. libFuzzer targets (clang) run briefly
+# Stage 1 also runs bench/run.sh --quick, which checks that every benchmark stage (including the
+# peers: beanstalkd, gearmand, BullMQ on redis) still produces a number, not how big it is.
 # COYOTE_TEST_STAGES selects stages (default "main asan tsan fuzz"); e.g. COYOTE_TEST_STAGES=main.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +24,8 @@ if has_stage main; then
   cmake -S . -B build-ci -DCMAKE_BUILD_TYPE=Release -DCOYOTE_WERROR=ON >/dev/null
   cmake --build build-ci -j"$jobs"
   (cd build-ci && ctest --output-on-failure -j"$jobs" --timeout 300)
+  banner "benchmark harness smoke run (--quick: every stage must produce a number)"
+  COYOTE_BENCH_BUILD=build-ci bash bench/run.sh --quick
 fi
 
 if has_stage asan; then

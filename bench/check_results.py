@@ -1,0 +1,32 @@
+#!/usr/bin/env python3
+"""Exit 0 when bench/results/results.json holds a number for every stage; non-zero otherwise.
+It checks that the harness works, never how fast anything is."""
+import json
+import math
+import sys
+from pathlib import Path
+
+path = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent / "results" / "results.json")
+doc = json.loads(path.read_text())
+stages = doc["stages"]
+problems = [f"{r['stage']} {r.get('label', '')}: {r['error']}" for r in stages if "error" in r]
+# One number each stage must produce.
+required = {"ceiling": "jobs_per_s", "drain": "jobs_per_s", "concurrent": "jobs_per_s", "push_single": "jobs_per_s",
+            "push_batch": "jobs_per_s", "latency": "p99_ms", "memory": "overhead_bytes_per_job",
+            "peer": "jobs_per_s", "micro": "ns_per_op"}
+for stage, key in required.items():
+    got = [r for r in stages if r["stage"] == stage and "error" not in r]
+    if not got:
+        problems.append(f"stage {stage} produced no result")
+    for r in got:
+        v = r.get(key)
+        if not isinstance(v, (int, float)) or math.isnan(v):
+            problems.append(f"stage {stage} {r.get('label', '')}: {key} is not a number ({v!r})")
+peers = {r["label"] for r in stages if r["stage"] == "peer" and "error" not in r}
+for p in ("beanstalkd", "bullmq", "gearman"):
+    if p not in peers:
+        problems.append(f"peer {p} produced no result")
+if problems:
+    print("bench results incomplete:\n  " + "\n  ".join(problems), file=sys.stderr)
+    sys.exit(1)
+print(f"bench results complete: {len(stages)} measurements in {path}")
