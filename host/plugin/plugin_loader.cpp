@@ -1,8 +1,8 @@
 #include "plugin/plugin_loader.hpp"
 
 #include "log/log.hpp"
+#include "log/sdk_logger.hpp"
 #include "plugin/host_registrar.hpp"
-#include "plugin/plugin_logger.hpp"
 
 #include <coyote/sdk/abi.hpp>
 
@@ -27,7 +27,7 @@ namespace fs = std::filesystem;
 struct KeepAlive {
   std::mutex mutex;
   std::vector<boost::dll::shared_library> libraries;
-  std::vector<std::unique_ptr<PluginLogger>> loggers;
+  std::vector<std::unique_ptr<log::SdkLogger>> loggers;
 };
 
 KeepAlive& keep_alive() {
@@ -186,9 +186,9 @@ LoadResult PluginLoader::load_checked(const PluginCandidate& candidate, const fs
                   " (major versions differ): rebuild the plugin against SDK " COYOTE_SDK_VERSION);
   }
 
-  PluginLogger* plugin_logger = nullptr;
+  log::SdkLogger* plugin_logger = nullptr;
   {
-    auto owned = PluginLogger::for_plugin(plugin_name);
+    auto owned = log::SdkLogger::for_plugin(plugin_name);
     plugin_logger = owned.get();
     std::lock_guard lock(keep_alive().mutex);
     keep_alive().loggers.push_back(std::move(owned));

@@ -28,7 +28,9 @@ struct Pipe {
   }
 };
 
-std::string quote(const std::vector<std::string>& argv) {
+}  // namespace
+
+std::string join_command(const std::vector<std::string>& argv) {
   std::string out;
   for (const auto& a : argv) {
     if (!out.empty()) out += ' ';
@@ -36,8 +38,6 @@ std::string quote(const std::vector<std::string>& argv) {
   }
   return out;
 }
-
-}  // namespace
 
 bool spawn_process(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                    SpawnedProcess& out, std::string& error) {
@@ -90,7 +90,7 @@ bool spawn_process(const std::vector<std::string>& argv, const std::vector<std::
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
-    error = "cannot start worker command \"" + quote(argv) + "\": " + std::strerror(rc) +
+    error = "cannot start worker command \"" + join_command(argv) + "\": " + std::strerror(rc) +
             (rc == ENOENT ? " (is the program installed and on PATH?)" : "");
     return false;
   }

@@ -1,5 +1,7 @@
 #include "worker/worker_pool.hpp"
 
+#include "worker/process_spawn.hpp"
+
 #include "log/log.hpp"
 
 #include <signal.h>
@@ -14,15 +16,6 @@ constexpr std::chrono::milliseconds kBackoffFirst{100};
 constexpr std::chrono::milliseconds kBackoffMax{5000};
 // A worker that served this long after its handshake proves the command works: reset back-off.
 constexpr std::chrono::milliseconds kStableAfter{2000};
-
-std::string join(const std::vector<std::string>& argv) {
-  std::string out;
-  for (const auto& a : argv) {
-    if (!out.empty()) out += ' ';
-    out += a;
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -55,7 +48,7 @@ void WorkerPool::start() {
   ::signal(SIGPIPE, SIG_IGN);
   running_ = true;
   log::get("worker")->info("pool '{}': starting {} worker(s): {}", config_.name, target_,
-                           join(worker_options_.argv));
+                           join_command(worker_options_.argv));
   spawn_missing();
   arm_supervisor();
 }
@@ -251,7 +244,7 @@ std::size_t WorkerPool::ready_count() const {
 std::vector<WorkerInfo> WorkerPool::workers() const {
   std::vector<WorkerInfo> out;
   out.reserve(workers_.size());
-  const std::string command = join(worker_options_.argv);
+  const std::string command = join_command(worker_options_.argv);
   for (const auto& w : workers_) {
     WorkerInfo info;
     info.pid = w->pid();
