@@ -248,3 +248,23 @@ TEST_CASE("parse_reply explains what is wrong with a reply", "[response]") {
   CHECK(ok->message == "why");
   CHECK(ok->delay == std::chrono::seconds{0});  // negative delays mean "now"
 }
+
+TEST_CASE("parse_reply reads PHP's exact ack bodies and their reformatted twins alike",
+          "[response]") {
+  using coyote::host::jobs::parse_reply;
+  std::string error;
+  // The byte-exact forms take a fast path; spaced or reordered ones go through the JSON parser.
+  for (const char* body :
+       {R"({"type":2,"data":[]})", R"({ "type": 2, "data": [] })", R"({"data":[],"type":2})"}) {
+    auto reply = parse_reply(body, error);
+    REQUIRE(reply.has_value());
+    CHECK(reply->type == 2);
+  }
+  for (const char* body : {R"({"type":0,"data":[]})", R"({"type":0})"}) {
+    auto reply = parse_reply(body, error);
+    REQUIRE(reply.has_value());
+    CHECK(reply->type == 0);
+  }
+  CHECK_FALSE(parse_reply(R"({"type":2,"data":[]} trailing)", error).has_value());
+  CHECK_FALSE(error.empty());
+}
