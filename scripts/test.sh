@@ -23,7 +23,7 @@ if has_stage main; then
   banner "build (Release, -Werror) and run the whole suite"
   cmake -S . -B build-ci -DCMAKE_BUILD_TYPE=Release -DCOYOTE_WERROR=ON >/dev/null
   cmake --build build-ci -j"$jobs"
-  (cd build-ci && ctest --output-on-failure -j"$jobs" --timeout 300)
+  (cd build-ci && ctest --output-on-failure --no-tests=error -j"$jobs" --timeout 300)
   banner "benchmark harness smoke run (--quick: every stage must produce a number)"
   COYOTE_BENCH_BUILD=build-ci bash bench/run.sh --quick
 fi
@@ -35,19 +35,23 @@ if has_stage asan; then
   cmake --build build-asan -j"$jobs"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --output-on-failure -j"$jobs" --timeout 600 -E '^(bench|sdk-install)')
+    ctest --output-on-failure --no-tests=error -j"$jobs" --timeout 600 -E '^(bench|sdk-install)')
 fi
 
 if has_stage tsan; then
   banner "TSan build and the concurrent parts"
   cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCOYOTE_WERROR=ON -DCOYOTE_SANITIZE=thread >/dev/null
+  # Read the target list once: `grep -q` on a live pipe would close it early and, under
+  # pipefail, turn every check false (the stage then built and ran nothing).
+  available=$(cmake --build build-tsan --target help)
   tsan_targets=()
   for t in test_jobs test_memory test_worker test_rpc; do
-    cmake --build build-tsan --target help | grep -q " $t\$" && tsan_targets+=("$t")
+    if grep -qx "\.\.\. $t" <<<"$available"; then tsan_targets+=("$t"); fi
   done
+  [ ${#tsan_targets[@]} -gt 0 ] || { echo "TSan stage: no test targets found" >&2; exit 1; }
   cmake --build build-tsan -j"$jobs" --target coyote_driver_memory "${tsan_targets[@]}"
   (cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    ctest --output-on-failure -j"$jobs" --timeout 600 -R '^(jobs|memory|worker|rpc): ')
+    ctest --output-on-failure --no-tests=error -j"$jobs" --timeout 600 -R '^(jobs|memory|worker|rpc):')
 fi
 
 if has_stage fuzz; then
