@@ -63,6 +63,7 @@ if has_stage fuzz; then
     [ -x "$fuzzer" ] || continue
     corpus="build-fuzz/corpus/$(basename "$fuzzer")"
     mkdir -p "$corpus"
+    echo "-- $(basename "$fuzzer")"
     "$fuzzer" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" 2>&1 | tail -n 4
   done
 fi
