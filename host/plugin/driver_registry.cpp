@@ -1,25 +1,12 @@
 #include "plugin/driver_registry.hpp"
 
+#include "config/suggest.hpp"
+
 #include <algorithm>
 #include <set>
 
 namespace coyote::host::plugin {
 namespace {
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
 
 std::string describe(const PluginInfo& plugin) {
   return plugin.file.string() + " (" + plugin.plugin_name + ")";
@@ -56,22 +43,14 @@ std::string DriverRegistry::unknown_driver_message(std::string_view driver,
            "coyote.plugins)";
   }
   out += "loaded drivers: ";
-  const std::string* closest = nullptr;
-  std::size_t best = 0;
-  bool first = true;
+  std::vector<std::string_view> names;
   for (const auto& [name, slot] : drivers_) {
-    if (!first) out += ", ";
-    first = false;
+    if (!names.empty()) out += ", ";
     out += name;
-    std::size_t d = edit_distance(driver, name);
-    if (closest == nullptr || d < best) {
-      closest = &name;
-      best = d;
-    }
+    names.push_back(name);
   }
-  // Only suggest a name that is a plausible typo, not merely the least different one.
-  if (closest != nullptr && best > 0 && best <= std::max<std::size_t>(1, closest->size() / 3)) {
-    out += " (did you mean \"" + *closest + "\"?)";
+  if (auto near = config::closest_match(driver, names); near && *near != driver) {
+    out += " (did you mean \"" + *near + "\"?)";
   }
   return out;
 }
