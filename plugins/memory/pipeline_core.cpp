@@ -33,7 +33,10 @@ sdk::Status PipelineCore::push(sdk::Message message) {
                               name_ + ": " + std::to_string(buffer_.size()) +
                               " jobs waiting, limit jobs.pipeline_size)");
   }
-  buffer_.push_back(Item{std::move(message), false});
+  if (buffer_.empty() && running_ && in_flight_ < prefetch_ && offer_locked(message, false)) {
+    return sdk::Status::ok();
+  }
+  buffer_.push_back(PackedMessage::pack(std::move(message), false));
   move_locked();
   return sdk::Status::ok();
 }
@@ -128,7 +131,7 @@ sdk::Status PipelineCore::reenter(sdk::Message&& message, std::chrono::seconds d
     schedule_locked(std::move(message), delay);
   } else {
     // Already accepted once: a redelivery is never refused for a full buffer.
-    buffer_.push_back(Item{std::move(message), false});
+    buffer_.push_back(PackedMessage::pack(std::move(message), false));
   }
   move_locked();
   return sdk::Status::ok();
@@ -145,7 +148,7 @@ void PipelineCore::schedule_locked(sdk::Message message, std::chrono::seconds de
   const auto due = Clock::now() + delay;
   const bool earliest = delayed_.empty() || due < delayed_.front().due;
   delayed_.push_back(
-      Delayed{due, next_delay_seq_++, std::make_unique<sdk::Message>(std::move(message))});
+      Delayed{due, next_delay_seq_++, PackedMessage::pack(std::move(message), true)});
   std::push_heap(delayed_.begin(), delayed_.end(), DueLater{});
   ++delayed_count_;
   if (!delay_thread_.joinable()) {
@@ -170,7 +173,7 @@ void PipelineCore::delay_loop() {
     const auto now = Clock::now();
     while (!delayed_.empty() && delayed_.front().due <= now) {
       std::pop_heap(delayed_.begin(), delayed_.end(), DueLater{});
-      buffer_.push_back(Item{std::move(*delayed_.back().message), true});
+      buffer_.push_back(std::move(delayed_.back().message));
       delayed_.pop_back();
     }
     move_locked();
@@ -179,33 +182,42 @@ void PipelineCore::delay_loop() {
 
 void PipelineCore::move_locked() {
   while (running_ && !stopped_ && in_flight_ < prefetch_ && !buffer_.empty()) {
-    Item& front = buffer_.front();
-    auto job =
-        std::make_unique<MemoryJob>(shared_from_this(), std::move(front.message), front.delayed);
-    job->set_counted(true);
-    std::unique_ptr<sdk::Job> as_job = std::move(job);
-    if (!queue_.try_insert(as_job)) {
-      // The host queue is full: keep the job at the head of the buffer and wait for room.
-      auto* mine = static_cast<MemoryJob*>(as_job.get());
-      mine->set_counted(false);
-      front.message = std::move(mine->message());
-      as_job.reset();
-      if (!waiting_for_room_) {
-        waiting_for_room_ = true;
-        std::weak_ptr<PipelineCore> weak = weak_from_this();
-        queue_.on_room([weak] {
-          if (auto core = weak.lock()) {
-            std::lock_guard relock(core->mutex_);
-            core->waiting_for_room_ = false;
-            core->move_locked();
-          }
-        });
-      }
+    PackedMessage& front = buffer_.front();
+    const bool delayed = front.delayed();
+    sdk::Message message = front.unpack(name_);
+    if (!offer_locked(message, delayed)) {
+      // Keep the job at the head of the FIFO until the host queue has room.
+      front = PackedMessage::pack(std::move(message), delayed);
       return;
     }
     buffer_.pop_front();
-    ++in_flight_;
   }
+}
+
+bool PipelineCore::offer_locked(sdk::Message& message, bool delayed) {
+  auto job = std::make_unique<MemoryJob>(shared_from_this(), std::move(message), delayed);
+  job->set_counted(true);
+  std::unique_ptr<sdk::Job> as_job = std::move(job);
+  if (queue_.try_insert(as_job)) {
+    ++in_flight_;
+    return true;
+  }
+  auto* mine = static_cast<MemoryJob*>(as_job.get());
+  mine->set_counted(false);
+  message = std::move(mine->message());
+  as_job.reset();
+  if (!waiting_for_room_) {
+    waiting_for_room_ = true;
+    std::weak_ptr<PipelineCore> weak = weak_from_this();
+    queue_.on_room([weak] {
+      if (auto core = weak.lock()) {
+        std::lock_guard relock(core->mutex_);
+        core->waiting_for_room_ = false;
+        core->move_locked();
+      }
+    });
+  }
+  return false;
 }
 
 }  // namespace coyote::drivers::memory

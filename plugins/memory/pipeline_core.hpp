@@ -1,6 +1,8 @@
 // PipelineCore: one memory pipeline's state, shared by its driver and its jobs.
 #pragma once
 
+#include "memory/packed_message.hpp"
+
 #include <coyote/sdk/message.hpp>
 #include <coyote/sdk/queue.hpp>
 #include <coyote/sdk/state.hpp>
@@ -19,7 +21,9 @@
 namespace coyote::drivers::memory {
 
 /// Flow: push → local FIFO → (while running and in-flight < prefetch) → host Queue → worker →
-/// ack/nack/requeue. In flight = in the host queue or executing, not yet settled.
+/// ack/nack/requeue. In flight = in the host queue or executing, not yet settled. Jobs wait in
+/// the FIFO packed (PackedMessage); a push that finds the FIFO empty and room in flight goes
+/// straight to the host queue without being packed.
 ///
 /// Delayed jobs (push delay, nack/requeue delay) wait in one min-heap keyed by due time, served
 /// by one thread per pipeline that sleeps until the earliest due time only; a million delayed
@@ -58,14 +62,10 @@ class PipelineCore : public std::enable_shared_from_this<PipelineCore> {
 
  private:
   using Clock = std::chrono::steady_clock;
-  struct Item {
-    sdk::Message message;
-    bool delayed = false;
-  };
   struct Delayed {
     Clock::time_point due;
     std::uint64_t seq;
-    std::unique_ptr<sdk::Message> message;
+    PackedMessage message;
   };
   struct DueLater {
     bool operator()(const Delayed& a, const Delayed& b) const noexcept {
@@ -76,6 +76,9 @@ class PipelineCore : public std::enable_shared_from_this<PipelineCore> {
   void schedule_locked(sdk::Message message, std::chrono::seconds delay);
   void uncount_locked(bool was_delayed);
   void move_locked();
+  /// Hands one job to the host queue. On false (the queue is full) `message` is left intact and
+  /// a wake-up for when there is room is registered.
+  bool offer_locked(sdk::Message& message, bool delayed);
   void delay_loop();
 
   sdk::Queue& queue_;
@@ -85,7 +88,7 @@ class PipelineCore : public std::enable_shared_from_this<PipelineCore> {
   const std::size_t buffer_limit_;
 
   std::mutex mutex_;
-  std::deque<Item> buffer_;
+  std::deque<PackedMessage> buffer_;
   std::int64_t in_flight_ = 0;
   std::int64_t delayed_count_ = 0;
   bool running_ = false;

@@ -236,3 +236,41 @@ TEST_CASE("a requeue merges the attempt header and keeps the job's own headers",
   CHECK(again->job->headers() ==
         coyote::sdk::Headers{{"X-Coyote-Attempt", {"2"}}, {"mine", {"1"}}});
 }
+
+TEST_CASE("a job that waited in the paused buffer reaches the queue with every field intact",
+          "[memory]") {
+  Rig rig("100");
+  auto m = job("waited");
+  m.name = "App\\Jobs\\Report";
+  m.payload = std::string(300, 'x');
+  m.headers["tenant"] = {"acme"};
+  m.options.priority = 2;
+  m.options.auto_ack = true;
+  REQUIRE(rig.driver->push(std::move(m)));  // not running yet: packed in the buffer
+  CHECK(rig.queue.size() == 0);
+  REQUIRE(rig.driver->run());
+  auto taken = rig.queue.take();
+  REQUIRE(taken);
+  CHECK(taken->job->id() == "waited");
+  CHECK(taken->job->name() == "App\\Jobs\\Report");
+  CHECK(taken->job->payload() == std::string(300, 'x'));
+  CHECK(taken->job->headers() == coyote::sdk::Headers{{"tenant", {"acme"}}});
+  CHECK(taken->job->priority() == 2);
+  CHECK(taken->job->auto_ack());
+  CHECK(taken->job->pipeline() == "mem");
+}
+
+TEST_CASE("pushes go straight to the queue while running and keep FIFO order behind a backlog",
+          "[memory]") {
+  Rig rig("2");
+  REQUIRE(rig.driver->run());
+  for (const char* id : {"1", "2", "3", "4"}) REQUIRE(rig.driver->push(job(id)));
+  CHECK(rig.queue.size() == 2);  // 3 and 4 wait, packed
+  std::vector<std::string> order;
+  while (auto t = rig.queue.take()) {
+    order.push_back(t->job->id());
+    REQUIRE(t->job->ack());  // frees a slot: the oldest waiting job moves before any new push
+    if (order.size() == 1) REQUIRE(rig.driver->push(job("5")));
+  }
+  CHECK(order == std::vector<std::string>{"1", "2", "3", "4", "5"});
+}

@@ -1,0 +1,57 @@
+#include "memory/packed_message.hpp"
+
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <utility>
+
+namespace coyote::drivers::memory {
+namespace {
+
+std::uint32_t checked_size(const std::string& s, const char* what) {
+  // Goridge frames carry 32-bit lengths, so a larger field could never reach a worker anyway.
+  if (s.size() > std::numeric_limits<std::uint32_t>::max()) {
+    throw std::length_error(std::string("job ") + what + " is larger than 4 GiB");
+  }
+  return static_cast<std::uint32_t>(s.size());
+}
+
+}  // namespace
+
+PackedMessage PackedMessage::pack(sdk::Message&& message, bool delayed) {
+  PackedMessage p;
+  p.id_size_ = checked_size(message.id, "id");
+  p.name_size_ = checked_size(message.name, "name");
+  p.payload_size_ = checked_size(message.payload, "payload");
+  const std::size_t total = std::size_t{p.id_size_} + p.name_size_ + p.payload_size_;
+  if (total > 0) {
+    p.bytes_ = std::make_unique_for_overwrite<char[]>(total);
+    char* out = p.bytes_.get();
+    std::memcpy(out, message.id.data(), p.id_size_);
+    std::memcpy(out + p.id_size_, message.name.data(), p.name_size_);
+    std::memcpy(out + p.id_size_ + p.name_size_, message.payload.data(), p.payload_size_);
+  }
+  if (!message.headers.empty()) {
+    p.headers_ = std::make_unique<sdk::Headers>(std::move(message.headers));
+  }
+  p.priority_ = message.options.priority;
+  p.auto_ack_ = message.options.auto_ack;
+  p.delayed_ = delayed;
+  message = sdk::Message{};
+  return p;
+}
+
+sdk::Message PackedMessage::unpack(const std::string& pipeline) {
+  sdk::Message m;
+  m.id.assign(id());
+  m.name.assign(name());
+  m.payload.assign(payload());
+  if (headers_) m.headers = std::move(*headers_);
+  m.options.pipeline = pipeline;
+  m.options.priority = priority_;
+  m.options.auto_ack = auto_ack_;
+  *this = PackedMessage{};
+  return m;
+}
+
+}  // namespace coyote::drivers::memory

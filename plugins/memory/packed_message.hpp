@@ -1,0 +1,50 @@
+// PackedMessage: a buffered memory-pipeline job held in as few bytes as it can be.
+#pragma once
+
+#include <coyote/sdk/message.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace coyote::drivers::memory {
+
+/// A paused pipeline may hold millions of jobs, so a waiting job is not kept as an sdk::Message
+/// (280 bytes of fixed fields, most of them empty for this driver, plus a heap block per string
+/// past the small-string buffer). Here id, name and payload share one heap block and the header
+/// map exists only when the job has headers: 40 bytes plus one allocation per job.
+///
+/// Kept: everything the memory driver delivers (id, name, payload, headers, priority, auto_ack).
+/// Dropped: the pipeline name (the core knows it), delay (already applied by the time a job is
+/// packed) and the Kafka-only options, which RoadRunner's memory driver drops too.
+class PackedMessage {
+ public:
+  PackedMessage() = default;
+  /// `message` is left moved-from.
+  static PackedMessage pack(sdk::Message&& message, bool delayed);
+
+  /// Rebuilds the message for `pipeline`; this object is empty afterwards.
+  [[nodiscard]] sdk::Message unpack(const std::string& pipeline);
+
+  [[nodiscard]] bool delayed() const noexcept { return delayed_; }
+  [[nodiscard]] std::string_view id() const noexcept { return {bytes_.get(), id_size_}; }
+  [[nodiscard]] std::string_view name() const noexcept {
+    return {bytes_.get() + id_size_, name_size_};
+  }
+  [[nodiscard]] std::string_view payload() const noexcept {
+    return {bytes_.get() + id_size_ + name_size_, payload_size_};
+  }
+
+ private:
+  std::unique_ptr<char[]> bytes_;  ///< id, name, payload back to back
+  std::unique_ptr<sdk::Headers> headers_;
+  std::int64_t priority_ = 0;
+  std::uint32_t id_size_ = 0;
+  std::uint32_t name_size_ = 0;
+  std::uint32_t payload_size_ = 0;
+  bool auto_ack_ = false;
+  bool delayed_ = false;
+};
+
+}  // namespace coyote::drivers::memory
