@@ -13,7 +13,14 @@ namespace coyote::sdk::json_text {
 /// bytes >= 0x80 pass through unchanged (UTF-8 stays UTF-8, as Go's encoding/json emits it).
 inline void append_string(std::string& out, std::string_view text) {
   out.push_back('"');
-  for (const char c : text) {
+  // Copy runs of plain bytes in one append: ids, names and pipelines rarely need an escape, and
+  // this runs for every job dispatched.
+  std::size_t plain_from = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(text.data() + plain_from, i - plain_from);
+    plain_from = i + 1;
     switch (c) {
       case '"':
         out += "\\\"";
@@ -36,17 +43,14 @@ inline void append_string(std::string& out, std::string_view text) {
       case '\f':
         out += "\\f";
         break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x",
-                        static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out += buf;
-        } else {
-          out.push_back(c);
-        }
+      default: {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+        out += buf;
+      }
     }
   }
+  out.append(text.data() + plain_from, text.size() - plain_from);
   out.push_back('"');
 }
 
