@@ -12,9 +12,29 @@ PriorityQueue::PriorityQueue(boost::asio::io_context& io, std::size_t capacity)
 
 PriorityQueue::~PriorityQueue() = default;
 
+namespace {
+// Beyond this many lanes, empty ones are dropped: a producer cycling through many priorities
+// must not leave take() scanning a long tail of empty lanes.
+constexpr std::size_t kLanesKeptEmpty = 8;
+}  // namespace
+
+PriorityQueue::Lane& PriorityQueue::lane_locked(std::int64_t priority) {
+  auto it = lanes_.find(priority);
+  if (it == lanes_.end()) {
+    prune_lanes_locked();
+    it = lanes_.try_emplace(priority).first;
+  }
+  return it->second;
+}
+
+void PriorityQueue::prune_lanes_locked() {
+  if (lanes_.size() < kLanesKeptEmpty) return;
+  std::erase_if(lanes_, [](const auto& lane) { return lane.second.empty(); });
+}
+
 void PriorityQueue::push_locked(std::unique_ptr<sdk::Job>& job) {
-  heap_.push_back(Entry{job->priority(), next_seq_++, std::move(job)});
-  std::push_heap(heap_.begin(), heap_.end(), Later{});
+  lane_locked(job->priority()).push_back(Entry{next_seq_++, std::move(job)});
+  ++size_;
   notify_job_locked();
 }
 
@@ -35,7 +55,7 @@ void PriorityQueue::notify_job_locked() {
 }
 
 void PriorityQueue::release_room_locked() {
-  if (heap_.size() >= capacity_) return;
+  if (size_ >= capacity_) return;
   room_cv_.notify_all();
   for (auto& waiter : room_waiters_) boost::asio::post(io_, std::move(waiter));
   room_waiters_.clear();
@@ -44,7 +64,7 @@ void PriorityQueue::release_room_locked() {
 bool PriorityQueue::try_insert(std::unique_ptr<sdk::Job>& job) {
   if (!job) return false;
   std::lock_guard lock(mutex_);
-  if (heap_.size() >= capacity_) return false;
+  if (size_ >= capacity_) return false;
   push_locked(job);
   return true;
 }
@@ -52,7 +72,7 @@ bool PriorityQueue::try_insert(std::unique_ptr<sdk::Job>& job) {
 bool PriorityQueue::insert(std::unique_ptr<sdk::Job>& job, std::chrono::milliseconds timeout) {
   if (!job) return false;
   std::unique_lock lock(mutex_);
-  if (!room_cv_.wait_for(lock, timeout, [this] { return heap_.size() < capacity_; })) return false;
+  if (!room_cv_.wait_for(lock, timeout, [this] { return size_ < capacity_; })) return false;
   push_locked(job);
   return true;
 }
@@ -60,7 +80,7 @@ bool PriorityQueue::insert(std::unique_ptr<sdk::Job>& job, std::chrono::millisec
 void PriorityQueue::on_room(std::function<void()> callback) {
   if (!callback) return;
   std::lock_guard lock(mutex_);
-  if (heap_.size() < capacity_) {
+  if (size_ < capacity_) {
     boost::asio::post(io_, std::move(callback));
     return;
   }
@@ -71,11 +91,18 @@ std::vector<std::unique_ptr<sdk::Job>> PriorityQueue::remove(std::string_view pi
   std::vector<Entry> removed;
   {
     std::lock_guard lock(mutex_);
-    auto keep_end = std::partition(heap_.begin(), heap_.end(),
-                                   [&](const Entry& e) { return e.job->pipeline() != pipeline; });
-    removed.assign(std::make_move_iterator(keep_end), std::make_move_iterator(heap_.end()));
-    heap_.erase(keep_end, heap_.end());
-    std::make_heap(heap_.begin(), heap_.end(), Later{});
+    for (auto& [priority, lane] : lanes_) {
+      Lane kept;
+      for (auto& e : lane) {
+        if (e.job->pipeline() == pipeline) {
+          removed.push_back(std::move(e));
+        } else {
+          kept.push_back(std::move(e));
+        }
+      }
+      lane.swap(kept);
+    }
+    size_ -= removed.size();
     if (!removed.empty()) release_room_locked();
   }
   std::sort(removed.begin(), removed.end(),
@@ -88,30 +115,35 @@ std::vector<std::unique_ptr<sdk::Job>> PriorityQueue::remove(std::string_view pi
 
 std::size_t PriorityQueue::size() const {
   std::lock_guard lock(mutex_);
-  return heap_.size();
+  return size_;
 }
 
 void PriorityQueue::set_on_job(std::function<void()> callback) {
   std::lock_guard lock(mutex_);
   on_job_ = std::move(callback);
-  if (!heap_.empty()) notify_job_locked();
+  if (size_ != 0) notify_job_locked();
 }
 
 std::optional<PriorityQueue::Taken> PriorityQueue::take() {
   std::lock_guard lock(mutex_);
-  if (heap_.empty()) return std::nullopt;
-  std::pop_heap(heap_.begin(), heap_.end(), Later{});
-  Entry e = std::move(heap_.back());
-  heap_.pop_back();
-  release_room_locked();
-  return Taken{e.priority, e.seq, std::move(e.job)};
+  if (size_ == 0) return std::nullopt;
+  for (auto& [priority, lane] : lanes_) {
+    if (lane.empty()) continue;
+    Taken taken{priority, lane.front().seq, std::move(lane.front().job)};
+    lane.pop_front();
+    --size_;
+    release_room_locked();
+    return taken;
+  }
+  return std::nullopt;  // unreachable while size_ counts the lanes' entries
 }
 
 void PriorityQueue::restore(Taken taken) {
   if (!taken.job) return;
   std::lock_guard lock(mutex_);
-  heap_.push_back(Entry{taken.priority, taken.seq, std::move(taken.job)});
-  std::push_heap(heap_.begin(), heap_.end(), Later{});
+  // It was the front of its lane a moment ago; later inserts only went behind it.
+  lane_locked(taken.priority).push_front(Entry{taken.seq, std::move(taken.job)});
+  ++size_;
 }
 
 }  // namespace coyote::host::jobs

@@ -132,3 +132,46 @@ TEST_CASE("queue coalesces job-arrival notices into one posted wake-up", "[queue
     CHECK(coyote::test::run_until(io, [&] { return wakeups == 2; }));
   }
 }
+
+TEST_CASE("restore puts a taken job back ahead of its priority's later arrivals", "[queue]") {
+  boost::asio::io_context io;
+  PriorityQueue q(io, 100);
+  add(q, "x1", 3);
+  add(q, "x2", 3);
+  auto taken = q.take();
+  REQUIRE(taken);
+  CHECK(taken->job->id() == "x1");
+  add(q, "x3", 3);  // arrives while x1 is out (a driver thread may insert any time)
+  add(q, "urgent", 1);
+  q.restore(std::move(*taken));
+  CHECK(q.size() == 4);
+  CHECK(next_id(q) == "urgent");
+  CHECK(next_id(q) == "x1");
+  CHECK(next_id(q) == "x2");
+  CHECK(next_id(q) == "x3");
+}
+
+TEST_CASE("queue stays ordered while producers cycle through many priorities", "[queue]") {
+  // Lanes for priorities that emptied are pruned once there are many; order must not suffer.
+  boost::asio::io_context io;
+  PriorityQueue q(io, 10'000);
+  std::vector<std::pair<std::int64_t, std::string>> expected;
+  for (int round = 0; round < 5; ++round) {
+    for (std::int64_t p = 40; p >= 1; --p) {
+      const std::string id = std::to_string(p) + "/" + std::to_string(round);
+      REQUIRE(add(q, id, p));
+      expected.emplace_back(p, id);
+    }
+    // Drain half each round so lanes empty and refill.
+    for (int i = 0; i < 20; ++i) REQUIRE(q.take());
+  }
+  std::int64_t last_priority = 0;
+  std::size_t served = 0;
+  while (auto t = q.take()) {
+    CHECK(t->job->priority() >= last_priority);
+    last_priority = t->job->priority();
+    ++served;
+  }
+  CHECK(served == 5 * 40 - 5 * 20);
+  CHECK(q.size() == 0);
+}
