@@ -26,17 +26,15 @@ void Dispatcher::pump() {
     while (!halted_ && executor_.ready_count() > 0) {
       auto taken = queue_.take();
       if (!taken) break;
-      const std::uint64_t ticket = next_ticket_++;
       sdk::Job& job = *taken->job;
-      const std::string context = job.context();
-      in_flight_.emplace(ticket, std::move(taken->job));
-      const bool sent = executor_.try_exec(
-          context, job.payload(),
-          [this, ticket](worker::ExecOutcome outcome) { finish(ticket, outcome); });
+      std::string context = job.context();
+      const std::uint32_t slot = park(std::move(taken->job));
+      // The payload view stays valid: the job sits in its slot until finish() runs.
+      const bool sent =
+          executor_.try_exec(std::move(context), job.payload(),
+                             [this, slot](worker::ExecOutcome outcome) { finish(slot, outcome); });
       if (!sent) {
-        auto it = in_flight_.find(ticket);
-        taken->job = std::move(it->second);
-        in_flight_.erase(it);
+        taken->job = unpark(slot);
         queue_.restore(std::move(*taken));
         break;
       }
@@ -45,11 +43,29 @@ void Dispatcher::pump() {
   pumping_ = false;
 }
 
-void Dispatcher::finish(std::uint64_t ticket, const worker::ExecOutcome& outcome) {
-  auto it = in_flight_.find(ticket);
-  if (it == in_flight_.end()) return;  // assert-worthy, but a pool bug must not crash the host
-  std::unique_ptr<sdk::Job> job = std::move(it->second);
-  in_flight_.erase(it);
+std::uint32_t Dispatcher::park(std::unique_ptr<sdk::Job> job) {
+  ++in_flight_count_;
+  if (!free_slots_.empty()) {
+    const std::uint32_t slot = free_slots_.back();
+    free_slots_.pop_back();
+    in_flight_[slot] = std::move(job);
+    return slot;
+  }
+  in_flight_.push_back(std::move(job));
+  return static_cast<std::uint32_t>(in_flight_.size() - 1);
+}
+
+std::unique_ptr<sdk::Job> Dispatcher::unpark(std::uint32_t slot) {
+  std::unique_ptr<sdk::Job> job = std::move(in_flight_[slot]);
+  free_slots_.push_back(slot);
+  --in_flight_count_;
+  return job;
+}
+
+void Dispatcher::finish(std::uint32_t slot, const worker::ExecOutcome& outcome) {
+  // A slot that is empty would be a pool bug (done called twice): never crash the host on it.
+  if (slot >= in_flight_.size() || !in_flight_[slot]) return;
+  std::unique_ptr<sdk::Job> job = unpark(slot);
   responses_.handle(*job, outcome);
 }
 

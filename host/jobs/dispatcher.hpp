@@ -7,7 +7,7 @@
 
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
+#include <vector>
 
 namespace coyote::host::jobs {
 
@@ -28,16 +28,21 @@ class Dispatcher {
   void halt() { halted_ = true; }
   void pump();
 
-  [[nodiscard]] std::size_t in_flight() const { return in_flight_.size(); }
+  [[nodiscard]] std::size_t in_flight() const { return in_flight_count_; }
 
  private:
-  void finish(std::uint64_t ticket, const worker::ExecOutcome& outcome);
+  void finish(std::uint32_t slot, const worker::ExecOutcome& outcome);
+  std::uint32_t park(std::unique_ptr<sdk::Job> job);
+  std::unique_ptr<sdk::Job> unpark(std::uint32_t slot);
 
   PriorityQueue& queue_;
   worker::JobExecutor& executor_;
   ResponseHandler& responses_;
-  std::unordered_map<std::uint64_t, std::unique_ptr<sdk::Job>> in_flight_;
-  std::uint64_t next_ticket_ = 0;
+  // Jobs in flight, one slot each, reused through free_slots_: as many slots as the pool ever
+  // had workers busy at once, and no allocation per job (a hash map node each was measurable).
+  std::vector<std::unique_ptr<sdk::Job>> in_flight_;
+  std::vector<std::uint32_t> free_slots_;
+  std::size_t in_flight_count_ = 0;
   bool pumping_ = false;
   bool pump_again_ = false;
   bool halted_ = false;

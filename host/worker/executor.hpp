@@ -34,7 +34,9 @@ class JobExecutor {
   /// no worker is ready. `done` runs exactly once, later, never from inside try_exec.
   /// A worker-requested recycle ({"stop":true} reply) is handled inside the pool: the same job
   /// is re-executed on another worker and `done` sees only the final outcome.
-  virtual bool try_exec(std::string_view context, std::string_view body, Done done) = 0;
+  /// `context` is taken over; `body` is not copied and must stay valid until `done` has run (the
+  /// dispatcher owns the job that long), so a large payload is never copied on its way out.
+  virtual bool try_exec(std::string context, std::string_view body, Done done) = 0;
 
   /// `callback` runs whenever a worker becomes ready (spawned, or finished a job), so the
   /// dispatcher can hand it the next job without polling.

@@ -82,6 +82,10 @@ void WorkerPool::spawn_one() {
   WorkerProcess::Callbacks callbacks;
   callbacks.ready = [this](WorkerProcess& w) { on_ready(w); };
   callbacks.dead = [this](WorkerProcess& w, const std::string& reason) { on_dead(w, reason); };
+  callbacks.finished = [this](WorkerProcess& w, std::shared_ptr<WorkerJob> job, ExecOutcome outcome,
+                              bool restart) {
+    on_exec_done(w, std::move(job), std::move(outcome), restart);
+  };
   auto w = std::make_shared<WorkerProcess>(io_, worker_options_, std::move(callbacks));
   w->generation = generation_;
   w->max_execs = jittered_max_jobs();
@@ -132,13 +136,13 @@ void WorkerPool::offer(WorkerProcess& w) {
   if (ready_callback_) ready_callback_();
 }
 
-bool WorkerPool::try_exec(std::string_view context, std::string_view body, Done done) {
+bool WorkerPool::try_exec(std::string context, std::string_view body, Done done) {
   if (!accepting()) return false;
   for (auto& w : workers_) {
     if (w->ready() && !w->busy()) {
       auto job = std::make_shared<WorkerJob>();
-      job->context.assign(context);
-      job->body.assign(body);
+      job->context = std::move(context);
+      job->body = body;
       job->done = std::move(done);
       run_on(*w, std::move(job));
       return true;
@@ -149,9 +153,7 @@ bool WorkerPool::try_exec(std::string_view context, std::string_view body, Done 
 
 void WorkerPool::run_on(WorkerProcess& w, std::shared_ptr<WorkerJob> job) {
   const auto ttl = config_.supervisor.enabled ? config_.supervisor.exec_ttl : Millis{0};
-  w.exec(job, ttl, [this, job](WorkerProcess& worker, ExecOutcome outcome, bool restart) {
-    on_exec_done(worker, job, std::move(outcome), restart);
-  });
+  w.exec(std::move(job), ttl);
 }
 
 void WorkerPool::on_exec_done(WorkerProcess& w, std::shared_ptr<WorkerJob> job, ExecOutcome outcome,
@@ -185,6 +187,11 @@ void WorkerPool::on_exec_done(WorkerProcess& w, std::shared_ptr<WorkerJob> job, 
       }
     }
   } else if (job->done) {
+    // Hand the worker its next job before settling this one: the worker idles for as long as
+    // the host takes between reading its reply and writing the next job, and settling (driver
+    // calls, retry decisions) need not be on that path. offer() refuses while stopping or
+    // resetting, and a worker leaving after this job (max_jobs, restart) is not ready.
+    if (alive && w.ready()) offer(w);
     auto done = std::move(job->done);
     job->done = nullptr;
     done(std::move(outcome));

@@ -37,7 +37,7 @@ class WorkerPool final : public JobExecutor, public PoolControl {
   void stop(std::function<void()> done);
 
   // JobExecutor
-  bool try_exec(std::string_view context, std::string_view body, Done done) override;
+  bool try_exec(std::string context, std::string_view body, Done done) override;
   void on_worker_ready(std::function<void()> callback) override;
   [[nodiscard]] std::size_t ready_count() const override;
 

@@ -118,10 +118,8 @@ bool WorkerProcess::start(std::string& error) {
   return true;
 }
 
-void WorkerProcess::exec(std::shared_ptr<WorkerJob> job, std::chrono::milliseconds exec_ttl,
-                         ExecDone done) {
+void WorkerProcess::exec(std::shared_ptr<WorkerJob> job, std::chrono::milliseconds exec_ttl) {
   job_ = std::move(job);
-  exec_done_ = std::move(done);
   state_ = WorkerState::kWorking;
   last_used_ = std::chrono::steady_clock::now();
   const std::uint32_t options[1] = {static_cast<std::uint32_t>(job_->context.size())};
@@ -203,7 +201,6 @@ void WorkerProcess::kill(const std::string& reason, WorkerState state) {
 
 void WorkerProcess::detach() {
   callbacks_ = {};
-  exec_done_ = nullptr;
   if (job_) job_.reset();
   if (pid_ > 0 && !exited_) {
     ::kill(-pid_, SIGKILL);
@@ -224,23 +221,16 @@ void WorkerProcess::detach() {
 }
 
 void WorkerProcess::read_stdout() {
+  // async_read_some on a pipe always tries a speculative read first, which right after a job
+  // was written is an EAGAIN syscall. Waiting for readiness instead (async_wait) costs an
+  // epoll_ctl per wait in asio's reactor, which measured no cheaper, so the read stays.
   auto space = frames_.prepare();
   stdout_.async_read_some(
       asio::buffer(space.data(), space.size()),
       [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
         if (self->dead_) return;
         if (ec) {
-          self->stdout_closed_ = true;
-          if (!self->stop_requested_ && self->death_reason_.empty() &&
-              (self->busy() || self->state_ == WorkerState::kInactive)) {
-            // The exit status usually follows within microseconds and says more than "EOF".
-            self->kill_timer_.expires_after(kEofGrace);
-            self->kill_timer_.async_wait([w = self](const boost::system::error_code& e) {
-              if (e || w->dead_ || w->exited_) return;
-              w->kill("the worker closed its stdout (EOF) but kept running");
-            });
-          }
-          self->maybe_finalize();
+          self->on_stdout_closed();
           return;
         }
         self->frames_.commit(n);
@@ -258,6 +248,19 @@ void WorkerProcess::read_stdout() {
         }
         self->read_stdout();
       });
+}
+
+void WorkerProcess::on_stdout_closed() {
+  stdout_closed_ = true;
+  if (!stop_requested_ && death_reason_.empty() && (busy() || state_ == WorkerState::kInactive)) {
+    // The exit status usually follows within microseconds and says more than "EOF".
+    kill_timer_.expires_after(kEofGrace);
+    kill_timer_.async_wait([w = shared_from_this()](const boost::system::error_code& e) {
+      if (e || w->dead_ || w->exited_) return;
+      w->kill("the worker closed its stdout (EOF) but kept running");
+    });
+  }
+  maybe_finalize();
 }
 
 void WorkerProcess::on_frame(const FrameBuffer::Frame& frame) {
@@ -337,13 +340,11 @@ void WorkerProcess::on_reply_frame(const FrameBuffer::Frame& frame) {
 
 void WorkerProcess::finish_job(ExecOutcome outcome, bool restart) {
   exec_timer_.cancel();
-  job_.reset();
+  auto job = std::move(job_);
   outcome.pid = pid_;
   last_used_ = std::chrono::steady_clock::now();
   if (!dead_ && !stop_requested_ && death_reason_.empty()) state_ = WorkerState::kReady;
-  auto done = std::move(exec_done_);
-  exec_done_ = nullptr;
-  if (done) done(*this, std::move(outcome), restart);
+  if (callbacks_.finished) callbacks_.finished(*this, std::move(job), std::move(outcome), restart);
 }
 
 void WorkerProcess::protocol_error(const std::string& reason) {

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace coyote::host::worker {
@@ -27,11 +28,12 @@ struct WorkerOptions {
   std::chrono::milliseconds stop_timeout{10000};
 };
 
-/// One job handed to a worker. The pool owns the bytes so a worker-requested restart can resend
-/// them; the frame is written from here with scatter/gather (header, context, body).
+/// One job handed to a worker; the frame is written from here with scatter/gather (header,
+/// context, body). The context is owned so a worker-requested restart can resend it; the body is
+/// the caller's bytes, which JobExecutor::try_exec requires to outlive `done`.
 struct WorkerJob {
   std::string context;
-  std::string body;
+  std::string_view body;
   JobExecutor::Done done;
   std::array<std::uint8_t, goridge::kMaxHeaderSize> header{};
   std::uint8_t* header_bytes() noexcept { return header.data(); }
@@ -41,11 +43,13 @@ struct WorkerJob {
 /// on the loop thread. The object keeps itself alive (shared_from_this) while I/O is pending.
 class WorkerProcess : public std::enable_shared_from_this<WorkerProcess> {
  public:
-  /// How a job ended from the worker's side; `restart` = the worker asked to be recycled.
-  using ExecDone = std::function<void(WorkerProcess&, ExecOutcome, bool restart)>;
   struct Callbacks {
     std::function<void(WorkerProcess&)> ready;                            ///< handshake succeeded
     std::function<void(WorkerProcess&, const std::string& reason)> dead;  ///< process gone
+    /// A job ended (reply, soft error, or the worker died with it); `restart` = the worker asked
+    /// to be recycled. Set once here rather than per exec: no closure to allocate per job.
+    std::function<void(WorkerProcess&, std::shared_ptr<WorkerJob>, ExecOutcome, bool restart)>
+        finished;
   };
 
   WorkerProcess(boost::asio::io_context& io, WorkerOptions options, Callbacks callbacks);
@@ -56,9 +60,9 @@ class WorkerProcess : public std::enable_shared_from_this<WorkerProcess> {
   /// Spawns and sends the pid request. False (with `error`) when the process did not start.
   bool start(std::string& error);
 
-  /// Sends one job; the worker must be ready. `done` runs exactly once: on the reply, or with
-  /// kWorkerLost when the worker dies first. `exec_ttl` 0 = no limit.
-  void exec(std::shared_ptr<WorkerJob> job, std::chrono::milliseconds exec_ttl, ExecDone done);
+  /// Sends one job; the worker must be ready. Callbacks::finished runs exactly once for it: on
+  /// the reply, or with kWorkerLost when the worker dies first. `exec_ttl` 0 = no limit.
+  void exec(std::shared_ptr<WorkerJob> job, std::chrono::milliseconds exec_ttl);
 
   /// Graceful stop: the {"stop":true} control frame, then SIGKILL after stop_timeout.
   /// `state` is what informer shows meanwhile (maxJobsReached, ttlReached, ...).
@@ -102,6 +106,7 @@ class WorkerProcess : public std::enable_shared_from_this<WorkerProcess> {
 
  private:
   void read_stdout();
+  void on_stdout_closed();
   void read_stderr();
   void wait_exit();
   void on_frame(const FrameBuffer::Frame& frame);
@@ -134,7 +139,6 @@ class WorkerProcess : public std::enable_shared_from_this<WorkerProcess> {
   std::vector<std::string> stderr_lines_;  ///< tail, a few lines
   std::string control_out_;
   std::shared_ptr<WorkerJob> job_;
-  ExecDone exec_done_;
   std::string death_reason_;
   bool exited_ = false;
   bool stdout_closed_ = false;

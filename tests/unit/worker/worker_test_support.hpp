@@ -167,7 +167,7 @@ inline std::optional<host::worker::ExecOutcome> exec_one(
     return std::nullopt;
   std::optional<host::worker::ExecOutcome> result;
   int calls = 0;
-  if (!pool.try_exec(context, body, [&](host::worker::ExecOutcome o) {
+  if (!pool.try_exec(std::string(context), body, [&](host::worker::ExecOutcome o) {
         ++calls;
         result = std::move(o);
       })) {
