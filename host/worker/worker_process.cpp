@@ -3,12 +3,16 @@
 #include "log/log.hpp"
 
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include <signal.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 
@@ -95,6 +99,7 @@ bool WorkerProcess::start(std::string& error) {
   if (!spawn_process(options_.argv, options_.env, p, error)) return false;
   pid_ = p.pid;
   stdin_.assign(p.stdin_fd);
+  stdin_.non_blocking(true);  // exec() writes job frames directly
   stdout_.assign(p.stdout_fd);
   stderr_.assign(p.stderr_fd);
   if (p.pidfd >= 0) pidfd_.assign(p.pidfd);
@@ -126,16 +131,43 @@ void WorkerProcess::exec(std::shared_ptr<WorkerJob> job, std::chrono::millisecon
   const auto header_size =
       goridge::encode_header(job_->header_bytes(), goridge::flag::kCodecRaw, options,
                              static_cast<std::uint32_t>(job_->context.size() + job_->body.size()));
-  const std::array<asio::const_buffer, 3> buffers{asio::buffer(job_->header_bytes(), header_size),
-                                                  asio::buffer(job_->context),
-                                                  asio::buffer(job_->body)};
-  writing_ = true;
-  asio::async_write(
-      stdin_, buffers,
-      [self = shared_from_this(), job = job_](const boost::system::error_code& ec, std::size_t) {
-        if (!ec && self->job_ == job) ++self->execs_;
-        self->on_write_done(ec);
-      });
+  std::array<asio::const_buffer, 3> buffers{asio::buffer(job_->header_bytes(), header_size),
+                                            asio::buffer(job_->context), asio::buffer(job_->body)};
+  // A job frame nearly always fits in the pipe at once: write it here and skip asio's operation,
+  // its posted completion and the handler dispatch. Only a short write (a frame larger than the
+  // pipe's free space) or an error goes through async_write.
+  std::array<iovec, 3> iov{};
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < buffers.size(); ++i) {
+    iov[i] = {const_cast<void*>(buffers[i].data()), buffers[i].size()};
+    total += buffers[i].size();
+  }
+  ssize_t written = 0;
+  do {
+    written = ::writev(stdin_.native_handle(), iov.data(), static_cast<int>(iov.size()));
+  } while (written < 0 && errno == EINTR);
+  if (written >= 0 && static_cast<std::size_t>(written) == total) {
+    ++execs_;
+  } else if (written < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+    // Reported from the loop, as async_write would have: exec() itself never kills.
+    const boost::system::error_code ec(errno, boost::system::system_category());
+    writing_ = true;
+    asio::post(stdin_.get_executor(), [self = shared_from_this(), ec] { self->on_write_done(ec); });
+  } else {
+    std::size_t skip = written > 0 ? static_cast<std::size_t>(written) : 0;
+    for (auto& b : buffers) {
+      const std::size_t n = std::min(skip, b.size());
+      b += n;
+      skip -= n;
+    }
+    writing_ = true;
+    asio::async_write(
+        stdin_, buffers,
+        [self = shared_from_this(), job = job_](const boost::system::error_code& ec, std::size_t) {
+          if (!ec && self->job_ == job) ++self->execs_;
+          self->on_write_done(ec);
+        });
+  }
   if (exec_ttl.count() > 0) {
     exec_timer_.expires_after(exec_ttl);
     exec_timer_.async_wait(

@@ -177,3 +177,34 @@ TEST_CASE("stop sends every idle worker the stop frame and they exit on their ow
   CHECK(text.find("killing it") == std::string::npos);
   CHECK_FALSE(pool.try_exec("{}", "x", [](ExecOutcome) {}));
 }
+
+TEST_CASE("a job frame larger than the pipe arrives whole and in order", "[worker]") {
+  // 1 MiB does not fit a pipe (64 KiB): the direct write is short and async_write sends the rest.
+  boost::asio::io_context io;
+  WorkerPool pool(io, test_pool(), server(misbehave("digest")));
+  pool.start();
+  std::string body(1024 * 1024, '\0');
+  for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + (i * 7) % 26);
+  const auto crc = [](std::string_view bytes) {
+    std::uint32_t c = 0xffffffffu;
+    for (const char ch : bytes) {
+      c ^= static_cast<std::uint8_t>(ch);
+      for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+    }
+    return c ^ 0xffffffffu;
+  };
+  char expected[32];
+  std::snprintf(expected, sizeof expected, "%zu:%08x", body.size(), crc(body));
+  auto big = exec_one(io, pool, body);
+  REQUIRE(big);
+  CHECK(big->kind == Kind::kSoftError);
+  CHECK(big->message == expected);
+  auto small = exec_one(io, pool, "after");  // the stream is still in frame sync
+  REQUIRE(small);
+  CHECK(small->message == "5:" + [&] {
+    char b[16];
+    std::snprintf(b, sizeof b, "%08x", crc("after"));
+    return std::string(b);
+  }());
+  CHECK(stop_pool(io, pool));
+}
