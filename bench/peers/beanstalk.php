@@ -5,6 +5,8 @@
 // last delete). `work PORT` is one worker: prints the realtime of its last delete and its count.
 declare(strict_types=1);
 
+require __DIR__ . '/peer_run.php';
+
 function conn(int $port)
 {
     $s = stream_socket_client("tcp://127.0.0.1:$port", $errno, $err, 5);
@@ -27,11 +29,6 @@ function cmd($s, string $line): string
     return rtrim($r, "\r\n");
 }
 
-function payload(int $i): string
-{
-    $p = '{"n":' . $i . ',"pad":"';
-    return $p . str_repeat('x', max(0, 98 - strlen($p))) . '"}';
-}
 
 $mode = $argv[1] ?? '';
 $port = (int)($argv[2] ?? 11300);
@@ -74,22 +71,9 @@ for ($i = 0; $i < $n; $i++) {
     }
 }
 $t0 = microtime(true);
-$procs = [];
-for ($i = 0; $i < $p; $i++) {
-    $procs[] = proc_open([PHP_BINARY, __FILE__, 'work', (string)$port], [1 => ['pipe', 'w']], $pipes[$i]);
-}
-$done = 0;
-$last = $t0;
-foreach ($procs as $i => $proc) {
-    [$cnt, $t] = explode(' ', trim(stream_get_contents($pipes[$i][1])));
-    proc_close($proc);
-    $done += (int)$cnt;
-    $last = max($last, (float)$t);
-}
+[$done, $last] = run_workers(__FILE__, $port, $p, $t0);
 if ($done !== $n) {
     fwrite(STDERR, "workers deleted $done of $n jobs\n");
     exit(1);
 }
-$secs = $last - $t0;
-printf("{\"stage\":\"peer\",\"label\":\"beanstalkd\",\"version\":%s,\"workers\":%d,\"jobs\":%d,\"seconds\":%.6f,\"jobs_per_s\":%.1f}\n",
-    json_encode($version), $p, $n, $secs, $n / $secs);
+print_result('beanstalkd', $version, $p, $n, $last - $t0);

@@ -4,11 +4,8 @@
 // prints one JSON line (jobs/s from worker start to the last job done). `work PORT` is one worker.
 declare(strict_types=1);
 
-function payload(int $i): string
-{
-    $p = '{"n":' . $i . ',"pad":"';
-    return $p . str_repeat('x', max(0, 98 - strlen($p))) . '"}';
-}
+require __DIR__ . '/peer_run.php';
+
 
 $mode = $argv[1] ?? '';
 $port = (int)($argv[2] ?? 4730);
@@ -50,22 +47,9 @@ for ($i = 0; $i < $n; $i++) {
     }
 }
 $t0 = microtime(true);
-$procs = [];
-for ($i = 0; $i < $p; $i++) {
-    $procs[] = proc_open([PHP_BINARY, __FILE__, 'work', (string)$port], [1 => ['pipe', 'w']], $pipes[$i]);
-}
-$done = 0;
-$last = $t0;
-foreach ($procs as $i => $proc) {
-    [$cnt, $t] = explode(' ', trim(stream_get_contents($pipes[$i][1])));
-    proc_close($proc);
-    $done += (int)$cnt;
-    $last = max($last, (float)$t);
-}
+[$done, $last] = run_workers(__FILE__, $port, $p, $t0);
 if ($done !== $n) {
     fwrite(STDERR, "workers ran $done of $n jobs\n");
     exit(1);
 }
-$secs = $last - $t0;
-printf("{\"stage\":\"peer\",\"label\":\"gearman\",\"version\":%s,\"workers\":%d,\"jobs\":%d,\"seconds\":%.6f,\"jobs_per_s\":%.1f}\n",
-    json_encode($version), $p, $n, $secs, $n / $secs);
+print_result('gearman', $version, $p, $n, $last - $t0);
