@@ -18,7 +18,8 @@ def main():
     raw, out_dir, ref = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
     rows = [json.loads(l) for l in raw.read_text().splitlines() if l.strip()]
     machine = next((r for r in rows if r["stage"] == "machine"), {})
-    stages = [r for r in rows if r["stage"] != "machine"]
+    pingpong = {r["label"]: r["round_trip_us"] for r in rows if r["stage"] == "pingpong" and "error" not in r}
+    stages = [r for r in rows if r["stage"] not in ("machine", "pingpong")]
 
     def get(stage, label):
         # Throughput stages repeat (interleaved); the best repetition is the one least disturbed by
@@ -38,8 +39,20 @@ def main():
     def ratio(a, b):
         return round(a["jobs_per_s"] / b["jobs_per_s"], 3) if a and b and b["jobs_per_s"] > 0 else None
 
+    # The ceiling and the drain of one repetition run back to back, so their ratio is the least
+    # disturbed by load that comes and goes on a shared machine; the median over repetitions is
+    # reported beside the ratio of the two best results.
+    def series(stage):
+        return [r for r in stages if r["stage"] == stage and r.get("label") == ref_label]
+    pairs = [(c, d) for c, d in zip(series("ceiling"), series("drain")) if "error" not in c and "error" not in d]
+    paired = sorted(ratio(d, c) for c, d in pairs)
+    paired_median = paired[len(paired) // 2] if paired else None
+
     summary = {
         "ceiling_ratio": ratio(drain, ceiling),
+        "ceiling_ratio_paired_median": paired_median,
+        "ceiling_ratio_paired": [ratio(d, c) for c, d in pairs],
+        "wakeup_round_trip_us": pingpong,
         "concurrent_ceiling_ratio": ratio(conc, ceiling),
         "peer_ratio": ratio(drain, best_peer),
         "best_peer": best_peer["label"] if best_peer else None,
@@ -64,6 +77,9 @@ def main():
     md.append(f"Throughput numbers are the best of {reps} interleaved repetition(s) (the machine may be shared).\n")
     md.append(f"Machine: {machine.get('cores')} cores, {machine.get('cpu')}, {machine.get('mem_gb')} GB RAM, "
               f"Linux {machine.get('kernel')}, PHP {machine.get('php')}. One run, all stages on the same machine.\n")
+    if pingpong:
+        md.append("Process wake-up round trip (1-byte pipe ping-pong between two processes; every stage here is "
+                  "bounded by it): " + ", ".join(f"{k} of run {v:.1f} us" for k, v in pingpong.items()) + ".\n")
     md.append("## Throughput: N no-op jobs (~100-byte payload) drained by PHP workers\n")
     md.append("| workers | pipe ceiling jobs/s | Coyote drain jobs/s | Coyote push+drain jobs/s | drain / ceiling "
               "| parent CPU us/job: ceiling / Coyote |")
@@ -101,6 +117,10 @@ def main():
         op = "<=" if k in lower_is_better else ">="
         met = {None: "?", True: "yes", False: "**no**"}[verdict[k]]
         md.append(f"| {names[k]} | {shown} | {op} {goal:,g} | {met} |")
+    if paired:
+        md.append(f"\nCoyote / ceiling per repetition ({ref_label}, each pair measured back to back): "
+                  + ", ".join(f"{x:.3f}" for x in summary["ceiling_ratio_paired"])
+                  + f"; median {paired_median:.3f}.")
     if lat:
         md.append(f"\nLatency at {lat['rate']:.0f} jobs/s (achieved {lat['achieved_rate']:,.0f}/s, {lat['jobs']} jobs, "
                   f"{lat['label']}): p50 {lat['p50_ms']:.3f} ms, p99 {lat['p99_ms']:.3f} ms, max {lat['max_ms']:.3f} ms.")

@@ -277,6 +277,7 @@ main() {
   build
   install_peers
   machine_json >> "$RAW"
+  record pingpong start "$BUILD/bin/coyote-bench-ceiling" --pingpong start
   log "N=$N workers=${WORKERS[*]} repetitions=$REPS quick=$QUICK"
   local rep
   for rep in $(seq 1 "$REPS"); do
@@ -290,6 +291,7 @@ main() {
   wanted latency && stage_latency
   wanted memory && stage_memory
   wanted micro && stage_micro
+  record pingpong end "$BUILD/bin/coyote-bench-ceiling" --pingpong end
   mkdir -p "$RESULTS"
   python3 "$ROOT/bench/report.py" "$RAW" "$RESULTS" "$REF_WORKERS"
   if command -v gnuplot >/dev/null; then

@@ -110,9 +110,47 @@ std::string job_frame(std::size_t i, std::size_t payload_size) {
   return goridge::encode_frame(goridge::flag::kCodecRaw, opts, ctx + body);
 }
 
+/// The machine's process wake-up round trip: a 1-byte ping-pong between this process and a forked
+/// child over two pipes. Every pipe benchmark here is bounded by it; on a VM whose idle vCPUs are
+/// slow to wake it can be 20x worse than on bare metal, so each run records it next to its results.
+int pingpong(const std::string& label, std::size_t rounds) {
+  int ping[2];
+  int pong[2];
+  if (::pipe(ping) != 0 || ::pipe(pong) != 0) die("pipe failed");
+  const pid_t child = ::fork();
+  if (child < 0) die("fork failed");
+  char byte = 0;
+  if (child == 0) {
+    ::close(ping[1]);  // or the read below never sees EOF when the parent is done
+    ::close(pong[0]);
+    while (::read(ping[0], &byte, 1) == 1) {
+      if (::write(pong[1], &byte, 1) != 1) break;
+    }
+    ::_exit(0);
+  }
+  ::close(ping[0]);
+  ::close(pong[1]);
+  const auto t0 = Clock::now();
+  for (std::size_t i = 0; i < rounds; ++i) {
+    if (::write(ping[1], &byte, 1) != 1 || ::read(pong[0], &byte, 1) != 1) die("ping-pong failed");
+  }
+  const double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count() /
+                    static_cast<double>(rounds);
+  ::close(ping[1]);
+  ::close(pong[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  std::printf("{\"stage\":\"pingpong\",\"label\":\"%s\",\"rounds\":%zu,\"round_trip_us\":%.2f}\n",
+              label.c_str(), rounds, us);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 3 && std::string(argv[1]) == "--pingpong") {
+    return pingpong(argv[2], argc >= 4 ? std::stoul(argv[3]) : 20000);
+  }
   std::size_t workers = 1;
   std::size_t jobs = 100000;
   std::size_t payload = 100;
@@ -138,7 +176,8 @@ int main(int argc, char** argv) {
       die("unknown option " + k);
   }
   if (cmd.empty())
-    die("usage: coyote-bench-ceiling --workers P --jobs N -- php bench/workers/noop.php");
+    die("usage: coyote-bench-ceiling --workers P --jobs N -- php bench/workers/noop.php\n"
+        "       coyote-bench-ceiling --pingpong LABEL [ROUNDS]");
   ::signal(SIGPIPE, SIG_IGN);
 
   std::vector<Worker> ws;
