@@ -1,14 +1,10 @@
 // coyote-bench-load: drives a running `coyote serve` over RPC for the benchmark stages.
 // Every mode prints exactly one JSON object on stdout; run.sh collects them. Every loop is bounded
 // by a count and a deadline so a broken host fails the stage instead of hanging the harness.
-#include "goridge/frame.hpp"
 #include "rpc/jobs_codec.hpp"
 #include "rpc/request.hpp"
+#include "rpc/rpc_client.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,88 +27,14 @@ namespace {
 
 using coyote::host::rpc::Codec;
 namespace rpc = coyote::host::rpc;
-namespace goridge = coyote::host::goridge;
 namespace sdk = coyote::sdk;
 using Clock = std::chrono::steady_clock;
 
 [[noreturn]] void die(const std::string& why);
 
-/// A blocking goridge RPC client over one TCP socket, the way PHP's spiral/goridge talks to the
-/// server (write the request, block on the reply). The host's RpcClient arms an asio timer per
-/// read for the CLI's timeouts; here SO_RCVTIMEO bounds every read instead, so the numbers measure
-/// the server and not the client's event loop.
-class RpcClient {
- public:
-  RpcClient(const std::string& address, std::chrono::seconds timeout) {
-    const std::string prefix = "tcp://";
-    if (address.rfind(prefix, 0) != 0) die("only tcp:// addresses are supported: " + address);
-    const auto hostport = address.substr(prefix.size());
-    const auto colon = hostport.rfind(':');
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(static_cast<std::uint16_t>(std::stoi(hostport.substr(colon + 1))));
-    if (::inet_pton(AF_INET, hostport.substr(0, colon).c_str(), &sa.sin_addr) != 1)
-      die("bad address " + address);
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
-      die("cannot connect to " + address);
-    int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    timeval tv{static_cast<time_t>(timeout.count()), 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  }
-  ~RpcClient() { ::close(fd_); }
-  RpcClient(const RpcClient&) = delete;
-  RpcClient& operator=(const RpcClient&) = delete;
-
-  struct Reply {
-    bool error = false;
-    std::string body;
-  };
-
-  Reply call(std::string_view method, Codec codec, std::string_view body) {
-    const std::uint32_t seq = seq_++;
-    const std::string req =
-        rpc::encode_request(seq, static_cast<std::uint8_t>(codec), method, body);
-    for (std::size_t off = 0; off < req.size();) {
-      const ssize_t n = ::send(fd_, req.data() + off, req.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) die("cannot send to the RPC server");
-      off += static_cast<std::size_t>(n);
-    }
-    buf_.resize(goridge::kHeaderSize);
-    read_exact(0, goridge::kHeaderSize);
-    auto parsed = goridge::parse_header({buf_.data(), buf_.size()}, 0xffffffffu);
-    if (parsed.status == goridge::ParseStatus::kNeedMore) {
-      buf_.resize(parsed.needed);
-      read_exact(goridge::kHeaderSize, parsed.needed - goridge::kHeaderSize);
-      parsed = goridge::parse_header({buf_.data(), buf_.size()}, 0xffffffffu);
-    }
-    if (parsed.status != goridge::ParseStatus::kOk) die("invalid RPC reply: " + parsed.error);
-    const auto& h = parsed.header;
-    buf_.resize(h.frame_size());
-    read_exact(h.header_size(), h.payload_length);
-    if (h.option_count != 2 || h.options[0] != seq || h.options[1] > h.payload_length)
-      die("unexpected RPC reply");
-    const char* p = reinterpret_cast<const char*>(buf_.data() + h.header_size());
-    return Reply{h.has(goridge::flag::kError),
-                 std::string(p + h.options[1], h.payload_length - h.options[1])};
-  }
-
- private:
-  void read_exact(std::size_t off, std::size_t n) {
-    while (n > 0) {
-      const ssize_t got = ::recv(fd_, buf_.data() + off, n, 0);
-      if (got <= 0) die("the RPC server closed the connection or timed out");
-      off += static_cast<std::size_t>(got);
-      n -= static_cast<std::size_t>(got);
-    }
-  }
-
-  int fd_ = -1;
-  std::uint32_t seq_ = 1;
-  std::vector<std::uint8_t> buf_;
-};
+// The host's own client: blocking calls bounded by socket timeouts, the way PHP's spiral/goridge
+// talks to the server (write the request, block on the reply).
+using rpc::RpcClient;
 
 struct Args {
   std::string mode;

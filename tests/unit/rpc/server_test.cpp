@@ -8,6 +8,8 @@
 
 #include <sys/stat.h>
 
+#include <thread>
+
 #include <boost/asio/local/stream_protocol.hpp>
 
 namespace rpc = coyote::host::rpc;
@@ -212,6 +214,34 @@ TEST_CASE("pipelined calls complete out of order and are matched by seq", "[rpc]
   reply = client.receive();
   CHECK(reply.seq == first);
   CHECK_FALSE(reply.error);
+}
+
+TEST_CASE("the client gives up on a reply that never comes and says after how long", "[rpc]") {
+  LiveServer server;
+  server.on_loop([&] { server.jobs.defer_push = true; });  // the push is never answered
+  rpc::RpcClient client(server.address(), 300ms);
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH(
+      client.call("jobs.Push", rpc::Codec::kProto,
+                  rpc::encode_push_request(rpc::Codec::kProto, make_job("a", "test"))),
+      Catch::Contains("timed out after 300 ms"));
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  CHECK(waited >= 250ms);
+  CHECK(waited < 5s);
+}
+
+TEST_CASE("replies that arrive together in one read are each returned in turn", "[rpc]") {
+  LiveServer server;
+  rpc::RpcClient client(server.address(), 5s);
+  std::vector<std::uint32_t> sent;
+  for (int i = 0; i < 50; ++i) sent.push_back(client.send("jobs.List", rpc::Codec::kProto, ""));
+  std::this_thread::sleep_for(200ms);  // let the replies pile up in the socket
+  for (const auto seq : sent) {
+    const auto reply = client.receive();
+    CHECK(reply.seq == seq);
+    CHECK(reply.method == "jobs.List");
+    CHECK_FALSE(reply.error);
+  }
 }
 
 TEST_CASE("a hundred concurrent connections are all served", "[rpc]") {
