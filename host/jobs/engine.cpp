@@ -1,5 +1,7 @@
 #include "jobs/engine.hpp"
 
+#include "config/suggest.hpp"
+
 #include "log/log.hpp"
 
 #include <fmt/format.h>
@@ -110,9 +112,19 @@ Engine::~Engine() {
 }
 
 std::string Engine::unknown_driver_text(std::string_view driver, std::string_view pipeline) const {
-  return fmt::format("unknown driver \"{}\" for pipeline \"{}\"; available: {}", driver, pipeline,
-                     drivers_.available.empty() ? std::string("none (no driver plugin loaded)")
-                                                : join(drivers_.available));
+  std::string text =
+      fmt::format("unknown driver \"{}\" for pipeline \"{}\"; available: ", driver, pipeline);
+  if (drivers_.available.empty()) {
+    return text +
+           "none (no driver plugin was loaded: check the plugin directory, COYOTE_PLUGIN_PATH "
+           "and coyote.plugins)";
+  }
+  text += join(drivers_.available);
+  const std::vector<std::string_view> names(drivers_.available.begin(), drivers_.available.end());
+  if (auto near = config::closest_match(driver, names)) {
+    text += fmt::format(" (did you mean \"{}\"?)", *near);
+  }
+  return text;
 }
 
 std::string Engine::unknown_pool_text(std::string_view pool, std::string_view pipeline) const {

@@ -1,7 +1,5 @@
 #include "plugin/driver_registry.hpp"
 
-#include "config/suggest.hpp"
-
 #include <algorithm>
 #include <set>
 
@@ -30,28 +28,6 @@ std::vector<const DriverEntry*> DriverRegistry::entries() const {
   std::vector<const DriverEntry*> out;
   out.reserve(drivers_.size());
   for (const auto& [name, slot] : drivers_) out.push_back(&slot.entry);
-  return out;
-}
-
-std::string DriverRegistry::unknown_driver_message(std::string_view driver,
-                                                   std::string_view pipeline) const {
-  std::string out =
-      "unknown driver \"" + std::string(driver) + "\" for pipeline " + std::string(pipeline) + "; ";
-  if (drivers_.empty()) {
-    return out +
-           "no drivers are loaded (check the plugin directory, COYOTE_PLUGIN_PATH and "
-           "coyote.plugins)";
-  }
-  out += "loaded drivers: ";
-  std::vector<std::string_view> names;
-  for (const auto& [name, slot] : drivers_) {
-    if (!names.empty()) out += ", ";
-    out += name;
-    names.push_back(name);
-  }
-  if (auto near = config::closest_match(driver, names); near && *near != driver) {
-    out += " (did you mean \"" + *near + "\"?)";
-  }
   return out;
 }
 

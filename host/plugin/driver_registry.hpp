@@ -50,11 +50,6 @@ class DriverRegistry {
   [[nodiscard]] std::size_t size() const noexcept { return drivers_.size(); }
   [[nodiscard]] bool empty() const noexcept { return drivers_.empty(); }
 
-  /// The error text for a pipeline naming a driver nobody registered:
-  /// `unknown driver "amqpp" for pipeline X; loaded drivers: amqp, memory (did you mean "amqp"?)`.
-  [[nodiscard]] std::string unknown_driver_message(std::string_view driver,
-                                                   std::string_view pipeline) const;
-
   /// Adds all of one plugin's drivers, or none: when a name is already taken (or repeated within
   /// `drivers`) returns an error naming both plugin files and leaves the registry unchanged
   /// (`drivers` is left untouched too, so the caller decides when to destroy them).

@@ -68,7 +68,7 @@ class CliTest(unittest.TestCase):
         code, _, err = run_cli("serve", "-c", path)
         self.assertEqual(code, 1)
         self.assertIn("memroy", err)
-        self.assertIn("memory", err)
+        self.assertIn('did you mean "memory"?', err)
 
     def test_missing_config_file_is_a_clear_error(self):
         code, _, err = run_cli("serve", "-c", "/nonexistent/.rr.yaml")

@@ -108,6 +108,13 @@ TEST_CASE("engine refuses an unknown driver and names the loaded ones", "[jobs]"
       Catch::Contains("unknown driver \"rabbit\" for pipeline \"idle\"; available: memory"));
 }
 
+TEST_CASE("engine suggests the loaded driver an unknown name was probably meant to be", "[jobs]") {
+  auto config = make_config();
+  config.set("jobs.pipelines.idle.driver", std::string("memroy"));
+  Rig rig(std::move(config));
+  CHECK_THROWS_WITH(rig.make(), Catch::EndsWith("available: memory (did you mean \"memory\"?)"));
+}
+
 TEST_CASE("engine refuses a pipeline naming a pool that does not exist", "[jobs]") {
   auto config = make_config();
   config.set("jobs.pipelines.idle.pool", std::string("nowhere"));

@@ -7,7 +7,6 @@
 
 using namespace coyote::host::plugin;
 using Catch::Matchers::Contains;
-using Catch::Matchers::EndsWith;
 
 namespace {
 
@@ -58,24 +57,4 @@ TEST_CASE("registry refuses a plugin that registers one name twice", "[plugin]")
   REQUIRE(error);
   CHECK_THAT(*error, Contains("registers driver \"memory\" twice"));
   CHECK(registry.empty());
-}
-
-TEST_CASE("unknown driver message lists loaded drivers and suggests a close name", "[plugin]") {
-  DriverRegistry registry;
-  REQUIRE_FALSE(add(registry, "/a.so", {"memory", "amqp"}));
-
-  SECTION("a typo gets a suggestion") {
-    CHECK(registry.unknown_driver_message("amqpp", "orders") ==
-          "unknown driver \"amqpp\" for pipeline orders; loaded drivers: amqp, memory "
-          "(did you mean \"amqp\"?)");
-  }
-  SECTION("an unrelated name gets none") {
-    CHECK_THAT(registry.unknown_driver_message("kafka", "orders"),
-               EndsWith("loaded drivers: amqp, memory"));
-  }
-}
-
-TEST_CASE("unknown driver message says when no drivers are loaded at all", "[plugin]") {
-  DriverRegistry registry;
-  CHECK_THAT(registry.unknown_driver_message("memory", "p"), Contains("no drivers are loaded"));
 }
