@@ -82,8 +82,8 @@ def main():
                   "bounded by it): " + ", ".join(f"{k} of run {v:.1f} us" for k, v in pingpong.items()) + ".\n")
     md.append("## Throughput: N no-op jobs (~100-byte payload) drained by PHP workers\n")
     md.append("| workers | pipe ceiling jobs/s | Coyote drain jobs/s | Coyote push+drain jobs/s | drain / ceiling "
-              "| parent CPU us/job: ceiling / Coyote |")
-    md.append("|---:|---:|---:|---:|---:|---:|")
+              "| parent CPU us/job: ceiling / Coyote | of which user: ceiling / Coyote |")
+    md.append("|---:|---:|---:|---:|---:|---:|---:|")
     labels = sorted({r["label"] for r in stages if r["stage"] == "ceiling"}, key=lambda l: int(l[2:]))
     for lab in labels:
         r, d, c = get("ceiling", lab), get("drain", lab), get("concurrent", lab)
@@ -92,7 +92,8 @@ def main():
         fmt = lambda x: f"{x['jobs_per_s']:,.0f}" if x else "error"
         cpu = lambda x, k: f"{x[k]:.1f}" if x and k in x else "-"
         md.append(f"| {r['label'][2:]} | {fmt(r)} | {fmt(d)} | {fmt(c)} | {ratio(d, r) if d else '-'} "
-                  f"| {cpu(r, 'parent_cpu_us_per_job')} / {cpu(d, 'host_cpu_us_per_job')} |")
+                  f"| {cpu(r, 'parent_cpu_us_per_job')} / {cpu(d, 'host_cpu_us_per_job')} "
+                  f"| {cpu(r, 'parent_user_us_per_job')} / {cpu(d, 'host_user_us_per_job')} |")
     md.append("\n## Peers (same workload, same machine; " + ref + " PHP workers, BullMQ: one Node worker, concurrency 100)\n")
     md.append("| system | version | jobs/s | Coyote (" + ref_label + ") / peer |")
     md.append("|---|---|---:|---:|")

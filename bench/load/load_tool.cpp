@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -170,20 +171,28 @@ void print_rate(const Args& a, const char* stage, double secs, const std::string
       extra.c_str());
 }
 
-/// utime + stime of a process in microseconds (/proc/PID/stat fields 14 and 15), or -1.
-double cpu_us_of(int pid) {
-  if (pid <= 0) return -1;
+/// CPU time a process has used, in microseconds (/proc/PID/stat fields 14 and 15).
+struct CpuTime {
+  double user = 0;
+  double sys = 0;
+};
+
+/// nullopt when the process cannot be read.
+std::optional<CpuTime> cpu_of(int pid) {
+  if (pid <= 0) return std::nullopt;
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const auto close = stat.rfind(')');
-  if (close == std::string::npos) return -1;
+  if (close == std::string::npos) return std::nullopt;
   std::istringstream fields(stat.substr(close + 2));
   std::string f;
-  double ticks = 0;
+  CpuTime t;
+  const double us_per_tick = 1e6 / static_cast<double>(::sysconf(_SC_CLK_TCK));
   for (int i = 3; i <= 15 && fields >> f; ++i) {
-    if (i >= 14) ticks += std::stod(f);
+    if (i == 14) t.user = std::stod(f) * us_per_tick;
+    if (i == 15) t.sys = std::stod(f) * us_per_tick;
   }
-  return ticks * 1e6 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return t;
 }
 
 long rss_kb(int pid) {
@@ -250,15 +259,22 @@ int run(const Args& a) {
   if (a.mode == "drain") {
     // Queue everything in a paused pipeline, then time resume -> empty.
     (void)push_all(c, a);
-    const double cpu0 = cpu_us_of(a.pid);
+    const auto cpu0 = cpu_of(a.pid);
     const auto t0 = Clock::now();
     (void)call(c, "jobs.Resume", rpc::encode_pipelines(Codec::kProto, {a.pipeline}));
     wait_drained(c, a, t0);
     const double secs = seconds_since(t0);
-    char extra[64] = "";
-    if (cpu0 >= 0) {
-      std::snprintf(extra, sizeof extra, ",\"host_cpu_us_per_job\":%.2f",
-                    (cpu_us_of(a.pid) - cpu0) / static_cast<double>(a.jobs));
+    char extra[160] = "";
+    if (const auto cpu1 = cpu_of(a.pid); cpu0 && cpu1) {
+      // User time is the host's own code; system time is mostly the kernel waking workers, which
+      // moves with the machine's state far more than with anything Coyote does.
+      const double n = static_cast<double>(a.jobs);
+      const double user = (cpu1->user - cpu0->user) / n;
+      const double sys = (cpu1->sys - cpu0->sys) / n;
+      std::snprintf(extra, sizeof extra,
+                    ",\"host_cpu_us_per_job\":%.2f,\"host_user_us_per_job\":%.2f,"
+                    "\"host_sys_us_per_job\":%.2f",
+                    user + sys, user, sys);
     }
     print_rate(a, "drain", secs, extra);
     return 0;

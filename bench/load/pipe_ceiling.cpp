@@ -205,13 +205,14 @@ int main(int argc, char** argv) {
     if (!read_frame(w, h)) die("worker exited during the warm-up");
   }
 
-  const auto cpu_us = [] {
+  const auto cpu_us = [](bool user) {
     rusage ru{};
     ::getrusage(RUSAGE_SELF, &ru);
-    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + ru.ru_utime.tv_usec +
-           ru.ru_stime.tv_usec;
+    const timeval& t = user ? ru.ru_utime : ru.ru_stime;
+    return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_usec);
   };
-  const double cpu0 = cpu_us();
+  const double user0 = cpu_us(true);
+  const double sys0 = cpu_us(false);
   const auto t0 = Clock::now();
   std::size_t sent = 0;
   std::size_t done = 0;
@@ -233,7 +234,8 @@ int main(int argc, char** argv) {
       die("ceiling run timed out");
   }
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  const double parent_cpu = (cpu_us() - cpu0) / static_cast<double>(jobs);
+  const double parent_user = (cpu_us(true) - user0) / static_cast<double>(jobs);
+  const double parent_sys = (cpu_us(false) - sys0) / static_cast<double>(jobs);
 
   const std::string stop = goridge::encode_frame(
       goridge::flag::kControl | goridge::flag::kCodecJson, {}, "{\"stop\":true}");
@@ -247,7 +249,9 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"stage\":\"ceiling\",\"label\":\"P=%zu\",\"workers\":%zu,\"jobs\":%zu,\"seconds\":%.6f,"
       "\"jobs_per_s\":%.1f,"
-      "\"parent_cpu_us_per_job\":%.2f}\n",
-      workers, workers, jobs, secs, static_cast<double>(jobs) / secs, parent_cpu);
+      "\"parent_cpu_us_per_job\":%.2f,\"parent_user_us_per_job\":%.2f,"
+      "\"parent_sys_us_per_job\":%.2f}\n",
+      workers, workers, jobs, secs, static_cast<double>(jobs) / secs, parent_user + parent_sys,
+      parent_user, parent_sys);
   return 0;
 }
