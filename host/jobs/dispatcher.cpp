@@ -44,7 +44,6 @@ void Dispatcher::pump() {
 }
 
 std::uint32_t Dispatcher::park(std::unique_ptr<sdk::Job> job) {
-  ++in_flight_count_;
   if (!free_slots_.empty()) {
     const std::uint32_t slot = free_slots_.back();
     free_slots_.pop_back();
@@ -58,7 +57,6 @@ std::uint32_t Dispatcher::park(std::unique_ptr<sdk::Job> job) {
 std::unique_ptr<sdk::Job> Dispatcher::unpark(std::uint32_t slot) {
   std::unique_ptr<sdk::Job> job = std::move(in_flight_[slot]);
   free_slots_.push_back(slot);
-  --in_flight_count_;
   return job;
 }
 

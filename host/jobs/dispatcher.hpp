@@ -28,7 +28,7 @@ class Dispatcher {
   void halt() { halted_ = true; }
   void pump();
 
-  [[nodiscard]] std::size_t in_flight() const { return in_flight_count_; }
+  [[nodiscard]] std::size_t in_flight() const { return in_flight_.size() - free_slots_.size(); }
 
  private:
   void finish(std::uint32_t slot, const worker::ExecOutcome& outcome);
@@ -42,7 +42,6 @@ class Dispatcher {
   // had workers busy at once, and no allocation per job (a hash map node each was measurable).
   std::vector<std::unique_ptr<sdk::Job>> in_flight_;
   std::vector<std::uint32_t> free_slots_;
-  std::size_t in_flight_count_ = 0;
   bool pumping_ = false;
   bool pump_again_ = false;
   bool halted_ = false;
