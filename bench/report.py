@@ -45,13 +45,13 @@ def main():
     def series(stage):
         return [r for r in stages if r["stage"] == stage and r.get("label") == ref_label]
     pairs = [(c, d) for c, d in zip(series("ceiling"), series("drain")) if "error" not in c and "error" not in d]
-    paired = sorted(ratio(d, c) for c, d in pairs)
-    paired_median = paired[len(paired) // 2] if paired else None
+    paired = [ratio(d, c) for c, d in pairs]
+    paired_median = sorted(paired)[len(paired) // 2] if paired else None
 
     summary = {
         "ceiling_ratio": ratio(drain, ceiling),
         "ceiling_ratio_paired_median": paired_median,
-        "ceiling_ratio_paired": [ratio(d, c) for c, d in pairs],
+        "ceiling_ratio_paired": paired,
         "wakeup_round_trip_us": pingpong,
         "concurrent_ceiling_ratio": ratio(conc, ceiling),
         "peer_ratio": ratio(drain, best_peer),
@@ -120,7 +120,7 @@ def main():
         md.append(f"| {names[k]} | {shown} | {op} {goal:,g} | {met} |")
     if paired:
         md.append(f"\nCoyote / ceiling per repetition ({ref_label}, each pair measured back to back): "
-                  + ", ".join(f"{x:.3f}" for x in summary["ceiling_ratio_paired"])
+                  + ", ".join(f"{x:.3f}" for x in paired)
                   + f"; median {paired_median:.3f}.")
     if lat:
         md.append(f"\nLatency at {lat['rate']:.0f} jobs/s (achieved {lat['achieved_rate']:,.0f}/s, {lat['jobs']} jobs, "

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 extern char** environ;
@@ -205,14 +206,16 @@ int main(int argc, char** argv) {
     if (!read_frame(w, h)) die("worker exited during the warm-up");
   }
 
-  const auto cpu_us = [](bool user) {
+  // {user, system} CPU microseconds so far, from one getrusage call.
+  const auto cpu_us = [] {
     rusage ru{};
     ::getrusage(RUSAGE_SELF, &ru);
-    const timeval& t = user ? ru.ru_utime : ru.ru_stime;
-    return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_usec);
+    const auto us = [](const timeval& t) {
+      return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_usec);
+    };
+    return std::pair{us(ru.ru_utime), us(ru.ru_stime)};
   };
-  const double user0 = cpu_us(true);
-  const double sys0 = cpu_us(false);
+  const auto [user0, sys0] = cpu_us();
   const auto t0 = Clock::now();
   std::size_t sent = 0;
   std::size_t done = 0;
@@ -234,8 +237,9 @@ int main(int argc, char** argv) {
       die("ceiling run timed out");
   }
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  const double parent_user = (cpu_us(true) - user0) / static_cast<double>(jobs);
-  const double parent_sys = (cpu_us(false) - sys0) / static_cast<double>(jobs);
+  const auto [user1, sys1] = cpu_us();
+  const double parent_user = (user1 - user0) / static_cast<double>(jobs);
+  const double parent_sys = (sys1 - sys0) / static_cast<double>(jobs);
 
   const std::string stop = goridge::encode_frame(
       goridge::flag::kControl | goridge::flag::kCodecJson, {}, "{\"stop\":true}");
