@@ -198,32 +198,35 @@ stage_memory() {
   stop_coyote
 }
 
+# Takes over SERVER, just started in the background as PID: once it listens on PORT, the command
+# after PID runs as peer stage LABEL. The server is stopped either way.
+peer_on_server() {
+  local label="$1" server="$2" port="$3" pid="$4"; shift 4
+  STARTED+=("$pid")
+  if wait_port "$port"; then
+    record peer "$label" timeout "$STAGE_TIMEOUT" "$@"
+  else
+    fail_stage peer "$label" "$server did not listen"
+  fi
+  stop_pid "$pid"
+}
+
 stage_beanstalkd() {
   command -v beanstalkd >/dev/null || { fail_stage peer beanstalkd "beanstalkd is not installed"; return; }
   local v; v="$(beanstalkd -v 2>&1 | head -1)" || true
   beanstalkd -l 127.0.0.1 -p "$PORT_BEANSTALK" -z 65536 >"$WORK/beanstalkd.log" 2>&1 &
-  local pid=$!; STARTED+=("$pid")
-  if wait_port "$PORT_BEANSTALK"; then
-    record peer beanstalkd timeout "$STAGE_TIMEOUT" php "$ROOT/bench/peers/beanstalk.php" bench "$PORT_BEANSTALK" "$N" "$REF_WORKERS" "$v"
-  else
-    fail_stage peer beanstalkd "beanstalkd did not listen"
-  fi
-  stop_pid "$pid"
+  peer_on_server beanstalkd beanstalkd "$PORT_BEANSTALK" $! \
+    php "$ROOT/bench/peers/beanstalk.php" bench "$PORT_BEANSTALK" "$N" "$REF_WORKERS" "$v"
 }
 
 stage_bullmq() {
   command -v redis-server >/dev/null || { fail_stage peer bullmq "redis-server is not installed"; return; }
   [[ -d "$ROOT/bench/peers/node_modules/bullmq" ]] || { fail_stage peer bullmq "bullmq is not installed (npm)"; return; }
+  local v; v="bullmq $(node -p "require('$ROOT/bench/peers/node_modules/bullmq/package.json').version") on redis $(redis-server --version | grep -o 'v=[^ ]*' | cut -c3-)" || true
   redis-server --port "$PORT_REDIS" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
     >"$WORK/redis.log" 2>&1 &
-  local pid=$!; STARTED+=("$pid")
-  if wait_port "$PORT_REDIS"; then
-    local v; v="bullmq $(node -p "require('$ROOT/bench/peers/node_modules/bullmq/package.json').version") on redis $(redis-server --version | grep -o 'v=[^ ]*' | cut -c3-)" || true
-    record peer bullmq timeout "$STAGE_TIMEOUT" node "$ROOT/bench/peers/bullmq.js" "$PORT_REDIS" "$N" 100 "$v"
-  else
-    fail_stage peer bullmq "redis-server did not listen"
-  fi
-  stop_pid "$pid"
+  peer_on_server bullmq redis-server "$PORT_REDIS" $! \
+    node "$ROOT/bench/peers/bullmq.js" "$PORT_REDIS" "$N" 100 "$v"
 }
 
 stage_gearman() {
@@ -232,13 +235,8 @@ stage_gearman() {
   local v; v="gearmand $(gearmand --version 2>&1 | grep -o '[0-9][0-9.]*' | head -1), php-gearman $(php -r 'echo phpversion("gearman");')" || true
   gearmand --listen=127.0.0.1 --port="$PORT_GEARMAN" --threads=1 --log-file=none --verbose=ERROR \
     --pid-file="$WORK/gearmand.pid" >"$WORK/gearmand.log" 2>&1 &
-  local pid=$!; STARTED+=("$pid")
-  if wait_port "$PORT_GEARMAN"; then
-    record peer gearman timeout "$STAGE_TIMEOUT" php "$ROOT/bench/peers/gearman.php" bench "$PORT_GEARMAN" "$N" "$REF_WORKERS" "$v"
-  else
-    fail_stage peer gearman "gearmand did not listen"
-  fi
-  stop_pid "$pid"
+  peer_on_server gearman gearmand "$PORT_GEARMAN" $! \
+    php "$ROOT/bench/peers/gearman.php" bench "$PORT_GEARMAN" "$N" "$REF_WORKERS" "$v"
 }
 
 stage_micro() {
