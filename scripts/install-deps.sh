@@ -15,6 +15,13 @@ packages=(
   php-cli php-google-protobuf  # PHP example worker and PHP RPC client tests
   clang libclang-rt-14-dev     # libFuzzer targets
   libbenchmark-dev       # micro-benchmarks
+  libsqlite3-dev         # the durable sqlite/boltdb driver and durable host stores
+  librabbitmq-dev rabbitmq-server php-amqp   # amqp driver, its test broker, the PHP peer
+  libnats-dev nats-server                    # nats (JetStream) driver and its test server
+  beanstalkd                                 # beanstalk driver's test server (and bench peer)
+  libhiredis-dev redis-server php-redis      # redis streams driver, its test server, PHP peer
+  prometheus             # promtool and a real Prometheus server for the metrics e2e test
+  iproute2               # network namespaces for the multi-host tests
 )
 
 missing=()
@@ -31,5 +38,16 @@ echo "install-deps: installing ${missing[*]}"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
+# Broker packages start a system service from their postinst; the tests start their own brokers
+# on free ports with temporary data, so no service may be started (and none may hold a port).
+# invoke-rc.d asks /usr/sbin/policy-rc.d: exit 101 means "do not start". Ours is removed again.
+policy=/usr/sbin/policy-rc.d
+own_policy=""
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod 755 "$policy"
+  own_policy=1
+fi
+trap '[ -z "$own_policy" ] || $SUDO rm -f "$policy"' EXIT
 $SUDO apt-get update -qq </dev/null
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null

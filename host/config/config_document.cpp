@@ -391,6 +391,12 @@ std::optional<std::string> ConfigDocument::string(std::string_view path) const {
   return n->Scalar();
 }
 
+std::optional<std::string> ConfigDocument::text(std::string_view path) const {
+  const YAML::Node n = node(path);
+  if (!n.IsDefined() || n.IsNull() || !n.IsScalar()) return std::nullopt;
+  return n.Scalar();
+}
+
 std::optional<std::int64_t> ConfigDocument::integer(std::string_view path) const {
   auto n = scalar_at(path, "an integer");
   if (!n) return std::nullopt;

@@ -41,6 +41,7 @@ class ConfigDocument final : public sdk::Config {
   // sdk::Config. A key whose value is YAML null (`key:` or `key: ~`) counts as absent.
   [[nodiscard]] bool has(std::string_view path) const override;
   [[nodiscard]] std::optional<std::string> string(std::string_view path) const override;
+  [[nodiscard]] std::optional<std::string> text(std::string_view path) const override;
   /// Accepts integers and numeric strings ("10", " 10 "); rejects fractions.
   [[nodiscard]] std::optional<std::int64_t> integer(std::string_view path) const override;
   [[nodiscard]] std::optional<double> number(std::string_view path) const override;

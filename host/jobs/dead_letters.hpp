@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,7 @@ struct DeadJob {
 /// Implemented by the Engine. Loop thread only. `store` is a `dead_letter:` value.
 class DeadLetters {
  public:
+  using Done = std::function<void(sdk::Status)>;
   virtual ~DeadLetters() = default;
   /// Every store named by a pipeline's dead_letter, empty or not.
   [[nodiscard]] virtual std::vector<std::string> dead_stores() const = 0;
@@ -37,8 +39,9 @@ class DeadLetters {
   [[nodiscard]] virtual std::vector<DeadJob> dead_list(std::string_view store) const = 0;
   /// Pushes the dead job back into its origin pipeline with its attempt count reset (the
   /// X-Coyote-* delivery headers removed). On failure the job stays dead.
-  virtual sdk::Status dead_replay(std::string_view store, std::string_view id) = 0;
-  virtual sdk::Status dead_delete(std::string_view store, std::string_view id) = 0;
+  /// `done` runs on the loop once the origin pipeline's driver holds the job (or refused it).
+  virtual void dead_replay(std::string_view store, std::string_view id, Done done) = 0;
+  virtual void dead_delete(std::string_view store, std::string_view id, Done done) = 0;
 };
 
 }  // namespace coyote::host::jobs

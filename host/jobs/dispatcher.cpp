@@ -27,7 +27,8 @@ void Dispatcher::pump() {
       auto taken = queue_.take();
       if (!taken) break;
       sdk::Job& job = *taken->job;
-      std::string context = job.context();
+      std::string context;
+      job.write_context(context);
       const std::uint32_t slot = park(std::move(taken->job));
       // The payload view stays valid: the job sits in its slot until finish() runs.
       const bool sent =

@@ -5,11 +5,13 @@
 #include "log/log.hpp"
 
 #include <fmt/format.h>
+#include <boost/asio/post.hpp>
 
 #include <algorithm>
 #include <charconv>
 #include <exception>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 namespace coyote::host::jobs {
@@ -223,24 +225,44 @@ void Engine::stop() {
   }
 }
 
-sdk::Status Engine::push_one(sdk::Message message) {
-  if (stopped_) {
-    ++counters_.push_err;
-    return sdk::Status::error("the jobs plugin is stopping, push refused");
-  }
+std::string Engine::admit(sdk::Message& message, Entry*& entry) {
+  if (stopped_) return "the jobs plugin is stopping, push refused";
   auto it = pipelines_.find(message.options.pipeline);
-  if (it == pipelines_.end()) {
+  if (it == pipelines_.end()) return no_such_pipeline(message.options.pipeline);
+  entry = &it->second;
+  if (message.options.priority == 0) message.options.priority = entry->pipeline.priority();
+  if (!entry->pool.empty()) {
+    message.headers.insert_or_assign("pool", std::vector<std::string>{entry->pool});
+  }
+  return {};
+}
+
+sdk::Completion Engine::on_loop(Done done) {
+  // Drivers may complete on their own threads; everything behind `done` is loop-confined.
+  // The engine lives on the thread that built it (the loop's, before and while it runs).
+  return [&io = io_, owner = owner_, done = std::move(done)](sdk::Status status) mutable {
+    if (std::this_thread::get_id() == owner) {
+      done(std::move(status));
+      return;
+    }
+    boost::asio::post(io, [done = std::move(done), status = std::move(status)]() mutable {
+      done(std::move(status));
+    });
+  };
+}
+
+void Engine::push_one(sdk::Message message, Done done) {
+  Entry* entry = nullptr;
+  if (auto refused = admit(message, entry); !refused.empty()) {
     ++counters_.push_err;
-    return sdk::Status::error(no_such_pipeline(message.options.pipeline));
+    done(sdk::Status::error(std::move(refused)));
+    return;
   }
-  Entry& entry = it->second;
-  if (message.options.priority == 0) message.options.priority = entry.pipeline.priority();
-  if (!entry.pool.empty()) {
-    message.headers.insert_or_assign("pool", std::vector<std::string>{entry.pool});
-  }
-  auto status = guarded("push", [&] { return entry.driver->push(std::move(message)); });
-  ++(status ? counters_.push_ok : counters_.push_err);
-  return status;
+  auto counted = [this, done = std::move(done)](sdk::Status status) {
+    ++(status ? counters_.push_ok : counters_.push_err);
+    done(std::move(status));
+  };
+  entry->driver->push(std::move(message), on_loop(std::move(counted)));
 }
 
 void Engine::push(sdk::Message message, Done done) {
@@ -249,19 +271,80 @@ void Engine::push(sdk::Message message, Done done) {
     done(sdk::Status::error("empty ID field not allowed"));
     return;
   }
-  done(push_one(std::move(message)));
+  push_one(std::move(message), std::move(done));
 }
+
+/// One PushBatch in progress: runs of consecutive jobs for the same pipeline go to that
+/// pipeline's driver as one push_batch (a durable driver commits each run in one transaction),
+/// runs one after another so the first failure ends the batch as RoadRunner's does.
+struct Engine::BatchPush {
+  std::vector<sdk::Message> messages;
+  std::size_t next = 0;
+  Done done;
+};
 
 void Engine::push_batch(std::vector<sdk::Message> messages, Done done) {
   // Like RoadRunner: no empty-id check here, and the first failure ends the batch.
-  for (auto& message : messages) {
-    auto status = push_one(std::move(message));
-    if (!status) {
-      done(std::move(status));
+  auto batch = std::make_shared<BatchPush>();
+  batch->messages = std::move(messages);
+  batch->done = std::move(done);
+  continue_batch(std::move(batch));
+}
+
+void Engine::continue_batch(std::shared_ptr<BatchPush> batch) {
+  // Iterative while drivers complete synchronously (the memory driver), so a batch alternating
+  // between pipelines never nests one call per run.
+  while (true) {
+    auto& messages = batch->messages;
+    if (batch->next >= messages.size()) {
+      batch->done(sdk::Status::ok());
+      return;
+    }
+    const std::size_t begin = batch->next;
+    std::size_t end = begin + 1;
+    while (end < messages.size() &&
+           messages[end].options.pipeline == messages[begin].options.pipeline) {
+      ++end;
+    }
+    batch->next = end;
+    Entry* entry = nullptr;
+    std::vector<sdk::Message> run;
+    run.reserve(end - begin);
+    for (std::size_t i = begin; i < end; ++i) {
+      if (auto refused = admit(messages[i], entry); !refused.empty()) {
+        ++counters_.push_err;
+        batch->done(sdk::Status::error(std::move(refused)));
+        return;
+      }
+      run.push_back(std::move(messages[i]));
+    }
+    const std::size_t count = run.size();
+    // 0: still inside push_batch; 1: completed inside it; 2: will complete later.
+    auto state = std::make_shared<int>(0);
+    auto failed = std::make_shared<sdk::Status>();
+    entry->driver->push_batch(
+        std::move(run), on_loop([this, batch, count, state, failed](sdk::Status status) {
+          (status ? counters_.push_ok : counters_.push_err) += count;
+          if (*state == 0) {
+            *state = 1;
+            *failed = std::move(status);
+            return;
+          }
+          if (!status) {
+            batch->done(std::move(status));
+            return;
+          }
+          continue_batch(batch);
+        }));
+    if (*state == 0) {
+      *state = 2;
+      return;
+    }
+    if (!failed->is_ok()) {
+      batch->done(std::move(*failed));
       return;
     }
   }
-  done(sdk::Status::ok());
 }
 
 sdk::Status Engine::pause(const std::vector<std::string>& names) {
@@ -459,13 +542,24 @@ bool Engine::bury(const sdk::Job& job, std::string_view reason, std::int64_t att
     copy.options.pipeline = target;
     copy.options.delay_seconds = 0;
     copy.options.priority = 0;
-    auto status = push_one(std::move(copy));
-    if (status) return true;
-    log_->error(
-        "job {}: dead-letter pipeline {} refused it ({}); keeping it in the dead-letter "
-        "store {}",
-        dead.message.id, target, status.message(), target);
+    // The dead job is held by this host until the pipeline's driver confirms it; if that
+    // driver refuses, the host store of that name keeps it.
+    auto keep = std::make_shared<DeadJob>(dead);
+    push_one(std::move(copy), [this, keep, target](sdk::Status status) {
+      if (status) return;
+      log_->error(
+          "job {}: dead-letter pipeline {} refused it ({}); keeping it in the dead-letter "
+          "store {}",
+          keep->message.id, target, status.message(), target);
+      keep_dead(target, std::move(*keep));
+    });
+    return true;
   }
+  keep_dead(target, std::move(dead));
+  return true;
+}
+
+void Engine::keep_dead(const std::string& target, DeadJob dead) {
   auto evicted = dead_.add(target, std::move(dead));
   if (evicted) {
     log_->error(
@@ -473,38 +567,43 @@ bool Engine::bury(const sdk::Job& job, std::string_view reason, std::int64_t att
         "error: {})",
         target, evicted->message.id, evicted->origin, evicted->last_error);
   }
-  return true;
 }
 
-sdk::Status Engine::dead_replay(std::string_view store, std::string_view id) {
+void Engine::dead_replay(std::string_view store, std::string_view id, Done done) {
   auto dead = dead_.take(store, id);
   if (!dead) {
-    return sdk::Status::error(
-        fmt::format("no dead job \"{}\" in dead-letter store \"{}\"", id, store));
+    done(sdk::Status::error(
+        fmt::format("no dead job \"{}\" in dead-letter store \"{}\"", id, store)));
+    return;
   }
   sdk::Message message = dead->message;
   clear_delivery_headers(message);
   message.options.pipeline = dead->origin;
   message.options.delay_seconds = 0;
-  auto status = push_one(std::move(message));
-  if (!status) {
-    auto error = sdk::Status::error(fmt::format("replay of {} into pipeline {} failed: {}", id,
-                                                dead->origin, status.message()));
-    (void)dead_.add(std::string(store), std::move(*dead));
-    return error;
-  }
-  log_->info("dead job {} replayed into pipeline {}", id, dead->origin);
-  return status;
+  auto held = std::make_shared<DeadJob>(std::move(*dead));
+  push_one(std::move(message), [this, held, store = std::string(store), id = std::string(id),
+                                done = std::move(done)](sdk::Status status) {
+    if (!status) {
+      auto error = sdk::Status::error(fmt::format("replay of {} into pipeline {} failed: {}", id,
+                                                  held->origin, status.message()));
+      (void)dead_.add(store, std::move(*held));
+      done(std::move(error));
+      return;
+    }
+    log_->info("dead job {} replayed into pipeline {}", id, held->origin);
+    done(std::move(status));
+  });
 }
 
-sdk::Status Engine::dead_delete(std::string_view store, std::string_view id) {
+void Engine::dead_delete(std::string_view store, std::string_view id, Done done) {
   auto dead = dead_.take(store, id);
   if (!dead) {
-    return sdk::Status::error(
-        fmt::format("no dead job \"{}\" in dead-letter store \"{}\"", id, store));
+    done(sdk::Status::error(
+        fmt::format("no dead job \"{}\" in dead-letter store \"{}\"", id, store)));
+    return;
   }
   log_->info("dead job {} (origin {}) deleted from {}", id, dead->origin, store);
-  return sdk::Status::ok();
+  done(sdk::Status::ok());
 }
 
 void Engine::drain(std::chrono::milliseconds grace, std::function<void(const DrainReport&)> done) {

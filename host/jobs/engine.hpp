@@ -24,6 +24,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace coyote::host::jobs {
@@ -56,6 +57,7 @@ using Pools = std::map<std::string, worker::JobExecutor*, std::less<>>;
 /// its handlers and the pools no longer call back.
 class Engine final : public JobsService, public DeliveryRules, public DeadLetters {
  public:
+  using Done = JobsService::Done;
   /// Reads jobs.pipeline_size, jobs.timeout and jobs.consume. Throws sdk::ConfigError on a bad
   /// value and std::invalid_argument when `pools` has no pool.
   Engine(boost::asio::io_context& io, const sdk::Config& config, DriverLookup drivers, Pools pools);
@@ -86,8 +88,8 @@ class Engine final : public JobsService, public DeliveryRules, public DeadLetter
   [[nodiscard]] std::vector<DeadJob> dead_list(std::string_view store) const override {
     return dead_.list(store);
   }
-  sdk::Status dead_replay(std::string_view store, std::string_view id) override;
-  sdk::Status dead_delete(std::string_view store, std::string_view id) override;
+  void dead_replay(std::string_view store, std::string_view id, Done done) override;
+  void dead_delete(std::string_view store, std::string_view id, Done done) override;
 
   // DeliveryRules
   [[nodiscard]] const RetryPolicy& retry_policy(std::string_view pipeline) const override;
@@ -104,9 +106,8 @@ class Engine final : public JobsService, public DeliveryRules, public DeadLetter
   sdk::Status stat(std::vector<sdk::State>& states) override;
 
   [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
-  /// jobs.timeout (default 60 s). Pushes call Driver::push synchronously on the loop thread, so
-  /// the engine cannot interrupt one: a driver that may block must bound its own push by this
-  /// value (it can read jobs.timeout from its Config). The memory driver never blocks.
+  /// jobs.timeout (default 60 s). A driver completes its pushes asynchronously and bounds its own
+  /// wait by this value (it can read jobs.timeout from its Config).
   [[nodiscard]] std::chrono::milliseconds push_timeout() const noexcept { return push_timeout_; }
   /// Jobs waiting in all queues / executing on workers right now.
   [[nodiscard]] std::size_t queued() const;
@@ -132,7 +133,14 @@ class Engine final : public JobsService, public DeliveryRules, public DeadLetter
                                                 std::string_view pipeline) const;
   [[nodiscard]] std::string unknown_pool_text(std::string_view pool,
                                               std::string_view pipeline) const;
-  sdk::Status push_one(sdk::Message message);
+  /// Resolves the pipeline and applies its defaults; a non-empty text is the refusal.
+  std::string admit(sdk::Message& message, Entry*& entry);
+  /// Wraps a loop-side callback into a Completion a driver may call from any thread.
+  sdk::Completion on_loop(Done done);
+  void push_one(sdk::Message message, Done done);
+  struct BatchPush;
+  void continue_batch(std::shared_ptr<BatchPush> batch);
+  void keep_dead(const std::string& target, DeadJob dead);
   [[nodiscard]] bool consumes(std::string_view pipeline) const;
   void set_rules(const std::string& pipeline, RetryPolicy policy, std::string dead_letter);
   void drain_tick(std::chrono::steady_clock::time_point deadline, std::size_t at_start,
@@ -144,6 +152,7 @@ class Engine final : public JobsService, public DeliveryRules, public DeadLetter
   };
 
   boost::asio::io_context& io_;
+  const std::thread::id owner_ = std::this_thread::get_id();
   const sdk::Config& config_;
   DriverLookup drivers_;
   Pools pools_;

@@ -4,6 +4,10 @@
 
 #include <coyote/sdk/config.hpp>
 
+#include <atomic>
+#include <memory>
+#include <utility>
+
 namespace coyote::host::plugin {
 namespace {
 
@@ -21,8 +25,39 @@ GuardedDriver::GuardedDriver(std::unique_ptr<sdk::Driver> inner, const DriverEnt
       pipeline_(std::move(pipeline)),
       context_(context_of(entry, pipeline_)) {}
 
-sdk::Status GuardedDriver::push(sdk::Message message) {
-  return call_guarded(context_, "push", [&] { return inner_->push(std::move(message)); });
+namespace {
+
+/// A completion the plugin may call at most once; if the plugin throws before calling it, the
+/// guard calls it with the error instead. Shared because the plugin may keep its copy.
+struct OnceCompletion {
+  explicit OnceCompletion(sdk::Completion completion) : done(std::move(completion)) {}
+  void complete(sdk::Status status) {
+    if (called.exchange(true)) return;
+    done(std::move(status));
+  }
+  std::atomic<bool> called{false};
+  sdk::Completion done;
+};
+
+}  // namespace
+
+void GuardedDriver::push(sdk::Message message, sdk::Completion done) {
+  auto once = std::make_shared<OnceCompletion>(std::move(done));
+  auto status = call_guarded(context_, "push", [&] {
+    inner_->push(std::move(message), [once](sdk::Status s) { once->complete(std::move(s)); });
+    return sdk::Status::ok();
+  });
+  if (!status) once->complete(std::move(status));
+}
+
+void GuardedDriver::push_batch(std::vector<sdk::Message> messages, sdk::Completion done) {
+  auto once = std::make_shared<OnceCompletion>(std::move(done));
+  auto status = call_guarded(context_, "push_batch", [&] {
+    inner_->push_batch(std::move(messages),
+                       [once](sdk::Status s) { once->complete(std::move(s)); });
+    return sdk::Status::ok();
+  });
+  if (!status) once->complete(std::move(status));
 }
 
 sdk::Status GuardedDriver::run() {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace coyote::host::plugin {
 
@@ -43,7 +44,9 @@ class GuardedDriver final : public sdk::Driver {
  public:
   GuardedDriver(std::unique_ptr<sdk::Driver> inner, const DriverEntry& entry, std::string pipeline);
 
-  sdk::Status push(sdk::Message message) override;
+  /// A throw from the plugin completes `done` with the error (unless the plugin already did).
+  void push(sdk::Message message, sdk::Completion done) override;
+  void push_batch(std::vector<sdk::Message> messages, sdk::Completion done) override;
   sdk::Status run() override;
   sdk::Status stop() override;
   sdk::Status pause() override;

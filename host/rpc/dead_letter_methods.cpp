@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -79,7 +81,8 @@ json::object describe(const std::string& store, const jobs::DeadJob& job) {
   };
 }
 
-using Operation = sdk::Status (jobs::DeadLetters::*)(std::string_view, std::string_view);
+using Operation = void (jobs::DeadLetters::*)(std::string_view, std::string_view,
+                                              jobs::DeadLetters::Done);
 
 void run_each(jobs::DeadLetters& dead, Operation op, const Call& call, const Reply& reply) {
   json::object request;
@@ -102,18 +105,40 @@ void run_each(jobs::DeadLetters& dead, Operation op, const Call& call, const Rep
     return reply(
         sdk::Status::error(std::string(call.method) + ": give \"ids\":[...] or \"all\":true"), {});
   }
-  json::array done;
-  json::array failed;
-  for (const auto& id : ids) {
-    auto status = (dead.*op)(store, id);
-    if (status) {
-      done.emplace_back(id);
-    } else {
-      failed.emplace_back(json::object{{"id", id}, {"error", status.message()}});
-    }
+  // Every operation is started at once; replies arrive on the loop (now or after a driver's
+  // confirmation) and are reported in request order.
+  struct Gather {
+    std::vector<std::string> ids;
+    std::vector<std::optional<std::string>> errors;
+    std::size_t pending = 0;
+    Reply reply;
+  };
+  if (ids.empty()) {
+    return reply(sdk::Status::ok(), json::serialize(json::object{{"done", json::array{}},
+                                                                  {"failed", json::array{}}}));
   }
-  reply(sdk::Status::ok(),
-        json::serialize(json::object{{"done", std::move(done)}, {"failed", std::move(failed)}}));
+  auto gather = std::make_shared<Gather>();
+  gather->errors.resize(ids.size());
+  gather->pending = ids.size();
+  gather->reply = reply;
+  gather->ids = std::move(ids);
+  for (std::size_t i = 0; i < gather->ids.size(); ++i) {
+    (dead.*op)(store, gather->ids[i], [gather, i](sdk::Status status) {
+      if (!status) gather->errors[i] = status.message();
+      if (--gather->pending != 0) return;
+      json::array done;
+      json::array failed;
+      for (std::size_t k = 0; k < gather->ids.size(); ++k) {
+        if (gather->errors[k]) {
+          failed.emplace_back(json::object{{"id", gather->ids[k]}, {"error", *gather->errors[k]}});
+        } else {
+          done.emplace_back(gather->ids[k]);
+        }
+      }
+      gather->reply(sdk::Status::ok(), json::serialize(json::object{{"done", std::move(done)},
+                                                                     {"failed", std::move(failed)}}));
+    });
+  }
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <coyote/sdk/logger.hpp>
 
 #include <memory>
+#include <vector>
 
 namespace coyote::drivers::memory {
 
@@ -26,7 +27,13 @@ class MemoryDriver final : public sdk::Driver {
   explicit MemoryDriver(std::shared_ptr<PipelineCore> core) : core_(std::move(core)) {}
   ~MemoryDriver() override { (void)core_->stop(); }
 
-  sdk::Status push(sdk::Message message) override { return core_->push(std::move(message)); }
+  /// A memory push is held once it is buffered: completes before returning.
+  void push(sdk::Message message, sdk::Completion done) override {
+    done(core_->push(std::move(message)));
+  }
+  void push_batch(std::vector<sdk::Message> messages, sdk::Completion done) override {
+    done(core_->push_batch(messages));
+  }
   sdk::Status run() override { return core_->run(); }
   sdk::Status stop() override { return core_->stop(); }
   sdk::Status pause() override { return core_->pause(); }

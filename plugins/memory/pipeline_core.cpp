@@ -19,6 +19,18 @@ PipelineCore::~PipelineCore() { (void)stop(); }
 
 sdk::Status PipelineCore::push(sdk::Message message) {
   std::lock_guard lock(mutex_);
+  return push_locked(std::move(message));
+}
+
+sdk::Status PipelineCore::push_batch(std::vector<sdk::Message>& messages) {
+  std::lock_guard lock(mutex_);
+  for (auto& message : messages) {
+    if (auto status = push_locked(std::move(message)); !status) return status;
+  }
+  return sdk::Status::ok();
+}
+
+sdk::Status PipelineCore::push_locked(sdk::Message message) {
   if (stopped_) return sdk::Status::error("memory pipeline " + name_ + " is stopped");
   message.options.pipeline = name_;
   if (message.options.priority == 0) message.options.priority = priority_;

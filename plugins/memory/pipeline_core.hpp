@@ -42,6 +42,8 @@ class PipelineCore : public std::enable_shared_from_this<PipelineCore> {
   PipelineCore& operator=(const PipelineCore&) = delete;
 
   sdk::Status push(sdk::Message message);
+  /// Pushes in order under one lock; stops at the first refusal (earlier jobs stay pushed).
+  sdk::Status push_batch(std::vector<sdk::Message>& messages);
   sdk::Status run();
   sdk::Status pause();
   sdk::Status resume();
@@ -73,6 +75,7 @@ class PipelineCore : public std::enable_shared_from_this<PipelineCore> {
     }
   };
 
+  sdk::Status push_locked(sdk::Message message);
   void schedule_locked(sdk::Message message, std::chrono::seconds delay);
   void uncount_locked(bool was_delayed);
   void move_locked();

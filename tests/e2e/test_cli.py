@@ -29,7 +29,7 @@ class CliTest(unittest.TestCase):
     def test_drivers_lists_the_builtin_memory_driver_without_flags(self):
         code, out, err = run_cli("drivers", cwd=tempfile.gettempdir())
         self.assertEqual(code, 0, err)
-        self.assertRegex(out, r"memory\s+\S*libcoyote_driver_memory\.so\s+0\.1\.0")
+        self.assertRegex(out, r"memory\s+\S*libcoyote_driver_memory\.so\s+0\.2\.0")
 
     def test_missing_version_gives_roadrunners_message_with_location(self):
         path = write_config("""

@@ -202,9 +202,11 @@ class AwesomeDriver final : public sdk::Driver {
   AwesomeDriver(const AwesomeDriver&) = delete;
   AwesomeDriver& operator=(const AwesomeDriver&) = delete;
 
-  sdk::Status push(sdk::Message message) override {
+  // Held as soon as it is in memory, so the push completes at once. A driver that writes to a
+  // broker or a disk would call `done` from its own thread once the write is confirmed.
+  void push(sdk::Message message, sdk::Completion done) override {
     core_->push(std::move(message));
-    return sdk::Status::ok();
+    done(sdk::Status::ok());
   }
   sdk::Status run() override { return resume(); }
   sdk::Status stop() override {

@@ -32,6 +32,18 @@ class MapConfig final : public sdk::Config {
   [[nodiscard]] std::optional<std::string> string(std::string_view path) const override {
     return get<std::string>(path, "a string");
   }
+  [[nodiscard]] std::optional<std::string> text(std::string_view path) const override {
+    const Value* v = find(path);
+    if (v == nullptr) return std::nullopt;
+    if (const auto* s = std::get_if<std::string>(v)) return *s;
+    if (const auto* i = std::get_if<std::int64_t>(v)) return std::to_string(*i);
+    if (const auto* b = std::get_if<bool>(v)) return std::string(*b ? "true" : "false");
+    if (const auto* d = std::get_if<double>(v)) {
+      std::string out = std::to_string(*d);
+      return out;
+    }
+    return std::nullopt;
+  }
   [[nodiscard]] std::optional<std::int64_t> integer(std::string_view path) const override {
     return get<std::int64_t>(path, "an integer");
   }

@@ -2,6 +2,7 @@
 #include "jobs/priority_queue.hpp"
 #include "unit/jobs/test_config.hpp"
 #include "unit/jobs/wait.hpp"
+#include "support/push_now.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -60,7 +61,7 @@ struct Rig {
 TEST_CASE("memory driver keeps at most prefetch jobs in flight", "[memory]") {
   Rig rig("3");
   REQUIRE(rig.driver->run());
-  for (int i = 0; i < 5; ++i) REQUIRE(rig.driver->push(job(std::to_string(i))));
+  for (int i = 0; i < 5; ++i) REQUIRE(coyote::test::push_now(*rig.driver, job(std::to_string(i))));
   CHECK(rig.queue.size() == 3);
   CHECK(rig.driver->state().active == 3);
   auto first = rig.queue.take();
@@ -76,14 +77,14 @@ TEST_CASE("memory driver keeps at most prefetch jobs in flight", "[memory]") {
 TEST_CASE("paused memory pipeline keeps accepting pushes and moves them on resume", "[memory]") {
   Rig rig("100");
   CHECK(rig.driver->pause().message() == "no active listeners, nothing to pause");
-  REQUIRE(rig.driver->push(job("before-run")));
+  REQUIRE(coyote::test::push_now(*rig.driver, job("before-run")));
   CHECK(rig.queue.size() == 0);  // never started: nothing moves
   REQUIRE(rig.driver->resume());
   CHECK(rig.queue.size() == 1);
   CHECK(rig.driver->resume().message() == "memory listener is already in the active state");
   REQUIRE(rig.driver->pause());
   CHECK_FALSE(rig.driver->state().ready);
-  REQUIRE(rig.driver->push(job("while-paused")));
+  REQUIRE(coyote::test::push_now(*rig.driver, job("while-paused")));
   CHECK(rig.queue.size() == 1);
   REQUIRE(rig.driver->resume());
   CHECK(rig.queue.size() == 2);
@@ -94,9 +95,9 @@ TEST_CASE("stopping a memory pipeline drops its jobs and refuses later acknowled
           "[memory]") {
   Rig rig("1");
   REQUIRE(rig.driver->run());
-  REQUIRE(rig.driver->push(job("running")));
-  REQUIRE(rig.driver->push(job("buffered")));
-  REQUIRE(rig.driver->push(job("delayed", 60)));
+  REQUIRE(coyote::test::push_now(*rig.driver, job("running")));
+  REQUIRE(coyote::test::push_now(*rig.driver, job("buffered")));
+  REQUIRE(coyote::test::push_now(*rig.driver, job("delayed", 60)));
   auto running = rig.queue.take();
   REQUIRE(running);
   CHECK(rig.driver->state().delayed == 1);
@@ -105,14 +106,14 @@ TEST_CASE("stopping a memory pipeline drops its jobs and refuses later acknowled
   CHECK(rig.queue.size() == 0);
   CHECK(running->job->ack().message() ==
         "failed to acknowledge the JOB, the pipeline is probably stopped");
-  CHECK_FALSE(rig.driver->push(job("late")));
+  CHECK_FALSE(coyote::test::push_now(*rig.driver, job("late")));
 }
 
 TEST_CASE("a delayed job enters the queue only once its delay has passed", "[memory]") {
   Rig rig("10");
   REQUIRE(rig.driver->run());
   const auto pushed = std::chrono::steady_clock::now();
-  REQUIRE(rig.driver->push(job("later", 1)));
+  REQUIRE(coyote::test::push_now(*rig.driver, job("later", 1)));
   CHECK(rig.queue.size() == 0);
   CHECK(rig.driver->state().delayed == 1);
   REQUIRE(coyote::test::run_until(rig.io, [&] { return rig.queue.size() == 1; }));
@@ -140,10 +141,10 @@ TEST_CASE("a hundred thousand delayed jobs share one timer thread", "[memory]") 
   REQUIRE(rig.driver->run());
   // The first delayed job starts the timer thread; measure from there, because a sanitizer
   // runtime may start threads of its own at any time before (TSan's background thread).
-  REQUIRE(rig.driver->push(job("first", 3600)));
+  REQUIRE(coyote::test::push_now(*rig.driver, job("first", 3600)));
   const std::size_t with_timer = thread_count();
   for (int i = 0; i < 100'000; ++i) {
-    REQUIRE(rig.driver->push(job(std::to_string(i), 3600 + i % 100)));
+    REQUIRE(coyote::test::push_now(*rig.driver, job(std::to_string(i), 3600 + i % 100)));
   }
   CHECK(thread_count() == with_timer);
   CHECK(rig.driver->state().delayed == 100'001);
@@ -155,9 +156,9 @@ TEST_CASE("a hundred thousand delayed jobs share one timer thread", "[memory]") 
 TEST_CASE("memory driver waits for room when the host queue is full", "[memory]") {
   Rig rig("10", 1);
   REQUIRE(rig.driver->run());
-  REQUIRE(rig.driver->push(job("a")));
-  REQUIRE(rig.driver->push(job("b")));
-  REQUIRE(rig.driver->push(job("c")));
+  REQUIRE(coyote::test::push_now(*rig.driver, job("a")));
+  REQUIRE(coyote::test::push_now(*rig.driver, job("b")));
+  REQUIRE(coyote::test::push_now(*rig.driver, job("c")));
   CHECK(rig.queue.size() == 1);
   CHECK(rig.driver->state().active == 1);
   auto a = rig.queue.take();
@@ -198,7 +199,7 @@ TEST_CASE("memory driver validates prefetch and defaults it to RoadRunner's 1000
   CHECK(coyote::drivers::memory::kDefaultPrefetch == 100'000);
   auto driver = constructor.from_pipeline(Pipeline("m", "memory", 10), queue);
   REQUIRE(driver->run());
-  for (int i = 0; i < 8; ++i) REQUIRE(driver->push(job(std::to_string(i))));
+  for (int i = 0; i < 8; ++i) REQUIRE(coyote::test::push_now(*driver, job(std::to_string(i))));
   CHECK(queue.size() == 8);  // not limited by a small prefetch
 }
 
@@ -207,8 +208,8 @@ TEST_CASE("jobs handed back while paused wait in the buffer, oldest first, until
   // The host's graceful drain: pause, take the queued jobs out, nack them with redelivery.
   Rig rig("100");
   REQUIRE(rig.driver->run());
-  REQUIRE(rig.driver->push(job("a")));
-  REQUIRE(rig.driver->push(job("b")));
+  REQUIRE(coyote::test::push_now(*rig.driver, job("a")));
+  REQUIRE(coyote::test::push_now(*rig.driver, job("b")));
   REQUIRE(rig.driver->pause());
   auto returned = rig.queue.remove("mem");
   REQUIRE(returned.size() == 2);
@@ -227,7 +228,7 @@ TEST_CASE("a requeue merges the attempt header and keeps the job's own headers",
   REQUIRE(rig.driver->run());
   auto m = job("h");
   m.headers["mine"] = {"1"};
-  REQUIRE(rig.driver->push(std::move(m)));
+  REQUIRE(coyote::test::push_now(*rig.driver, std::move(m)));
   auto taken = rig.queue.take();
   REQUIRE(taken);
   REQUIRE(taken->job->requeue({{"X-Coyote-Attempt", {"2"}}}, std::chrono::seconds{0}));
@@ -246,7 +247,7 @@ TEST_CASE("a job that waited in the paused buffer reaches the queue with every f
   m.headers["tenant"] = {"acme"};
   m.options.priority = 2;
   m.options.auto_ack = true;
-  REQUIRE(rig.driver->push(std::move(m)));  // not running yet: packed in the buffer
+  REQUIRE(coyote::test::push_now(*rig.driver, std::move(m)));  // not running yet: packed in the buffer
   CHECK(rig.queue.size() == 0);
   REQUIRE(rig.driver->run());
   auto taken = rig.queue.take();
@@ -264,13 +265,30 @@ TEST_CASE("pushes go straight to the queue while running and keep FIFO order beh
           "[memory]") {
   Rig rig("2");
   REQUIRE(rig.driver->run());
-  for (const char* id : {"1", "2", "3", "4"}) REQUIRE(rig.driver->push(job(id)));
+  for (const char* id : {"1", "2", "3", "4"}) REQUIRE(coyote::test::push_now(*rig.driver, job(id)));
   CHECK(rig.queue.size() == 2);  // 3 and 4 wait, packed
   std::vector<std::string> order;
   while (auto t = rig.queue.take()) {
     order.push_back(t->job->id());
     REQUIRE(t->job->ack());  // frees a slot: the oldest waiting job moves before any new push
-    if (order.size() == 1) REQUIRE(rig.driver->push(job("5")));
+    if (order.size() == 1) REQUIRE(coyote::test::push_now(*rig.driver, job("5")));
   }
   CHECK(order == std::vector<std::string>{"1", "2", "3", "4", "5"});
+}
+
+TEST_CASE("memory push_batch holds every job in order and stops at the first refusal",
+          "[memory]") {
+  Rig rig("100");
+  REQUIRE(rig.driver->run());
+  std::vector<coyote::sdk::Message> batch;
+  for (const char* id : {"b1", "b2", "b3"}) batch.push_back(job(id));
+  REQUIRE(coyote::test::push_batch_now(*rig.driver, std::move(batch)));
+  std::vector<std::string> order;
+  while (auto t = rig.queue.take()) order.push_back(t->job->id());
+  CHECK(order == std::vector<std::string>{"b1", "b2", "b3"});
+
+  REQUIRE(rig.driver->stop());
+  std::vector<coyote::sdk::Message> refused;
+  refused.push_back(job("late"));
+  CHECK_FALSE(coyote::test::push_batch_now(*rig.driver, std::move(refused)));
 }

@@ -1,6 +1,7 @@
 // Builds examples/custom-driver against the installed SDK, the way a third party would, then loads
 // the result. Slow-ish (one configure + one compile), so it is a single test case.
 #include "plugin/guarded_driver.hpp"
+#include "support/push_now.hpp"
 #include "plugin/plugin_loader.hpp"
 #include "temp_dir.hpp"
 #include "test_config.hpp"
@@ -73,10 +74,10 @@ TEST_CASE("the custom-driver example builds against the installed SDK and loads"
   coyote::sdk::Message second = first;
   second.id = "2";
 
-  REQUIRE(driver->push(first).is_ok());
+  REQUIRE(coyote::test::push_now(*driver, first).is_ok());
   CHECK(queue.size() == 0);  // not consuming yet
   REQUIRE(driver->run().is_ok());
-  REQUIRE(driver->push(second).is_ok());
+  REQUIRE(coyote::test::push_now(*driver, second).is_ok());
   REQUIRE(queue.size() == 1);  // capacity 1: the second waits in the driver for room
 
   auto job = queue.take();  // frees room: the driver's on_room callback moves "2" in
@@ -99,7 +100,7 @@ TEST_CASE("the custom-driver example builds against the installed SDK and loads"
   coyote::sdk::Message delayed = first;
   delayed.id = "3";
   delayed.options.delay_seconds = 1;
-  REQUIRE(driver->push(delayed).is_ok());
+  REQUIRE(coyote::test::push_now(*driver, delayed).is_ok());
   CHECK(driver->state().delayed == 1);
   CHECK_FALSE(driver->state().ready);
   REQUIRE(driver->resume().is_ok());

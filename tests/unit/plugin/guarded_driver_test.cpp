@@ -1,4 +1,5 @@
 #include "plugin/guarded_driver.hpp"
+#include "support/push_now.hpp"
 
 #include "plugin/plugin_error.hpp"
 #include "plugin/plugin_loader.hpp"
@@ -43,7 +44,7 @@ TEST_CASE("exceptions from driver methods become Status errors naming driver and
                              COYOTE_FIXTURE_THROWS_IN_DRIVER + ", pipeline p1): ";
 
   SECTION("push") {
-    auto status = driver->push(coyote::sdk::Message{});
+    auto status = coyote::test::push_now(*driver, coyote::sdk::Message{});
     REQUIRE_FALSE(status.is_ok());
     CHECK(status.message() == prefix + "push threw: push exploded");
   }
@@ -139,7 +140,7 @@ TEST_CASE("a driver from a loaded plugin moves pushed jobs into the queue", "[pl
   coyote::sdk::Message message;
   message.id = "job-1";
   message.name = "App\\Job";
-  REQUIRE(driver->push(message).is_ok());
+  REQUIRE(coyote::test::push_now(*driver, message).is_ok());
   CHECK(queue.size() == 0);
   REQUIRE(driver->run().is_ok());
   REQUIRE(queue.size() == 1);

@@ -58,7 +58,7 @@ TEST_CASE("loader rejects an ABI version mismatch naming both versions", "[plugi
 
   REQUIRE(result.kind == Kind::kFailed);
   CHECK_THAT(result.message, Contains(COYOTE_FIXTURE_ABI_MISMATCH));
-  CHECK_THAT(result.message, Contains("ABI version 999, this host speaks 1"));
+  CHECK_THAT(result.message, Contains("ABI version 999, this host speaks 2"));
   CHECK_THAT(result.message, Contains("rebuild the plugin against SDK " COYOTE_SDK_VERSION));
   CHECK(registry.empty());
 }

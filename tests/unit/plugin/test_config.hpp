@@ -25,6 +25,13 @@ class TestConfig final : public sdk::Config {
   [[nodiscard]] std::optional<std::string> string(std::string_view path) const override {
     return get<std::string>(path, "a string");
   }
+  [[nodiscard]] std::optional<std::string> text(std::string_view path) const override {
+    auto it = values_.find(std::string(path));
+    if (it == values_.end()) return std::nullopt;
+    if (const auto* s = std::get_if<std::string>(&it->second)) return *s;
+    if (const auto* i = std::get_if<std::int64_t>(&it->second)) return std::to_string(*i);
+    return std::nullopt;
+  }
   [[nodiscard]] std::optional<std::int64_t> integer(std::string_view path) const override {
     return get<std::int64_t>(path, "an integer");
   }

@@ -48,6 +48,7 @@ class MapConfig final : public sdk::Config {
     if (it == values_.end()) return std::nullopt;
     return it->second;
   }
+  std::optional<std::string> text(std::string_view path) const override { return string(path); }
   std::optional<std::int64_t> integer(std::string_view path) const override {
     auto s = string(path);
     if (!s) return std::nullopt;

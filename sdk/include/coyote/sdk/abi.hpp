@@ -8,8 +8,10 @@
 #include <cstring>
 #include <exception>
 
-#define COYOTE_SDK_VERSION "0.1.0"
-#define COYOTE_SDK_ABI_VERSION 1u
+// ABI 2 (SDK 0.2.0): Driver::push completes asynchronously and gained push_batch, Job writes its
+// context into a caller's buffer, Config::text, Result<T>, the single-thread calling contract.
+#define COYOTE_SDK_VERSION "0.2.0"
+#define COYOTE_SDK_ABI_VERSION 2u
 #define COYOTE_PLUGIN_ENTRY coyote_plugin_entry
 #define COYOTE_PLUGIN_ENTRY_NAME "coyote_plugin_entry"
 

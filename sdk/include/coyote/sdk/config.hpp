@@ -68,6 +68,10 @@ class Config {
       std::string_view path) const = 0;
   [[nodiscard]] virtual std::optional<std::vector<std::string>> strings(
       std::string_view path) const = 0;
+  /// The scalar at `path` exactly as written (after ${VAR} expansion and -o overrides),
+  /// whatever its YAML type: "10", "true", "1.5", "60s", "text". nullopt when the key is absent
+  /// or holds a map or a list. Never throws.
+  [[nodiscard]] virtual std::optional<std::string> text(std::string_view path) const = 0;
   /// Child key names of a map node, in file order; empty when absent or not a map.
   [[nodiscard]] virtual std::vector<std::string> keys(std::string_view path) const = 0;
   /// A ConfigError located at `path` (or at its closest existing parent), for a driver's own

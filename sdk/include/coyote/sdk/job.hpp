@@ -18,9 +18,11 @@ namespace coyote::sdk {
 /// to a worker, then calls exactly one of ack / nack / nack_with_options / requeue with the
 /// worker's decision.
 ///
-/// Threading: the host calls the acknowledgement methods from its I/O threads, one call per job,
-/// never concurrently for the same job. A driver must make them thread-safe against its own
-/// threads. They must not block for long: a slow broker round-trip belongs on the driver's thread.
+/// Threading: the host calls every method (and the destructor) on its loop thread, one
+/// acknowledgement per job. A driver must make them safe against its own threads. They must not
+/// block: an acknowledgement that needs a broker round trip or a commit is queued to the driver's
+/// thread and the Status reports only that it was accepted (at-least-once: an ack lost in a
+/// crash means a redelivery, never a loss).
 ///
 /// Ownership: the host holds the Job in a std::unique_ptr until the acknowledgement call returns,
 /// then destroys it (the destructor runs plugin code; plugins are never unloaded, so this is safe).
@@ -48,11 +50,11 @@ class Job {
   [[nodiscard]] const Message& message() const noexcept { return message_; }
   [[nodiscard]] Message& message() noexcept { return message_; }
 
-  /// The context JSON a worker receives as the frame header. The default is the memory driver's
-  /// shape (spec 3.2): keys id, job, driver, headers, pipeline, in that order.
-  [[nodiscard]] virtual std::string context() const {
-    std::string out;
-    out.reserve(64 + message_.id.size() + message_.name.size() + message_.options.pipeline.size());
+  /// The context JSON a worker receives as the frame header, appended to `out` (the host reuses
+  /// one buffer for every job it dispatches). The default is the memory driver's shape (spec
+  /// 3.2): keys id, job, driver, headers, pipeline, in that order; a broker driver overrides it
+  /// to add its own keys ("queue") as RoadRunner's driver of that name does.
+  virtual void write_context(std::string& out) const {
     out += "{\"id\":";
     json_text::append_string(out, message_.id);
     out += ",\"job\":";
@@ -64,6 +66,12 @@ class Job {
     out += ",\"pipeline\":";
     json_text::append_string(out, message_.options.pipeline);
     out.push_back('}');
+  }
+
+  /// write_context into a new string, for tests and tools.
+  [[nodiscard]] std::string context() const {
+    std::string out;
+    write_context(out);
     return out;
   }
 

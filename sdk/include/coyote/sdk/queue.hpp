@@ -12,7 +12,8 @@
 
 namespace coyote::sdk {
 
-/// Implemented by the host. All methods are thread-safe.
+/// Implemented by the host. All methods are thread-safe: a driver calls them from the host's
+/// loop thread (inside push, run, resume, an acknowledgement) or from its own threads.
 ///
 /// The queue is bounded (jobs.pipeline_size). A driver that moves jobs in on a host thread uses
 /// try_insert and, when it returns false, keeps the job and asks for a wake-up with on_room; a

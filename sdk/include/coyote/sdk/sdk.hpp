@@ -2,6 +2,7 @@
 #pragma once
 
 #include <coyote/sdk/abi.hpp>
+#include <coyote/sdk/completion.hpp>
 #include <coyote/sdk/config.hpp>
 #include <coyote/sdk/driver.hpp>
 #include <coyote/sdk/headers.hpp>
@@ -11,5 +12,6 @@
 #include <coyote/sdk/pipeline.hpp>
 #include <coyote/sdk/queue.hpp>
 #include <coyote/sdk/registrar.hpp>
+#include <coyote/sdk/result.hpp>
 #include <coyote/sdk/state.hpp>
 #include <coyote/sdk/status.hpp>
