@@ -35,10 +35,15 @@ def wait_for(predicate, timeout=20.0, interval=0.02, what="condition"):
 class Coyote:
     """One `coyote serve` process. Use as a context manager; the log is kept for assertions."""
 
-    def __init__(self, yaml_text, extra_env=None, args=()):
+    def __init__(self, yaml_text, extra_env=None, args=(), topology=None, host=None):
+        """With `topology` (netns.Topology) and `host`, the process runs in that host's network
+        namespace and its RPC listens on the host's address (reachable from the test through
+        the bridge)."""
         self.dir = tempfile.mkdtemp(prefix="coyote-e2e-")
+        self.topology, self.host = topology, host
+        self.rpc_host = topology.ip(host) if topology else "127.0.0.1"
         self.port = free_port()
-        self.address = "tcp://127.0.0.1:%d" % self.port
+        self.address = "tcp://%s:%d" % (self.rpc_host, self.port)
         self.record_path = os.path.join(self.dir, "record.jsonl")
         self.config_path = os.path.join(self.dir, ".rr.yaml")
         with open(self.config_path, "w") as f:
@@ -51,10 +56,13 @@ class Coyote:
 
     def start(self, wait_rpc=True):
         self.log_file = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([COYOTE_BIN, "serve", "-c", self.config_path] + self.args,
-                                     cwd=self.dir, env=self.env, stdin=subprocess.DEVNULL,
-                                     stdout=self.log_file, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        argv = [COYOTE_BIN, "serve", "-c", self.config_path] + self.args
+        options = dict(cwd=self.dir, env=self.env, stdin=subprocess.DEVNULL, stdout=self.log_file,
+                       stderr=subprocess.STDOUT, start_new_session=True)
+        if self.topology is not None:
+            self.proc = self.topology.popen(self.host, argv, **options)
+        else:
+            self.proc = subprocess.Popen(argv, **options)
         if wait_rpc:
             wait_for(self._rpc_up, timeout=30, what="coyote RPC at " + self.address + "\n" + self.log())
         return self
@@ -63,7 +71,7 @@ class Coyote:
         if self.proc.poll() is not None:
             raise AssertionError("coyote exited with %s:\n%s" % (self.proc.returncode, self.log()))
         try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+            socket.create_connection((self.rpc_host, self.port), timeout=0.2).close()
             return True
         except OSError:
             return False
