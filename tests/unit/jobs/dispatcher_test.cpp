@@ -1,8 +1,8 @@
 #include "jobs/dispatcher.hpp"
 #include "log/log.hpp"
-#include "unit/jobs/fake_job.hpp"
+#include "support/fake_job.hpp"
 #include "unit/jobs/test_executor.hpp"
-#include "unit/jobs/wait.hpp"
+#include "support/wait.hpp"
 
 #include <catch2/catch.hpp>
 

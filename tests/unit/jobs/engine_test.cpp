@@ -1,8 +1,8 @@
 #include "jobs/engine.hpp"
 #include "unit/jobs/memory_plugin.hpp"
-#include "unit/jobs/test_config.hpp"
+#include "support/map_config.hpp"
 #include "unit/jobs/test_executor.hpp"
-#include "unit/jobs/wait.hpp"
+#include "support/wait.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,5 +1,5 @@
 // The context JSON every worker receives (spec 3.2): shape, key order and escaping.
-#include "unit/jobs/fake_job.hpp"
+#include "support/fake_job.hpp"
 
 #include <coyote/sdk/json_text.hpp>
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "jobs/engine.hpp"
+#include "support/silent_logger.hpp"
 
 #include <coyote/sdk/abi.hpp>
 #include <coyote/sdk/registrar.hpp>
@@ -15,12 +16,6 @@
 #include <vector>
 
 namespace coyote::test {
-
-class SilentLogger final : public sdk::Logger {
- public:
-  void log(sdk::LogLevel, std::string_view) override {}
-  [[nodiscard]] bool enabled(sdk::LogLevel) const override { return false; }
-};
 
 class TestRegistrar final : public sdk::Registrar {
  public:

@@ -1,6 +1,6 @@
 #include "jobs/priority_queue.hpp"
-#include "unit/jobs/fake_job.hpp"
-#include "unit/jobs/wait.hpp"
+#include "support/fake_job.hpp"
+#include "support/wait.hpp"
 
 #include <catch2/catch.hpp>
 

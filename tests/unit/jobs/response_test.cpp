@@ -1,6 +1,6 @@
 #include "jobs/response.hpp"
 #include "log/log.hpp"
-#include "unit/jobs/fake_job.hpp"
+#include "support/fake_job.hpp"
 
 #include <catch2/catch.hpp>
 

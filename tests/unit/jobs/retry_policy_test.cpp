@@ -1,5 +1,5 @@
 #include "jobs/retry_policy.hpp"
-#include "unit/jobs/test_config.hpp"
+#include "support/map_config.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,7 +1,7 @@
 #include "memory/memory_driver.hpp"
 #include "jobs/priority_queue.hpp"
-#include "unit/jobs/test_config.hpp"
-#include "unit/jobs/wait.hpp"
+#include "support/map_config.hpp"
+#include "support/wait.hpp"
 #include "support/push_now.hpp"
 
 #include <catch2/catch.hpp>

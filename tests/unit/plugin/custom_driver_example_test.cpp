@@ -3,9 +3,9 @@
 #include "plugin/guarded_driver.hpp"
 #include "support/push_now.hpp"
 #include "plugin/plugin_loader.hpp"
-#include "temp_dir.hpp"
-#include "test_config.hpp"
-#include "test_queue.hpp"
+#include "support/temp_dir.hpp"
+#include "support/map_config.hpp"
+#include "support/test_queue.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -55,7 +55,7 @@ TEST_CASE("the custom-driver example builds against the installed SDK and loads"
   const fs::path plugin = build / "libmy_awesome_driver.so";
   REQUIRE(fs::exists(plugin));
 
-  coyote::test::TestConfig config;
+  coyote::test::MapConfig config;
   DriverRegistry registry;
   PluginLoader loader(registry, config);
   auto result = loader.load(PluginCandidate{plugin, true, "test"});

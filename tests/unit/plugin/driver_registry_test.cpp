@@ -1,7 +1,7 @@
 #include "plugin/driver_registry.hpp"
 
 #include "plugin/plugin_host.hpp"
-#include "test_config.hpp"
+#include "support/map_config.hpp"
 
 #include <catch2/catch.hpp>
 

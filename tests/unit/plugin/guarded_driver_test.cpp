@@ -3,8 +3,8 @@
 
 #include "plugin/plugin_error.hpp"
 #include "plugin/plugin_loader.hpp"
-#include "test_config.hpp"
-#include "test_queue.hpp"
+#include "support/map_config.hpp"
+#include "support/test_queue.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -33,7 +33,7 @@ coyote::sdk::Pipeline pipeline_with(std::string build) {
 
 TEST_CASE("exceptions from driver methods become Status errors naming driver and file",
           "[plugin]") {
-  coyote::test::TestConfig config;
+  coyote::test::MapConfig config;
   coyote::test::TestQueue queue;
   DriverRegistry registry;
   const auto& entry =
@@ -67,7 +67,7 @@ TEST_CASE("exceptions from driver methods become Status errors naming driver and
 
 TEST_CASE("construct_from_config passes a ConfigError through and wraps anything else",
           "[plugin]") {
-  coyote::test::TestConfig config;
+  coyote::test::MapConfig config;
   coyote::test::TestQueue queue;
   DriverRegistry registry;
   const auto& entry =
@@ -100,7 +100,7 @@ TEST_CASE("construct_from_config passes a ConfigError through and wraps anything
 }
 
 TEST_CASE("construct_from_pipeline reports every failure as a Status", "[plugin]") {
-  coyote::test::TestConfig config;
+  coyote::test::MapConfig config;
   coyote::test::TestQueue queue;
   DriverRegistry registry;
   const auto& entry =
@@ -130,7 +130,7 @@ TEST_CASE("construct_from_pipeline reports every failure as a Status", "[plugin]
 }
 
 TEST_CASE("a driver from a loaded plugin moves pushed jobs into the queue", "[plugin]") {
-  coyote::test::TestConfig config;
+  coyote::test::MapConfig config;
   coyote::test::TestQueue queue;
   DriverRegistry registry;
   const auto& entry = load_driver(registry, config, COYOTE_FIXTURE_GOOD, "fixture_good");
@@ -152,7 +152,7 @@ TEST_CASE("a driver from a loaded plugin moves pushed jobs into the queue", "[pl
 }
 
 TEST_CASE("the plugin's config is the one the loader was given", "[plugin]") {
-  coyote::test::TestConfig config;
+  coyote::test::MapConfig config;
   config.set("jobs.pipelines.p1.config.prefetch", std::int64_t{-1});
   coyote::test::TestQueue queue;
   DriverRegistry registry;

@@ -1,8 +1,8 @@
 #include "plugin/plugin_discovery.hpp"
 
 #include "plugin/plugin_host.hpp"
-#include "temp_dir.hpp"
-#include "test_config.hpp"
+#include "support/map_config.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -47,7 +47,7 @@ TEST_CASE("loading a directory skips files that are not plugins", "[plugin]") {
   put(dir.path(), COYOTE_FIXTURE_NOT_ELF, "a_text.so");
   put(dir.path(), COYOTE_FIXTURE_NO_ENTRY, "b_no_entry.so");
   put(dir.path(), COYOTE_FIXTURE_GOOD, "c_good.so");
-  coyote::test::TestConfig config;
+  coyote::test::MapConfig config;
   DriverRegistry registry;
   PluginSearch search;
   search.env_path = dir.path().string();
@@ -66,7 +66,7 @@ TEST_CASE("COYOTE_PLUGIN_PATH takes colon-separated files and directories", "[pl
   put(dir.path(), COYOTE_FIXTURE_DUP_A, "dup_a.so");
   std::string value = std::string(COYOTE_FIXTURE_GOOD) + "::" + dir.path().string() + ":";
   ::setenv(kPluginPathEnv, value.c_str(), 1);
-  coyote::test::TestConfig config;
+  coyote::test::MapConfig config;
 
   auto search = default_plugin_search(config, "/");
   ::unsetenv(kPluginPathEnv);
@@ -88,7 +88,7 @@ TEST_CASE("coyote.plugins entries resolve relative paths against the config's di
   coyote::test::TempDir dir;
   fs::create_directory(dir.path() / "plugins");
   put(dir.path() / "plugins", COYOTE_FIXTURE_GOOD, "good.so");
-  coyote::test::TestConfig config;
+  coyote::test::MapConfig config;
   config.set("coyote.plugins", std::vector<std::string>{"plugins/good.so", COYOTE_FIXTURE_DUP_A});
 
   auto search = default_plugin_search(config, dir.path());
@@ -104,7 +104,7 @@ TEST_CASE("coyote.plugins entries resolve relative paths against the config's di
 }
 
 TEST_CASE("explicit plugin paths that are missing or not plugins are errors", "[plugin]") {
-  coyote::test::TestConfig config;
+  coyote::test::MapConfig config;
   DriverRegistry registry;
   PluginSearch search;
 
@@ -127,8 +127,9 @@ TEST_CASE("explicit plugin paths that are missing or not plugins are errors", "[
 }
 
 TEST_CASE("a malformed coyote.plugins value is a config error", "[plugin]") {
-  coyote::test::TestConfig config;
-  config.set("coyote.plugins", std::string("not-a-list"));
+  coyote::test::MapConfig config;
+  // A string or a list is fine (a string is a one-entry list, as the real Config reads it).
+  config.set("coyote.plugins.dir", std::string("a map"));
   CHECK_THROWS_AS(default_plugin_search(config, "/"), coyote::sdk::ConfigError);
 }
 
@@ -139,7 +140,7 @@ TEST_CASE("the built-in plugin dir is lib/coyote/plugins beside the binary's dir
 }
 
 TEST_CASE("the same plugin found twice through different routes loads once", "[plugin]") {
-  coyote::test::TestConfig config;
+  coyote::test::MapConfig config;
   DriverRegistry registry;
   PluginSearch search;
   search.env_path = COYOTE_FIXTURE_GOOD;

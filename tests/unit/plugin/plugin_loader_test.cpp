@@ -1,6 +1,6 @@
 #include "plugin/plugin_loader.hpp"
 
-#include "test_config.hpp"
+#include "support/map_config.hpp"
 
 #include <coyote/sdk/abi.hpp>
 
@@ -21,7 +21,7 @@ PluginCandidate scanned_file(const char* path) { return PluginCandidate{path, fa
 }  // namespace
 
 TEST_CASE("loader registers the drivers of a well-formed plugin", "[plugin]") {
-  coyote::test::TestConfig config;
+  coyote::test::MapConfig config;
   DriverRegistry registry;
   PluginLoader loader(registry, config);
 
@@ -40,7 +40,7 @@ TEST_CASE("loader registers the drivers of a well-formed plugin", "[plugin]") {
 }
 
 TEST_CASE("loader loads the same file only once", "[plugin]") {
-  coyote::test::TestConfig config;
+  coyote::test::MapConfig config;
   DriverRegistry registry;
   PluginLoader loader(registry, config);
 
@@ -50,7 +50,7 @@ TEST_CASE("loader loads the same file only once", "[plugin]") {
 }
 
 TEST_CASE("loader rejects an ABI version mismatch naming both versions", "[plugin]") {
-  coyote::test::TestConfig config;
+  coyote::test::MapConfig config;
   DriverRegistry registry;
   PluginLoader loader(registry, config);
 
@@ -64,7 +64,7 @@ TEST_CASE("loader rejects an ABI version mismatch naming both versions", "[plugi
 }
 
 TEST_CASE("loader rejects a plugin built with another compiler", "[plugin]") {
-  coyote::test::TestConfig config;
+  coyote::test::MapConfig config;
   DriverRegistry registry;
   PluginLoader loader(registry, config);
 
@@ -78,7 +78,7 @@ TEST_CASE("loader rejects a plugin built with another compiler", "[plugin]") {
 }
 
 TEST_CASE("loader reports a registration that throws and registers nothing from it", "[plugin]") {
-  coyote::test::TestConfig config;
+  coyote::test::MapConfig config;
   DriverRegistry registry;
   PluginLoader loader(registry, config);
 
@@ -92,7 +92,7 @@ TEST_CASE("loader reports a registration that throws and registers nothing from 
 }
 
 TEST_CASE("loader refuses a driver name registered twice, naming both files", "[plugin]") {
-  coyote::test::TestConfig config;
+  coyote::test::MapConfig config;
   DriverRegistry registry;
   PluginLoader loader(registry, config);
 
@@ -115,7 +115,7 @@ TEST_CASE("loader refuses a driver name registered twice, naming both files", "[
 
 TEST_CASE("loader skips a scanned file without the entry symbol but rejects an explicit one",
           "[plugin]") {
-  coyote::test::TestConfig config;
+  coyote::test::MapConfig config;
   DriverRegistry registry;
   PluginLoader loader(registry, config);
 
@@ -133,7 +133,7 @@ TEST_CASE("loader skips a scanned file without the entry symbol but rejects an e
 }
 
 TEST_CASE("loader skips a scanned non-ELF file but rejects an explicit one", "[plugin]") {
-  coyote::test::TestConfig config;
+  coyote::test::MapConfig config;
   DriverRegistry registry;
   PluginLoader loader(registry, config);
 
@@ -149,7 +149,7 @@ TEST_CASE("loader skips a scanned non-ELF file but rejects an explicit one", "[p
 }
 
 TEST_CASE("loader reports a missing file", "[plugin]") {
-  coyote::test::TestConfig config;
+  coyote::test::MapConfig config;
   DriverRegistry registry;
   PluginLoader loader(registry, config);
 
@@ -160,7 +160,7 @@ TEST_CASE("loader reports a missing file", "[plugin]") {
 }
 
 TEST_CASE("loader collects one error per failed plugin and loads the rest", "[plugin]") {
-  coyote::test::TestConfig config;
+  coyote::test::MapConfig config;
   DriverRegistry registry;
   PluginLoader loader(registry, config);
 

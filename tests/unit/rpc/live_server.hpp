@@ -3,6 +3,7 @@
 
 #include "fake_services.hpp"
 #include "rpc/rpc_server.hpp"
+#include "support/temp_dir.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -12,7 +13,6 @@
 #include <filesystem>
 #include <future>
 #include <memory>
-#include <random>
 #include <string>
 #include <thread>
 
@@ -77,26 +77,6 @@ class LiveServer {
       io_.get_executor()};
   std::unique_ptr<host::rpc::RpcServer> server_;
   std::thread thread_;
-};
-
-/// A fresh temporary directory, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() / ("coyote-rpc-" + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
 };
 
 }  // namespace coyote::test

@@ -1,112 +1,30 @@
-// Test helpers for the worker pool: a map-backed Config, fixture commands, bounded loop runs.
+// Test helpers for the worker pool: fixture commands, small pool settings, one-job runs.
 #pragma once
 
 #include "worker/executor.hpp"
 #include "worker/pool_config.hpp"
 #include "worker/worker_pool.hpp"
 
-#include <coyote/sdk/config.hpp>
+#include "support/map_config.hpp"
+#include "support/temp_dir.hpp"
+#include "support/wait.hpp"
+
+#include "log/log.hpp"
 
 #include <boost/asio/io_context.hpp>
 
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
-#include <unistd.h>
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
-#include <functional>
-#include <initializer_list>
-#include <map>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include "log/log.hpp"
-
 namespace coyote::test {
-
-/// sdk::Config over "dotted.key" → "value" strings, enough for the pool keys.
-class MapConfig final : public sdk::Config {
- public:
-  MapConfig(std::initializer_list<std::pair<const std::string, std::string>> values)
-      : values_(values) {}
-
-  bool has(std::string_view path) const override {
-    const std::string p(path);
-    for (const auto& [k, v] : values_) {
-      if (k == p || k.rfind(p + ".", 0) == 0) return true;
-    }
-    return false;
-  }
-  std::optional<std::string> string(std::string_view path) const override {
-    auto it = values_.find(std::string(path));
-    if (it == values_.end()) return std::nullopt;
-    return it->second;
-  }
-  std::optional<std::string> text(std::string_view path) const override { return string(path); }
-  std::optional<std::int64_t> integer(std::string_view path) const override {
-    auto s = string(path);
-    if (!s) return std::nullopt;
-    try {
-      std::size_t used = 0;
-      const auto v = std::stoll(*s, &used);
-      if (used == s->size()) return v;
-    } catch (const std::exception&) {
-    }
-    throw error_at(path, "must be an integer, got \"" + *s + "\"");
-  }
-  std::optional<double> number(std::string_view path) const override {
-    auto s = string(path);
-    if (!s) return std::nullopt;
-    return std::stod(*s);
-  }
-  std::optional<bool> boolean(std::string_view path) const override {
-    auto s = string(path);
-    if (!s) return std::nullopt;
-    if (*s == "true") return true;
-    if (*s == "false") return false;
-    throw error_at(path, "must be true or false");
-  }
-  std::optional<std::chrono::milliseconds> duration(std::string_view path) const override {
-    auto s = string(path);
-    if (!s) return std::nullopt;
-    std::size_t used = 0;
-    const auto n = std::stoll(*s, &used);
-    const auto unit = s->substr(used);
-    if (unit.empty() || unit == "s") return std::chrono::seconds(n);
-    if (unit == "ms") return std::chrono::milliseconds(n);
-    if (unit == "m") return std::chrono::minutes(n);
-    throw error_at(path, "bad duration \"" + *s + "\"");
-  }
-  std::optional<std::vector<std::string>> strings(std::string_view path) const override {
-    auto s = string(path);
-    if (!s) return std::nullopt;
-    return std::vector<std::string>{*s};
-  }
-  std::vector<std::string> keys(std::string_view path) const override {
-    std::vector<std::string> out;
-    std::set<std::string> seen;
-    const std::string prefix = std::string(path) + ".";
-    for (const auto& [k, v] : values_) {
-      if (k.rfind(prefix, 0) != 0) continue;
-      auto rest = k.substr(prefix.size());
-      auto key = rest.substr(0, rest.find('.'));
-      if (seen.insert(key).second) out.push_back(key);
-    }
-    return out;
-  }
-  sdk::ConfigError error_at(std::string_view path, const std::string& problem) const override {
-    return sdk::ConfigError("test.yaml", 0, 0, std::string(path), problem);
-  }
-
- private:
-  std::map<std::string, std::string> values_;
-};
 
 inline std::string source_dir() {
   const char* dir = std::getenv("COYOTE_SOURCE_DIR");
@@ -143,18 +61,6 @@ inline host::worker::ServerConfig server(std::vector<std::string> argv) {
   host::worker::ServerConfig s;
   s.command = std::move(argv);
   return s;
-}
-
-/// Runs the loop until `done()` or the deadline; false on timeout.
-inline bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
-                      std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    io.restart();
-    io.run_for(std::chrono::milliseconds(10));
-  }
-  return true;
 }
 
 /// Waits for a ready worker, runs one job and returns its outcome (nullopt on timeout).
@@ -209,23 +115,6 @@ class LogCapture {
     static std::ostringstream s;
     return s;
   }
-};
-
-/// A temporary directory removed at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "coyote-worker-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
 };
 
 }  // namespace coyote::test

@@ -11,7 +11,7 @@ namespace coyote::test {
 /// Runs posted handlers until `done()` or `timeout`; returns done().
 template <typename Pred>
 bool run_until(boost::asio::io_context& io, Pred done,
-               std::chrono::milliseconds timeout = std::chrono::seconds{5}) {
+               std::chrono::milliseconds timeout = std::chrono::seconds{10}) {
   auto guard = boost::asio::make_work_guard(io);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   io.restart();
