@@ -32,29 +32,6 @@ std::string join(const std::vector<std::string>& names) {
   return out;
 }
 
-/// The text of a scalar config value whatever its YAML type, nullopt for maps, lists and absent
-/// keys. The typed getters throw on a type mismatch, so each is tried in turn.
-std::optional<std::string> scalar_text(const sdk::Config& config, const std::string& path) {
-  if (!config.keys(path).empty()) return std::nullopt;
-  try {
-    if (auto v = config.string(path)) return v;
-  } catch (const sdk::ConfigError&) {
-  }
-  try {
-    if (auto v = config.integer(path)) return std::to_string(*v);
-  } catch (const sdk::ConfigError&) {
-  }
-  try {
-    if (auto v = config.boolean(path)) return std::string(*v ? "true" : "false");
-  } catch (const sdk::ConfigError&) {
-  }
-  try {
-    if (auto v = config.number(path)) return fmt::format("{}", *v);
-  } catch (const sdk::ConfigError&) {
-  }
-  return std::nullopt;
-}
-
 /// Driver calls are plugin code: an exception becomes that plugin's error, never a host unwind.
 template <typename F>
 sdk::Status guarded(std::string_view what, F&& call) {
@@ -189,10 +166,10 @@ void Engine::build_from_config(const std::string& name) {
   // The flat option map declared pipelines get, built from the scalar keys: top level wins.
   sdk::Pipeline::Options options;
   for (const auto& key : config_.keys(base)) {
-    if (auto v = scalar_text(config_, base + "." + key)) options.emplace(key, std::move(*v));
+    if (auto v = config_.text(base + "." + key)) options.emplace(key, std::move(*v));
   }
   for (const auto& key : config_.keys(config_key)) {
-    if (auto v = scalar_text(config_, config_key + "." + key)) options.emplace(key, std::move(*v));
+    if (auto v = config_.text(config_key + "." + key)) options.emplace(key, std::move(*v));
   }
   std::string dead_letter = config_.string(base + ".dead_letter").value_or(std::string());
   if (dead_letter == name) {
@@ -322,20 +299,20 @@ void Engine::continue_batch(std::shared_ptr<BatchPush> batch) {
     // 0: still inside push_batch; 1: completed inside it; 2: will complete later.
     auto state = std::make_shared<int>(0);
     auto failed = std::make_shared<sdk::Status>();
-    entry->driver->push_batch(
-        std::move(run), on_loop([this, batch, count, state, failed](sdk::Status status) {
-          (status ? counters_.push_ok : counters_.push_err) += count;
-          if (*state == 0) {
-            *state = 1;
-            *failed = std::move(status);
-            return;
-          }
-          if (!status) {
-            batch->done(std::move(status));
-            return;
-          }
-          continue_batch(batch);
-        }));
+    entry->driver->push_batch(std::move(run),
+                              on_loop([this, batch, count, state, failed](sdk::Status status) {
+                                (status ? counters_.push_ok : counters_.push_err) += count;
+                                if (*state == 0) {
+                                  *state = 1;
+                                  *failed = std::move(status);
+                                  return;
+                                }
+                                if (!status) {
+                                  batch->done(std::move(status));
+                                  return;
+                                }
+                                continue_batch(batch);
+                              }));
     if (*state == 0) {
       *state = 2;
       return;

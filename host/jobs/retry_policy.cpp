@@ -34,23 +34,6 @@ std::optional<std::chrono::milliseconds> parse_ms(const std::string& text) {
   return config::parse_duration(text);
 }
 
-/// A scalar as text whatever its YAML type (the typed getters throw on a mismatch).
-std::optional<std::string> text_at(const sdk::Config& config, const std::string& path) {
-  try {
-    if (auto v = config.string(path)) return v;
-  } catch (const sdk::ConfigError&) {
-  }
-  try {
-    if (auto v = config.boolean(path)) return std::string(*v ? "true" : "false");
-  } catch (const sdk::ConfigError&) {
-  }
-  try {
-    if (auto v = config.number(path)) return std::to_string(*v);
-  } catch (const sdk::ConfigError&) {
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 std::chrono::milliseconds RetryPolicy::delay_after(std::int64_t failed_attempt,
@@ -95,7 +78,7 @@ RetryPolicy RetryPolicy::from_config(const sdk::Config& config, const std::strin
   if (p.max < p.initial) {
     throw config.error_at(r + ".max", "must not be shorter than retry.initial");
   }
-  if (auto j = text_at(config, r + ".jitter")) {
+  if (auto j = config.text(r + ".jitter")) {
     auto v = parse_jitter(*j);
     if (!v) throw config.error_at(r + ".jitter", "must be a fraction between 0 and 1, like 0.1");
     p.jitter = *v;

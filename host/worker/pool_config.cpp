@@ -30,13 +30,9 @@ Millis duration(const sdk::Config& config, const std::string& key, Millis fallba
   return v;
 }
 
-// A command is either a string or a list; the typed getters throw on the other shape.
+// A command is either a string (split on whitespace) or a list (used as is).
 std::vector<std::string> command_at(const sdk::Config& config, const std::string& key) {
-  if (!config.has(key)) return {};
-  try {
-    if (auto s = config.string(key)) return split_command(*s);
-  } catch (const sdk::ConfigError&) {
-  }
+  if (auto text = config.text(key)) return split_command(*text);
   auto list = config.strings(key);
   if (!list) return {};
   if (list->size() == 1) return split_command(list->front());
