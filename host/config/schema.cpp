@@ -143,6 +143,7 @@ constexpr Field kPoolFields[] = {
     {"destroy_timeout", &kDuration},
     {"reset_timeout", &kDuration},
     {"stream_timeout", &kDuration},
+    {"stop_timeout", &kDuration},
     {"debug", &kBoolean},
     {"max_frame_size", &kInteger},
     {"supervisor", &kSupervisor},

@@ -1,6 +1,8 @@
 #include "worker/pool_config.hpp"
 #include "worker/pool_set.hpp"
 
+#include "config/schema.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
@@ -134,4 +136,13 @@ TEST_CASE("worker environment follows the spec order and expansion rules", "[wor
   const auto without_rpc = build_environment(s, host);
   CHECK(std::none_of(without_rpc.begin(), without_rpc.end(),
                      [](const std::string& kv) { return kv.rfind("RR_RPC=", 0) == 0; }));
+}
+
+TEST_CASE("jobs.pool.stop_timeout passes validation and sets the wait before SIGKILL", "[worker]") {
+  // Regression: the key was read and documented but the schema refused it as unknown.
+  const auto doc = coyote::host::config::ConfigDocument::parse(
+      "version: \"3\"\nserver: {command: php w.php}\njobs:\n  pool: {stop_timeout: 3s}\n",
+      ".rr.yaml");
+  CHECK(coyote::host::config::validate(doc).empty());
+  CHECK(pool_config_from(doc, "jobs.pool").stop_timeout == 3s);
 }
