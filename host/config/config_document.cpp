@@ -59,16 +59,6 @@ std::string join(const std::vector<std::string>& parts, std::size_t count) {
 // quoting yaml-cpp keeps, and it decides whether `3` and `"3"` differ.
 bool is_plain(const YAML::Node& node) { return node.Tag() == "?"; }
 
-bool looks_like_null(std::string_view s) {
-  return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
-}
-
-std::optional<bool> plain_bool(std::string_view s) {
-  if (s == "true" || s == "True" || s == "TRUE") return true;
-  if (s == "false" || s == "False" || s == "FALSE") return false;
-  return std::nullopt;
-}
-
 bool is_integer_text(std::string_view s) {
   std::int64_t v = 0;
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
@@ -153,58 +143,6 @@ void prepare(YAML::Node node, const EnvLookup& env, const std::string& file,
     for (std::size_t i = 0; i < node.size(); ++i) {
       prepare(node[i], env, file, path + "." + std::to_string(i));
     }
-  }
-}
-
-void append_json(std::string& out, const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: {
-      out.push_back('{');
-      bool first = true;
-      for (auto it = node.begin(); it != node.end(); ++it) {
-        if (!first) out.push_back(',');
-        first = false;
-        sdk::json_text::append_string(out, it->first.IsScalar() ? it->first.Scalar() : "");
-        out.push_back(':');
-        append_json(out, it->second);
-      }
-      out.push_back('}');
-      return;
-    }
-    case YAML::NodeType::Sequence: {
-      out.push_back('[');
-      for (std::size_t i = 0; i < node.size(); ++i) {
-        if (i != 0) out.push_back(',');
-        append_json(out, node[i]);
-      }
-      out.push_back(']');
-      return;
-    }
-    case YAML::NodeType::Scalar: {
-      const std::string& s = node.Scalar();
-      if (is_plain(node)) {
-        if (looks_like_null(s)) {
-          out += "null";
-          return;
-        }
-        if (auto b = plain_bool(s)) {
-          out += *b ? "true" : "false";
-          return;
-        }
-        // Only forms that are valid JSON numbers as written ("1e3" yes, ".5" or "+1" no).
-        if ((is_integer_text(s) || is_float_text(s)) && s.front() != '+' && s.front() != '.' &&
-            s.back() != '.' && !(s.size() > 1 && s[0] == '0' && s[1] != '.')) {
-          out += s;
-          return;
-        }
-      }
-      sdk::json_text::append_string(out, s);
-      return;
-    }
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      out += "null";
-      return;
   }
 }
 
@@ -354,11 +292,6 @@ sdk::ConfigError ConfigDocument::error_with(const Location& where, std::string_v
   return sdk::ConfigError(file_, where.line, where.column, std::string(path), problem);
 }
 
-sdk::ConfigError ConfigDocument::error_at_node(const YAML::Node& n, std::string_view path,
-                                               const std::string& problem) const {
-  return error_with(location_of(n, path), path, problem);
-}
-
 sdk::ConfigError ConfigDocument::error_at(std::string_view path, const std::string& problem) const {
   const auto segments = path.empty() ? std::vector<std::string>{} : split_path(path);
   const Walk w = walk(root_, segments);
@@ -467,12 +400,6 @@ std::vector<std::string> ConfigDocument::keys(std::string_view path) const {
   for (auto it = n.begin(); it != n.end(); ++it) {
     if (it->first.IsScalar()) out.push_back(it->first.Scalar());
   }
-  return out;
-}
-
-std::string ConfigDocument::to_json() const {
-  std::string out;
-  append_json(out, root_);
   return out;
 }
 

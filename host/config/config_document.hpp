@@ -63,10 +63,6 @@ class ConfigDocument final : public sdk::Config {
   [[nodiscard]] const std::filesystem::path& working_dir() const noexcept { return working_dir_; }
   /// `p` made absolute against working_dir() (unchanged when already absolute).
   [[nodiscard]] std::filesystem::path resolve_path(const std::filesystem::path& p) const;
-  /// The whole config as a JSON object (plain scalars typed: numbers, booleans, null), for
-  /// rpc.Config.
-  [[nodiscard]] std::string to_json() const;
-
   /// The node at a dotted path (an undefined node when absent), for schema validation and for
   /// components that need structure the getters do not cover.
   [[nodiscard]] YAML::Node node(std::string_view path) const;
@@ -74,9 +70,6 @@ class ConfigDocument final : public sdk::Config {
   /// Location of a node found under `path` (its key's position is preferred by callers that have
   /// the key node; this one is the value's).
   [[nodiscard]] Location location_of(const YAML::Node& node, std::string_view path) const;
-  /// A ConfigError at an explicit node (e.g. a map key) with `path` as the key shown.
-  [[nodiscard]] sdk::ConfigError error_at_node(const YAML::Node& node, std::string_view path,
-                                               const std::string& problem) const;
 
  private:
   ConfigDocument() = default;

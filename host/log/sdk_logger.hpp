@@ -20,10 +20,6 @@ class SdkLogger final : public sdk::Logger {
   void log(sdk::LogLevel level, std::string_view message) override;
   [[nodiscard]] bool enabled(sdk::LogLevel level) const override;
 
-  [[nodiscard]] const std::shared_ptr<spdlog::logger>& spdlog_logger() const noexcept {
-    return logger_;
-  }
-
  private:
   std::shared_ptr<spdlog::logger> logger_;
 };

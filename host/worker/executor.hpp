@@ -10,14 +10,13 @@ namespace coyote::host::worker {
 /// How one execution ended, from the pool's point of view.
 struct ExecOutcome {
   enum class Kind {
-    kResponse,    ///< the worker answered a data frame: `context` + `body` (the jobs reply JSON)
+    kResponse,    ///< the worker answered a data frame; `body` is the jobs reply JSON
     kSoftError,   ///< the worker sent an ERROR frame (spec 2.6); `message` holds its text;
                   ///< the worker stays alive
     kStreamed,    ///< the reply carried the STREAM bit (jobs does not support streaming)
     kWorkerLost,  ///< crash, EOF, bad frame, exec_ttl kill: the worker is gone; `message` says why
   };
   Kind kind = Kind::kResponse;
-  std::string context;  ///< response header bytes (kResponse)
   std::string body;     ///< response body bytes (kResponse)
   std::string message;  ///< error text (other kinds)
   int pid = 0;          ///< the worker that ran it

@@ -14,12 +14,12 @@ struct SpawnedProcess {
   int pidfd = -1;      ///< readable when the process exits; -1 when the kernel lacks pidfd_open
 };
 
-/// Spawns `argv` (PATH lookup for argv[0]) with exactly `env`. Returns false and sets `error`
-/// (naming the command and the errno text) when the process could not be started.
-/// Every host descriptor other than the three pipes is closed in the child.
 /// argv joined by single spaces, for logs and error messages (no shell quoting, as RoadRunner).
 [[nodiscard]] std::string join_command(const std::vector<std::string>& argv);
 
+/// Spawns `argv` (PATH lookup for argv[0]) with exactly `env`. Returns false and sets `error`
+/// (naming the command and the errno text) when the process could not be started.
+/// Every host descriptor other than the three pipes is closed in the child.
 bool spawn_process(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                    SpawnedProcess& out, std::string& error);
 

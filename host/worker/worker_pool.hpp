@@ -50,7 +50,6 @@ class WorkerPool final : public JobExecutor, public PoolControl {
   [[nodiscard]] const PoolConfig& config() const noexcept { return config_; }
   /// Processes currently alive (including ones still in the handshake or stopping).
   [[nodiscard]] std::size_t live_count() const noexcept { return workers_.size(); }
-  [[nodiscard]] std::size_t target_count() const noexcept { return target_; }
   /// The most recent reason a worker died or failed to start ("" when none).
   [[nodiscard]] const std::string& last_error() const noexcept { return last_error_; }
 

@@ -1,6 +1,7 @@
 #include "worker/worker_process.hpp"
 
 #include "log/log.hpp"
+#include "worker/process_spawn.hpp"
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
@@ -15,8 +16,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-
-#include "worker/process_spawn.hpp"
 
 namespace coyote::host::worker {
 namespace asio = boost::asio;
@@ -365,7 +364,6 @@ void WorkerProcess::on_reply_frame(const FrameBuffer::Frame& frame) {
     return;
   }
   outcome.kind = ExecOutcome::Kind::kResponse;
-  outcome.context = std::string(context);
   outcome.body = std::string(body);
   finish_job(std::move(outcome), false);
 }

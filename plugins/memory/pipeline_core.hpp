@@ -32,7 +32,8 @@ namespace coyote::drivers::memory {
 ///
 /// Shared (std::shared_ptr) because jobs outlive the driver: a job still executing when its
 /// pipeline is destroyed acknowledges into a stopped core and gets an error, not a dangling
-/// pointer. Every method is thread-safe (host loop thread, host RPC thread, the delay thread).
+/// pointer. Every method is thread-safe: the host calls in on its loop thread, the delay thread
+/// calls in on its own.
 class PipelineCore : public std::enable_shared_from_this<PipelineCore> {
  public:
   PipelineCore(sdk::Queue& queue, std::string name, std::int64_t priority, std::int64_t prefetch,

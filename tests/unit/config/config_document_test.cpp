@@ -270,20 +270,3 @@ TEST_CASE("load reads a file and resolves paths against the working directory", 
   }
   std::filesystem::remove_all(dir);
 }
-
-TEST_CASE("to_json renders the whole config with typed plain scalars", "[config]") {
-  const auto doc = parse(R"(version: "3"
-a:
-  n: 10
-  f: 1.5
-  t: true
-  s: "10"
-  x: hello "you"
-  z: ~
-  l: [1, two]
-  m: {}
-)");
-  CHECK(
-      doc.to_json() ==
-      R"({"version":"3","a":{"n":10,"f":1.5,"t":true,"s":"10","x":"hello \"you\"","z":null,"l":[1,"two"],"m":{}}})");
-}

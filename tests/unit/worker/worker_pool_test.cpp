@@ -81,7 +81,6 @@ TEST_CASE("the example workers ack jobs and keep their process between jobs", "[
   auto first = exec_one(io, pool, "hello");
   REQUIRE(first);
   CHECK(first->kind == Kind::kResponse);
-  CHECK(first->context.empty());
   CHECK(first->body == R"({"type":2,"data":[]})");
   CHECK(first->pid > 0);
   auto second = exec_one(io, pool, R"({"fail":true})");
