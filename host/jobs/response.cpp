@@ -26,35 +26,33 @@ std::optional<std::int64_t> as_int(const json::value& v) {
   return std::nullopt;
 }
 
-bool parse_headers(const json::value& v, sdk::Headers& out, std::string& error) {
-  if (v.is_null()) return true;
+sdk::Status parse_headers(const json::value& v, sdk::Headers& out) {
+  if (v.is_null()) return sdk::Status::ok();
   if (!v.is_object()) {
-    error = "\"headers\" must be an object of string arrays";
-    return false;
+    return sdk::Status::error("\"headers\" must be an object of string arrays");
   }
   for (const auto& [key, values] : v.get_object()) {
     if (!values.is_array() && !values.is_null()) {
-      error = "header \"" + std::string(key) + "\" must be an array of strings";
-      return false;
+      return sdk::Status::error("header \"" + std::string(key) + "\" must be an array of strings");
     }
     std::vector<std::string> list;
     if (values.is_array()) {
       for (const auto& item : values.get_array()) {
         if (!item.is_string()) {
-          error = "header \"" + std::string(key) + "\" must be an array of strings";
-          return false;
+          return sdk::Status::error("header \"" + std::string(key) +
+                                    "\" must be an array of strings");
         }
         list.emplace_back(item.get_string());
       }
     }
     out.insert_or_assign(std::string(key), std::move(list));
   }
-  return true;
+  return sdk::Status::ok();
 }
 
 }  // namespace
 
-std::optional<Reply> parse_reply(std::string_view body, std::string& error) {
+sdk::Result<Reply> parse_reply(std::string_view body) {
   // The replies PHP's ack()/complete() send, byte for byte: nearly every reply on a busy host.
   // Recognising them skips building a JSON DOM on the hot path; anything else is parsed fully.
   if (body == R"({"type":2,"data":[]})") return Reply{.type = kAck};
@@ -63,55 +61,48 @@ std::optional<Reply> parse_reply(std::string_view body, std::string& error) {
   boost::system::error_code ec;
   json::value root = json::parse(json::string_view(body.data(), body.size()), ec);
   if (ec) {
-    error = "not JSON: " + ec.message();
-    return std::nullopt;
+    return sdk::Status::error("not JSON: " + ec.message());
   }
   if (!root.is_object()) {
-    error = "not a JSON object";
-    return std::nullopt;
+    return sdk::Status::error("not a JSON object");
   }
   const auto& obj = root.get_object();
   Reply reply;
   const json::value* type = obj.if_contains("type");
   auto type_value = type != nullptr ? as_int(*type) : std::nullopt;
   if (!type_value || *type_value < 0) {
-    error = "\"type\" must be an unsigned integer";
-    return std::nullopt;
+    return sdk::Status::error("\"type\" must be an unsigned integer");
   }
   reply.type = static_cast<std::uint64_t>(*type_value);
   if (reply.type != kError && reply.type != kNack && reply.type != kRequeue) return reply;
 
   const json::value* data = obj.if_contains("data");
   if (data == nullptr || (!data->is_object() && !data->is_null())) {
-    error = "\"data\" must be an object for type " + std::to_string(reply.type);
-    return std::nullopt;
+    return sdk::Status::error("\"data\" must be an object for type " + std::to_string(reply.type));
   }
   if (data->is_null()) return reply;
   const auto& d = data->get_object();
   if (const auto* m = d.if_contains("message"); m != nullptr && !m->is_null()) {
     if (!m->is_string()) {
-      error = "\"message\" must be a string";
-      return std::nullopt;
+      return sdk::Status::error("\"message\" must be a string");
     }
     reply.message = std::string(m->get_string());
   }
   if (const auto* r = d.if_contains("requeue"); r != nullptr && !r->is_null()) {
     if (!r->is_bool()) {
-      error = "\"requeue\" must be a boolean";
-      return std::nullopt;
+      return sdk::Status::error("\"requeue\" must be a boolean");
     }
     reply.requeue = r->get_bool();
   }
   if (const auto* s = d.if_contains("delay_seconds"); s != nullptr && !s->is_null()) {
     auto seconds = as_int(*s);
     if (!seconds) {
-      error = "\"delay_seconds\" must be an integer";
-      return std::nullopt;
+      return sdk::Status::error("\"delay_seconds\" must be an integer");
     }
     reply.delay = std::chrono::seconds{*seconds < 0 ? 0 : *seconds};
   }
   if (const auto* h = d.if_contains("headers"); h != nullptr) {
-    if (!parse_headers(*h, reply.headers, error)) return std::nullopt;
+    if (auto status = parse_headers(*h, reply.headers); !status) return status;
   }
   return reply;
 }
@@ -124,12 +115,11 @@ void ResponseHandler::handle(sdk::Job& job, const worker::ExecOutcome& outcome) 
   using Kind = worker::ExecOutcome::Kind;
   switch (outcome.kind) {
     case Kind::kResponse: {
-      std::string error;
-      auto reply = parse_reply(outcome.body, error);
+      auto reply = parse_reply(outcome.body);
       if (!reply) {
         log_->error("job {} (pipeline {}): malformed worker reply ({}); body: {:?}", job.id(),
-                    job.pipeline(), error, clip(outcome.body));
-        settle_failed(job, Failure::kMalformed, "malformed reply: " + error);
+                    job.pipeline(), reply.error(), clip(outcome.body));
+        settle_failed(job, Failure::kMalformed, "malformed reply: " + reply.error());
         return;
       }
       apply_reply(job, *reply);

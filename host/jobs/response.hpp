@@ -8,6 +8,7 @@
 
 #include <coyote/sdk/headers.hpp>
 #include <coyote/sdk/job.hpp>
+#include <coyote/sdk/result.hpp>
 
 #include <spdlog/logger.h>
 
@@ -30,9 +31,9 @@ struct Reply {
   sdk::Headers headers;
 };
 
-/// Parses a reply body. Returns nullopt and sets `error` when the body is not the JSON RoadRunner
-/// accepts (not JSON, no unsigned `type`, `data` of 1/3/4 not an object, fields of wrong types).
-std::optional<Reply> parse_reply(std::string_view body, std::string& error);
+/// Parses a reply body; an error says why when the body is not the JSON RoadRunner accepts (not
+/// JSON, no unsigned `type`, `data` of 1/3/4 not an object, fields of wrong types).
+[[nodiscard]] sdk::Result<Reply> parse_reply(std::string_view body);
 
 /// Why an execution produced no usable reply.
 enum class Failure {

@@ -31,18 +31,18 @@ std::vector<const DriverEntry*> DriverRegistry::entries() const {
   return out;
 }
 
-std::optional<std::string> DriverRegistry::add_plugin(const PluginInfo& plugin,
-                                                      std::vector<RegisteredDriver>& drivers) {
+sdk::Status DriverRegistry::add_plugin(const PluginInfo& plugin,
+                                       std::vector<RegisteredDriver>& drivers) {
   std::set<std::string_view> seen;
   for (const auto& driver : drivers) {
     if (!seen.insert(driver.name).second) {
-      return "plugin " + describe(plugin) + " registers driver \"" + driver.name +
-             "\" twice: each driver name must be registered once";
+      return sdk::Status::error("plugin " + describe(plugin) + " registers driver \"" +
+                                driver.name + "\" twice: each driver name must be registered once");
     }
     if (const auto* existing = find(driver.name)) {
-      return "plugin " + describe(plugin) + ": driver \"" + driver.name +
-             "\" is already registered by plugin " + describe(existing->plugin) +
-             "; remove one of the two files from the plugin path";
+      return sdk::Status::error("plugin " + describe(plugin) + ": driver \"" + driver.name +
+                                "\" is already registered by plugin " + describe(existing->plugin) +
+                                "; remove one of the two files from the plugin path");
     }
   }
   for (auto& driver : drivers) {
@@ -51,7 +51,7 @@ std::optional<std::string> DriverRegistry::add_plugin(const PluginInfo& plugin,
     drivers_.emplace(driver.name, std::move(slot));
   }
   drivers.clear();
-  return std::nullopt;
+  return sdk::Status::ok();
 }
 
 }  // namespace coyote::host::plugin

@@ -2,12 +2,12 @@
 #pragma once
 
 #include <coyote/sdk/driver.hpp>
+#include <coyote/sdk/status.hpp>
 
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,8 +53,8 @@ class DriverRegistry {
   /// Adds all of one plugin's drivers, or none: when a name is already taken (or repeated within
   /// `drivers`) returns an error naming both plugin files and leaves the registry unchanged
   /// (`drivers` is left untouched too, so the caller decides when to destroy them).
-  [[nodiscard]] std::optional<std::string> add_plugin(const PluginInfo& plugin,
-                                                      std::vector<RegisteredDriver>& drivers);
+  [[nodiscard]] sdk::Status add_plugin(const PluginInfo& plugin,
+                                       std::vector<RegisteredDriver>& drivers);
 
  private:
   struct Slot {

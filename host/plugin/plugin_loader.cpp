@@ -43,9 +43,16 @@ std::string major_of(std::string_view version) {
   return std::string(version.substr(0, version.find('.')));
 }
 
-LoadResult failed(std::string message) { return {LoadResult::Kind::kFailed, std::move(message)}; }
+sdk::Result<LoadOutcome> failed(std::string message) {
+  return sdk::Status::error(std::move(message));
+}
 
-LoadResult skipped(std::string message) { return {LoadResult::Kind::kSkipped, std::move(message)}; }
+// Failures are returned, not logged (the caller decides whether they are fatal); a skipped
+// file is not a failure, only worth a debug line.
+sdk::Result<LoadOutcome> skipped(const std::string& why) {
+  log::get("plugin")->debug("{}", why);
+  return LoadOutcome::kSkipped;
+}
 
 std::string origin_hint(const PluginCandidate& candidate) {
   return candidate.origin.empty() ? std::string() : " (from " + candidate.origin + ")";
@@ -67,14 +74,12 @@ std::vector<LoadError> PluginLoader::load_all(const std::vector<PluginCandidate>
   std::vector<LoadError> errors;
   for (const auto& candidate : candidates) {
     auto result = load(candidate);
-    if (result.kind == LoadResult::Kind::kFailed) {
-      errors.push_back(LoadError{candidate.path, std::move(result.message)});
-    }
+    if (!result) errors.push_back(LoadError{candidate.path, result.error()});
   }
   return errors;
 }
 
-LoadResult PluginLoader::load(const PluginCandidate& candidate) {
+sdk::Result<LoadOutcome> PluginLoader::load(const PluginCandidate& candidate) {
   std::error_code ec;
   fs::path canonical = fs::canonical(candidate.path, ec);
   if (ec) {
@@ -87,16 +92,12 @@ LoadResult PluginLoader::load(const PluginCandidate& candidate) {
   }
   // The same file may be reachable twice (built-in dir and COYOTE_PLUGIN_PATH): load it once,
   // or its drivers would collide with themselves.
-  if (!seen_.insert(canonical).second) {
-    return {LoadResult::Kind::kAlreadyLoaded, candidate.path.string() + " is already loaded"};
-  }
-  auto result = load_checked(candidate, canonical);
-  // Failures are returned, not logged: the caller decides whether they are fatal.
-  if (result.kind == LoadResult::Kind::kSkipped) log::get("plugin")->debug("{}", result.message);
-  return result;
+  if (!seen_.insert(canonical).second) return LoadOutcome::kAlreadyLoaded;
+  return load_checked(candidate, canonical);
 }
 
-LoadResult PluginLoader::load_checked(const PluginCandidate& candidate, const fs::path& canonical) {
+sdk::Result<LoadOutcome> PluginLoader::load_checked(const PluginCandidate& candidate,
+                                                    const fs::path& canonical) {
   const std::string file = candidate.path.string();
   const std::string hint = origin_hint(candidate);
 
@@ -219,14 +220,14 @@ LoadResult PluginLoader::load_checked(const PluginCandidate& candidate, const fs
   PluginInfo info{candidate.path, plugin_name, sdk_version};
   LoadedPlugin loaded{info, {}};
   for (const auto& driver : registrar.drivers()) loaded.drivers.push_back(driver.name);
-  if (auto conflict = registry_.add_plugin(info, registrar.drivers())) return failed(*conflict);
+  if (auto added = registry_.add_plugin(info, registrar.drivers()); !added) return added;
 
   std::string names;
   for (const auto& name : loaded.drivers) names += (names.empty() ? "" : ", ") + name;
   log::get("plugin")->info("loaded plugin {} from {} (SDK {}, drivers: {})", plugin_name, file,
                            sdk_version, names);
   loaded_.push_back(std::move(loaded));
-  return {LoadResult::Kind::kLoaded, {}};
+  return LoadOutcome::kLoaded;
 }
 
 }  // namespace coyote::host::plugin

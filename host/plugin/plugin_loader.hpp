@@ -5,6 +5,7 @@
 #include "plugin/plugin_error.hpp"
 
 #include <coyote/sdk/config.hpp>
+#include <coyote/sdk/result.hpp>
 
 #include <filesystem>
 #include <set>
@@ -26,11 +27,11 @@ struct LoadedPlugin {
   std::vector<std::string> drivers;
 };
 
-struct LoadResult {
-  enum class Kind { kLoaded, kSkipped, kAlreadyLoaded, kFailed };
-  Kind kind = Kind::kFailed;
-  /// kFailed: the complete error; kSkipped: why (logged at debug level).
-  std::string message;
+/// What load() did with a candidate when it did not fail.
+enum class LoadOutcome {
+  kLoaded,
+  kSkipped,        ///< a scanned file that is not a plugin (why is logged at debug level)
+  kAlreadyLoaded,  ///< the same file was reached through another path
 };
 
 /// Loads with rtld_now | rtld_local (a missing symbol fails at load, plugins don't see each
@@ -48,14 +49,16 @@ class PluginLoader {
   /// Config lives for the whole process.
   PluginLoader(DriverRegistry& registry, const sdk::Config& config);
 
-  LoadResult load(const PluginCandidate& candidate);
+  /// The outcome, or the complete error when the candidate must load and does not.
+  sdk::Result<LoadOutcome> load(const PluginCandidate& candidate);
   /// Loads every candidate in order; returns one error per failed candidate.
   std::vector<LoadError> load_all(const std::vector<PluginCandidate>& candidates);
 
   [[nodiscard]] const std::vector<LoadedPlugin>& loaded() const noexcept { return loaded_; }
 
  private:
-  LoadResult load_checked(const PluginCandidate& candidate, const std::filesystem::path& canonical);
+  sdk::Result<LoadOutcome> load_checked(const PluginCandidate& candidate,
+                                        const std::filesystem::path& canonical);
 
   DriverRegistry& registry_;
   const sdk::Config& config_;

@@ -201,9 +201,8 @@ void add_informer_methods(MethodTable& table, jobs::JobsService& jobs, worker::P
       std::string plugin;
       if (auto s = string_arg(call, plugin); !s) return fail(reply, s);
       if (plugin != kJobsPlugin || pools == nullptr) return reply(no_such_plugin(plugin), {});
-      std::string error;
-      const bool ok = add ? pools->add_worker(error) : pools->remove_worker(error);
-      if (!ok) return reply(sdk::Status::error(error.empty() ? "operation failed" : error), {});
+      auto status = add ? pools->add_worker() : pools->remove_worker();
+      if (!status) return reply(std::move(status), {});
       reply(sdk::Status::ok(), "true");
     };
   };
@@ -221,8 +220,8 @@ void add_resetter_methods(MethodTable& table, worker::PoolControl* pools) {
     std::string plugin;
     if (auto s = string_arg(call, plugin); !s) return fail(reply, s);
     if (plugin != kJobsPlugin || pools == nullptr) return reply(no_such_plugin(plugin), {});
-    pools->reset([reply = std::move(reply)](bool ok, std::string error) {
-      if (!ok) return reply(sdk::Status::error(error.empty() ? "reset failed" : error), {});
+    pools->reset([reply = std::move(reply)](sdk::Status outcome) {
+      if (!outcome) return reply(std::move(outcome), {});
       reply(sdk::Status::ok(), "true");
     });
   });

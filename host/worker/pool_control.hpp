@@ -1,6 +1,8 @@
 // PoolControl: introspection and control of worker pools for informer.* and resetter.* RPCs.
 #pragma once
 
+#include <coyote/sdk/status.hpp>
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -26,10 +28,11 @@ class PoolControl {
  public:
   virtual ~PoolControl() = default;
   [[nodiscard]] virtual std::vector<WorkerInfo> workers() const = 0;
-  /// Replaces every worker without losing queued jobs; `done(ok, error)` when the pool is back.
-  virtual void reset(std::function<void(bool, std::string)> done) = 0;
-  virtual bool add_worker(std::string& error) = 0;
-  virtual bool remove_worker(std::string& error) = 0;
+  using ResetDone = std::function<void(sdk::Status)>;
+  /// Replaces every worker without losing queued jobs; `done` when the pool is back (or not).
+  virtual void reset(ResetDone done) = 0;
+  virtual sdk::Status add_worker() = 0;
+  virtual sdk::Status remove_worker() = 0;
 };
 
 }  // namespace coyote::host::worker

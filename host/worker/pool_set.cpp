@@ -83,46 +83,39 @@ std::vector<WorkerInfo> PoolSet::workers() const {
   return out;
 }
 
-void PoolSet::reset(std::function<void(bool, std::string)> done) {
+void PoolSet::reset(ResetDone done) {
   if (pools_.empty()) {
-    done(true, {});
+    done(sdk::Status::ok());
     return;
   }
   struct State {
     std::size_t remaining;
-    bool ok = true;
-    std::string error;
-    std::function<void(bool, std::string)> done;
+    std::string errors;  ///< every failed pool's error, "; "-separated
+    ResetDone done;
   };
-  auto state = std::make_shared<State>(State{pools_.size(), true, {}, std::move(done)});
+  auto state = std::make_shared<State>(State{pools_.size(), {}, std::move(done)});
   for (auto& p : pools_) {
-    p->reset([state](bool ok, std::string error) {
-      if (!ok) {
-        state->ok = false;
-        if (!state->error.empty()) state->error += "; ";
-        state->error += error;
+    p->reset([state](sdk::Status outcome) {
+      if (!outcome) {
+        if (!state->errors.empty()) state->errors += "; ";
+        state->errors += outcome.message();
       }
-      if (--state->remaining == 0) state->done(state->ok, state->error);
+      if (--state->remaining != 0) return;
+      state->done(state->errors.empty() ? sdk::Status::ok() : sdk::Status::error(state->errors));
     });
   }
 }
 
-bool PoolSet::add_worker(std::string& error) {
+sdk::Status PoolSet::add_worker() {
   auto* p = primary();
-  if (p == nullptr) {
-    error = "no worker pool is configured";
-    return false;
-  }
-  return p->add_worker(error);
+  if (p == nullptr) return sdk::Status::error("no worker pool is configured");
+  return p->add_worker();
 }
 
-bool PoolSet::remove_worker(std::string& error) {
+sdk::Status PoolSet::remove_worker() {
   auto* p = primary();
-  if (p == nullptr) {
-    error = "no worker pool is configured";
-    return false;
-  }
-  return p->remove_worker(error);
+  if (p == nullptr) return sdk::Status::error("no worker pool is configured");
+  return p->remove_worker();
 }
 
 }  // namespace coyote::host::worker

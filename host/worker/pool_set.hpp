@@ -40,9 +40,9 @@ class PoolSet final : public PoolControl {
 
   // PoolControl over all pools; add/remove act on the default pool, else the first one.
   [[nodiscard]] std::vector<WorkerInfo> workers() const override;
-  void reset(std::function<void(bool, std::string)> done) override;
-  bool add_worker(std::string& error) override;
-  bool remove_worker(std::string& error) override;
+  void reset(ResetDone done) override;
+  sdk::Status add_worker() override;
+  sdk::Status remove_worker() override;
 
  private:
   [[nodiscard]] int pool_index(std::string_view name) const;

@@ -39,19 +39,17 @@ std::string join_command(const std::vector<std::string>& argv) {
   return out;
 }
 
-bool spawn_process(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                   SpawnedProcess& out, std::string& error) {
+sdk::Result<SpawnedProcess> spawn_process(const std::vector<std::string>& argv,
+                                          const std::vector<std::string>& env) {
   if (argv.empty()) {
-    error = "no worker command configured (server.command is empty)";
-    return false;
+    return sdk::Status::error("no worker command configured (server.command is empty)");
   }
   Pipe in, outp, err;
   // O_CLOEXEC on every end: the dup2 in the child clears it on 0/1/2 only, so no other worker
   // inherits another worker's pipe (which would hide EOF).
   if (::pipe2(in.fds, O_CLOEXEC) != 0 || ::pipe2(outp.fds, O_CLOEXEC) != 0 ||
       ::pipe2(err.fds, O_CLOEXEC) != 0) {
-    error = std::string("cannot create worker pipes: ") + std::strerror(errno);
-    return false;
+    return sdk::Status::error(std::string("cannot create worker pipes: ") + std::strerror(errno));
   }
 
   posix_spawn_file_actions_t actions;
@@ -90,14 +88,15 @@ bool spawn_process(const std::vector<std::string>& argv, const std::vector<std::
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
-    error = "cannot start worker command \"" + join_command(argv) + "\": " + std::strerror(rc) +
-            (rc == ENOENT ? " (is the program installed and on PATH?)" : "");
-    return false;
+    return sdk::Status::error("cannot start worker command \"" + join_command(argv) +
+                              "\": " + std::strerror(rc) +
+                              (rc == ENOENT ? " (is the program installed and on PATH?)" : ""));
   }
 
   ::close(in.release(0));
   ::close(outp.release(1));
   ::close(err.release(1));
+  SpawnedProcess out;
   out.pid = pid;
   out.stdin_fd = in.release(1);
   out.stdout_fd = outp.release(0);
@@ -108,7 +107,7 @@ bool spawn_process(const std::vector<std::string>& argv, const std::vector<std::
 #else
   out.pidfd = -1;
 #endif
-  return true;
+  return out;
 }
 
 }  // namespace coyote::host::worker

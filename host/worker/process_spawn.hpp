@@ -1,6 +1,8 @@
 // spawn_process: starts a worker in its own process group with stdin/stdout/stderr pipes.
 #pragma once
 
+#include <coyote/sdk/result.hpp>
+
 #include <string>
 #include <vector>
 
@@ -17,10 +19,10 @@ struct SpawnedProcess {
 /// argv joined by single spaces, for logs and error messages (no shell quoting, as RoadRunner).
 [[nodiscard]] std::string join_command(const std::vector<std::string>& argv);
 
-/// Spawns `argv` (PATH lookup for argv[0]) with exactly `env`. Returns false and sets `error`
-/// (naming the command and the errno text) when the process could not be started.
-/// Every host descriptor other than the three pipes is closed in the child.
-bool spawn_process(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                   SpawnedProcess& out, std::string& error);
+/// Spawns `argv` (PATH lookup for argv[0]) with exactly `env`; the error names the command and
+/// the errno text when the process could not be started. Every host descriptor other than the
+/// three pipes is closed in the child.
+[[nodiscard]] sdk::Result<SpawnedProcess> spawn_process(const std::vector<std::string>& argv,
+                                                        const std::vector<std::string>& env);
 
 }  // namespace coyote::host::worker

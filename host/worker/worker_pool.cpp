@@ -89,11 +89,10 @@ void WorkerPool::spawn_one() {
   auto w = std::make_shared<WorkerProcess>(io_, worker_options_, std::move(callbacks));
   w->generation = generation_;
   w->max_execs = jittered_max_jobs();
-  std::string error;
-  if (!w->start(error)) {
-    last_error_ = error;
+  if (auto started = w->start(); !started) {
+    last_error_ = started.message();
     ++failures_;
-    log::get("worker")->error("pool '{}': {}", config_.name, error);
+    log::get("worker")->error("pool '{}': {}", config_.name, last_error_);
     return;
   }
   workers_.push_back(std::move(w));
@@ -321,52 +320,45 @@ void WorkerPool::supervise() {
 
 // ---- add / remove ---------------------------------------------------------------------------
 
-bool WorkerPool::add_worker(std::string& error) {
-  if (!running_) {
-    error = "the pool is not running";
-    return false;
-  }
-  if (target_ >= 500) {
-    error = "the pool already has 500 workers, the maximum";
-    return false;
-  }
+sdk::Status WorkerPool::add_worker() {
+  if (!running_) return sdk::Status::error("the pool is not running");
+  if (target_ >= 500) return sdk::Status::error("the pool already has 500 workers, the maximum");
   ++target_;
   spawn_missing();
-  return true;
+  return sdk::Status::ok();
 }
 
-bool WorkerPool::remove_worker(std::string& error) {
+sdk::Status WorkerPool::remove_worker() {
   if (target_ <= 1) {
-    error = "cannot remove the last worker of pool '" + config_.name + "'";
-    return false;
+    return sdk::Status::error("cannot remove the last worker of pool '" + config_.name + "'");
   }
   --target_;
   // Prefer an idle worker; otherwise the busiest one leaves after its current job.
   for (auto& w : workers_) {
     if (!w->stop_requested() && !w->busy()) {
       w->stop(WorkerState::kStopping);
-      return true;
+      return sdk::Status::ok();
     }
   }
   for (auto& w : workers_) {
     if (!w->stop_requested() && !w->stop_after_job) {
       w->stop_after_job = true;
       w->stop_after_job_state = WorkerState::kStopping;
-      return true;
+      return sdk::Status::ok();
     }
   }
-  return true;
+  return sdk::Status::ok();
 }
 
 // ---- reset (spec 2.11) ----------------------------------------------------------------------
 
-void WorkerPool::reset(std::function<void(bool, std::string)> done) {
+void WorkerPool::reset(ResetDone done) {
   if (!running_) {
-    done(false, "the pool is not running");
+    done(sdk::Status::error("the pool is not running"));
     return;
   }
   if (reset_done_) {
-    done(false, "a reset of pool '" + config_.name + "' is already in progress");
+    done(sdk::Status::error("a reset of pool '" + config_.name + "' is already in progress"));
     return;
   }
   log::get("worker")->info("pool '{}': reset: waiting for {} busy worker(s)", config_.name,
@@ -383,9 +375,9 @@ void WorkerPool::reset(std::function<void(bool, std::string)> done) {
       reset_replace();
       return;
     }
-    finish_reset(false, "pool '" + config_.name + "' did not get its workers back within " +
-                            "reset_timeout" +
-                            (last_error_.empty() ? std::string() : ": " + last_error_));
+    finish_reset(sdk::Status::error("pool '" + config_.name +
+                                    "' did not get its workers back within reset_timeout" +
+                                    (last_error_.empty() ? std::string() : ": " + last_error_)));
   });
   check_reset_progress();
 }
@@ -400,8 +392,9 @@ void WorkerPool::reset_replace() {
   reset_timer_.expires_after(config_.reset_timeout + config_.allocate_timeout);
   reset_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || !reset_done_) return;
-    finish_reset(false, "pool '" + config_.name + "' did not get its workers back after reset" +
-                            (last_error_.empty() ? std::string() : ": " + last_error_));
+    finish_reset(sdk::Status::error("pool '" + config_.name +
+                                    "' did not get its workers back after reset" +
+                                    (last_error_.empty() ? std::string() : ": " + last_error_)));
   });
   check_reset_progress();
 }
@@ -422,18 +415,19 @@ void WorkerPool::check_reset_progress() {
   }
   const auto ready = static_cast<std::size_t>(
       std::count_if(workers_.begin(), workers_.end(), [](const auto& w) { return w->ready(); }));
-  if (old_left && ready >= target_) finish_reset(true, {});
+  if (old_left && ready >= target_) finish_reset(sdk::Status::ok());
 }
 
-void WorkerPool::finish_reset(bool ok, std::string error) {
+void WorkerPool::finish_reset(sdk::Status outcome) {
   reset_timer_.cancel();
   reset_replacing_ = false;
   holding_ = false;
   auto done = std::move(reset_done_);
   reset_done_ = nullptr;
-  log::get("worker")->info("pool '{}': reset {}", config_.name, ok ? "done" : "failed: " + error);
+  log::get("worker")->info("pool '{}': reset {}", config_.name,
+                           outcome ? std::string("done") : "failed: " + outcome.message());
   spawn_missing();
-  done(ok, std::move(error));
+  done(std::move(outcome));
   auto snapshot = workers_;
   for (auto& w : snapshot) offer(*w);
 }
@@ -450,7 +444,7 @@ void WorkerPool::stop(std::function<void()> done) {
   stop_done_ = std::move(done);
   spawn_timer_.cancel();
   supervisor_timer_.cancel();
-  if (reset_done_) finish_reset(false, "the pool is stopping");
+  if (reset_done_) finish_reset(sdk::Status::error("the pool is stopping"));
   while (!reruns_.empty()) {
     auto job = std::move(reruns_.front());
     reruns_.pop_front();

@@ -43,9 +43,9 @@ class WorkerPool final : public JobExecutor, public PoolControl {
 
   // PoolControl
   [[nodiscard]] std::vector<WorkerInfo> workers() const override;
-  void reset(std::function<void(bool, std::string)> done) override;
-  bool add_worker(std::string& error) override;
-  bool remove_worker(std::string& error) override;
+  void reset(ResetDone done) override;
+  sdk::Status add_worker() override;
+  sdk::Status remove_worker() override;
 
   [[nodiscard]] const PoolConfig& config() const noexcept { return config_; }
   /// Processes currently alive (including ones still in the handshake or stopping).
@@ -73,7 +73,7 @@ class WorkerPool final : public JobExecutor, public PoolControl {
   void check_stop_progress();
   void check_reset_progress();
   void reset_replace();
-  void finish_reset(bool ok, std::string error);
+  void finish_reset(sdk::Status outcome);
   std::uint64_t jittered_max_jobs();
   WorkerPtr find(const WorkerProcess& w) const;
 
@@ -98,7 +98,7 @@ class WorkerPool final : public JobExecutor, public PoolControl {
   boost::asio::steady_timer stop_timer_;
   bool stop_sent_ = false;
 
-  std::function<void(bool, std::string)> reset_done_;
+  ResetDone reset_done_;
   boost::asio::steady_timer reset_timer_;
   std::uint64_t generation_ = 0;
   bool reset_replacing_ = false;

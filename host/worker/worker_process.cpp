@@ -93,9 +93,10 @@ WorkerProcess::~WorkerProcess() {
   }
 }
 
-bool WorkerProcess::start(std::string& error) {
-  SpawnedProcess p;
-  if (!spawn_process(options_.argv, options_.env, p, error)) return false;
+sdk::Status WorkerProcess::start() {
+  auto spawned = spawn_process(options_.argv, options_.env);
+  if (!spawned) return spawned.status();
+  const SpawnedProcess& p = *spawned;
   pid_ = p.pid;
   stdin_.assign(p.stdin_fd);
   stdin_.non_blocking(true);  // exec() writes job frames directly
@@ -119,7 +120,7 @@ bool WorkerProcess::start(std::string& error) {
   read_stdout();
   read_stderr();
   wait_exit();
-  return true;
+  return sdk::Status::ok();
 }
 
 void WorkerProcess::exec(std::shared_ptr<WorkerJob> job, std::chrono::milliseconds exec_ttl) {

@@ -5,6 +5,8 @@
 #include "worker/frame_buffer.hpp"
 #include "worker/worker_state.hpp"
 
+#include <coyote/sdk/status.hpp>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -57,8 +59,8 @@ class WorkerProcess : public std::enable_shared_from_this<WorkerProcess> {
   WorkerProcess(const WorkerProcess&) = delete;
   WorkerProcess& operator=(const WorkerProcess&) = delete;
 
-  /// Spawns and sends the pid request. False (with `error`) when the process did not start.
-  bool start(std::string& error);
+  /// Spawns and sends the pid request; an error when the process did not start.
+  sdk::Status start();
 
   /// Sends one job; the worker must be ready. Callbacks::finished runs exactly once for it: on
   /// the reply, or with kWorkerLost when the worker dies first. `exec_ttl` 0 = no limit.

@@ -38,9 +38,9 @@ class NullPools final : public coyote::host::worker::PoolControl {
   [[nodiscard]] std::vector<coyote::host::worker::WorkerInfo> workers() const override {
     return {{}};
   }
-  void reset(std::function<void(bool, std::string)> done) override { done(true, {}); }
-  bool add_worker(std::string&) override { return true; }
-  bool remove_worker(std::string&) override { return true; }
+  void reset(ResetDone done) override { done(coyote::sdk::Status::ok()); }
+  coyote::sdk::Status add_worker() override { return coyote::sdk::Status::ok(); }
+  coyote::sdk::Status remove_worker() override { return coyote::sdk::Status::ok(); }
 };
 
 }  // namespace

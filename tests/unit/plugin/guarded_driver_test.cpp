@@ -1,5 +1,6 @@
 #include "plugin/guarded_driver.hpp"
 #include "support/push_now.hpp"
+#include "unit/plugin/load_outcome.hpp"
 
 #include "plugin/plugin_error.hpp"
 #include "plugin/plugin_loader.hpp"
@@ -18,8 +19,7 @@ const DriverEntry& load_driver(DriverRegistry& registry, const coyote::sdk::Conf
                                const char* file, const char* driver) {
   PluginLoader loader(registry, config);
   auto result = loader.load(PluginCandidate{file, true, "test"});
-  INFO(result.message);
-  REQUIRE(result.kind == LoadResult::Kind::kLoaded);
+  REQUIRE(coyote::test::outcome_of(result) == "loaded");
   const auto* entry = registry.find(driver);
   REQUIRE(entry != nullptr);
   return *entry;

@@ -1,4 +1,5 @@
 #include "plugin/plugin_loader.hpp"
+#include "unit/plugin/load_outcome.hpp"
 
 #include "support/map_config.hpp"
 
@@ -6,12 +7,10 @@
 
 #include <catch2/catch.hpp>
 
+using Catch::Matchers::Contains;
 using coyote::host::plugin::DriverRegistry;
-using coyote::host::plugin::LoadResult;
 using coyote::host::plugin::PluginCandidate;
 using coyote::host::plugin::PluginLoader;
-using Kind = LoadResult::Kind;
-using Catch::Matchers::Contains;
 
 namespace {
 
@@ -27,8 +26,7 @@ TEST_CASE("loader registers the drivers of a well-formed plugin", "[plugin]") {
 
   auto result = loader.load(explicit_file(COYOTE_FIXTURE_GOOD));
 
-  INFO(result.message);
-  REQUIRE(result.kind == Kind::kLoaded);
+  REQUIRE(coyote::test::outcome_of(result) == "loaded");
   const auto* entry = registry.find("fixture_good");
   REQUIRE(entry != nullptr);
   CHECK(entry->constructor != nullptr);
@@ -44,8 +42,9 @@ TEST_CASE("loader loads the same file only once", "[plugin]") {
   DriverRegistry registry;
   PluginLoader loader(registry, config);
 
-  REQUIRE(loader.load(explicit_file(COYOTE_FIXTURE_GOOD)).kind == Kind::kLoaded);
-  CHECK(loader.load(scanned_file(COYOTE_FIXTURE_GOOD)).kind == Kind::kAlreadyLoaded);
+  REQUIRE(coyote::test::outcome_of(loader.load(explicit_file(COYOTE_FIXTURE_GOOD))) == "loaded");
+  CHECK(coyote::test::outcome_of(loader.load(scanned_file(COYOTE_FIXTURE_GOOD))) ==
+        "already loaded");
   CHECK(registry.size() == 1);
 }
 
@@ -56,10 +55,10 @@ TEST_CASE("loader rejects an ABI version mismatch naming both versions", "[plugi
 
   auto result = loader.load(explicit_file(COYOTE_FIXTURE_ABI_MISMATCH));
 
-  REQUIRE(result.kind == Kind::kFailed);
-  CHECK_THAT(result.message, Contains(COYOTE_FIXTURE_ABI_MISMATCH));
-  CHECK_THAT(result.message, Contains("ABI version 999, this host speaks 2"));
-  CHECK_THAT(result.message, Contains("rebuild the plugin against SDK " COYOTE_SDK_VERSION));
+  REQUIRE_FALSE(result);
+  CHECK_THAT(result.error(), Contains(COYOTE_FIXTURE_ABI_MISMATCH));
+  CHECK_THAT(result.error(), Contains("ABI version 999, this host speaks 2"));
+  CHECK_THAT(result.error(), Contains("rebuild the plugin against SDK " COYOTE_SDK_VERSION));
   CHECK(registry.empty());
 }
 
@@ -70,10 +69,10 @@ TEST_CASE("loader rejects a plugin built with another compiler", "[plugin]") {
 
   auto result = loader.load(explicit_file(COYOTE_FIXTURE_FINGERPRINT_MISMATCH));
 
-  REQUIRE(result.kind == Kind::kFailed);
-  CHECK_THAT(result.message, Contains(COYOTE_FIXTURE_FINGERPRINT_MISMATCH));
-  CHECK_THAT(result.message, Contains("gcc-1,"));
-  CHECK_THAT(result.message, Contains("this host with " COYOTE_SDK_COMPILER));
+  REQUIRE_FALSE(result);
+  CHECK_THAT(result.error(), Contains(COYOTE_FIXTURE_FINGERPRINT_MISMATCH));
+  CHECK_THAT(result.error(), Contains("gcc-1,"));
+  CHECK_THAT(result.error(), Contains("this host with " COYOTE_SDK_COMPILER));
   CHECK(registry.empty());
 }
 
@@ -84,8 +83,8 @@ TEST_CASE("loader reports a registration that throws and registers nothing from 
 
   auto result = loader.load(explicit_file(COYOTE_FIXTURE_THROWS_REGISTER));
 
-  REQUIRE(result.kind == Kind::kFailed);
-  CHECK_THAT(result.message, Contains(std::string("plugin ") + COYOTE_FIXTURE_THROWS_REGISTER +
+  REQUIRE_FALSE(result);
+  CHECK_THAT(result.error(), Contains(std::string("plugin ") + COYOTE_FIXTURE_THROWS_REGISTER +
                                       " (throws_register) failed while registering: boom"));
   CHECK(registry.find("fixture_half") == nullptr);
   CHECK(loader.loaded().empty());
@@ -96,13 +95,13 @@ TEST_CASE("loader refuses a driver name registered twice, naming both files", "[
   DriverRegistry registry;
   PluginLoader loader(registry, config);
 
-  REQUIRE(loader.load(explicit_file(COYOTE_FIXTURE_DUP_A)).kind == Kind::kLoaded);
+  REQUIRE(coyote::test::outcome_of(loader.load(explicit_file(COYOTE_FIXTURE_DUP_A))) == "loaded");
   auto result = loader.load(explicit_file(COYOTE_FIXTURE_DUP_B));
 
-  REQUIRE(result.kind == Kind::kFailed);
-  CHECK_THAT(result.message, Contains(COYOTE_FIXTURE_DUP_A));
-  CHECK_THAT(result.message, Contains(COYOTE_FIXTURE_DUP_B));
-  CHECK_THAT(result.message, Contains("driver \"dup\" is already registered"));
+  REQUIRE_FALSE(result);
+  CHECK_THAT(result.error(), Contains(COYOTE_FIXTURE_DUP_A));
+  CHECK_THAT(result.error(), Contains(COYOTE_FIXTURE_DUP_B));
+  CHECK_THAT(result.error(), Contains("driver \"dup\" is already registered"));
   SECTION("the first plugin keeps the name") {
     REQUIRE(registry.find("dup") != nullptr);
     CHECK(registry.find("dup")->plugin.plugin_name == "dup_a");
@@ -121,13 +120,13 @@ TEST_CASE("loader skips a scanned file without the entry symbol but rejects an e
 
   SECTION("found by a directory scan: skipped") {
     auto result = loader.load(scanned_file(COYOTE_FIXTURE_NO_ENTRY));
-    CHECK(result.kind == Kind::kSkipped);
+    CHECK(coyote::test::outcome_of(result) == "skipped");
   }
   SECTION("named explicitly: an error that says it is not a plugin") {
     auto result = loader.load(explicit_file(COYOTE_FIXTURE_NO_ENTRY));
-    REQUIRE(result.kind == Kind::kFailed);
-    CHECK_THAT(result.message, Contains(COYOTE_FIXTURE_NO_ENTRY));
-    CHECK_THAT(result.message, Contains("no coyote_plugin_entry symbol"));
+    REQUIRE_FALSE(result);
+    CHECK_THAT(result.error(), Contains(COYOTE_FIXTURE_NO_ENTRY));
+    CHECK_THAT(result.error(), Contains("no coyote_plugin_entry symbol"));
   }
   CHECK(registry.empty());
 }
@@ -138,13 +137,13 @@ TEST_CASE("loader skips a scanned non-ELF file but rejects an explicit one", "[p
   PluginLoader loader(registry, config);
 
   SECTION("found by a directory scan: skipped") {
-    CHECK(loader.load(scanned_file(COYOTE_FIXTURE_NOT_ELF)).kind == Kind::kSkipped);
+    CHECK(coyote::test::outcome_of(loader.load(scanned_file(COYOTE_FIXTURE_NOT_ELF))) == "skipped");
   }
   SECTION("named explicitly: an error") {
     auto result = loader.load(explicit_file(COYOTE_FIXTURE_NOT_ELF));
-    REQUIRE(result.kind == Kind::kFailed);
-    CHECK_THAT(result.message, Contains("not a shared library"));
-    CHECK_THAT(result.message, Contains("(from test)"));
+    REQUIRE_FALSE(result);
+    CHECK_THAT(result.error(), Contains("not a shared library"));
+    CHECK_THAT(result.error(), Contains("(from test)"));
   }
 }
 
@@ -155,8 +154,8 @@ TEST_CASE("loader reports a missing file", "[plugin]") {
 
   auto result = loader.load(explicit_file(COYOTE_FIXTURE_DIR "/does_not_exist.so"));
 
-  REQUIRE(result.kind == Kind::kFailed);
-  CHECK_THAT(result.message, Contains("does_not_exist.so"));
+  REQUIRE_FALSE(result);
+  CHECK_THAT(result.error(), Contains("does_not_exist.so"));
 }
 
 TEST_CASE("loader collects one error per failed plugin and loads the rest", "[plugin]") {

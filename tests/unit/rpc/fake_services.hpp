@@ -127,21 +127,18 @@ class FakePoolControl final : public host::worker::PoolControl {
     list.push_back(w);
   }
   [[nodiscard]] std::vector<host::worker::WorkerInfo> workers() const override { return list; }
-  void reset(std::function<void(bool, std::string)> done) override {
+  void reset(ResetDone done) override {
     ++resets;
-    done(true, {});
+    done(sdk::Status::ok());
   }
-  bool add_worker(std::string&) override {
+  sdk::Status add_worker() override {
     list.push_back(list.front());
-    return true;
+    return sdk::Status::ok();
   }
-  bool remove_worker(std::string& error) override {
-    if (list.empty()) {
-      error = "no workers to remove";
-      return false;
-    }
+  sdk::Status remove_worker() override {
+    if (list.empty()) return sdk::Status::error("no workers to remove");
     list.pop_back();
-    return true;
+    return sdk::Status::ok();
   }
 
   std::vector<host::worker::WorkerInfo> list;

@@ -47,12 +47,12 @@ TEST_CASE("reset replaces every worker and the pool comes back", "[worker]") {
   REQUIRE(run_until(io, [&] { return pool.ready_count() == 2; }));
   std::set<int> before;
   for (const auto& w : pool.workers()) before.insert(w.pid);
-  std::optional<std::pair<bool, std::string>> result;
-  pool.reset([&](bool ok, std::string error) { result.emplace(ok, std::move(error)); });
+  std::optional<coyote::sdk::Status> result;
+  pool.reset([&](coyote::sdk::Status outcome) { result = std::move(outcome); });
   CHECK(pool.ready_count() == 0);  // held while resetting
   REQUIRE(run_until(io, [&] { return result.has_value(); }));
-  CHECK(result->first);
-  CHECK(result->second.empty());
+  CHECK(result->is_ok());
+  CHECK(result->message().empty());
   const auto after = pool.workers();
   REQUIRE(after.size() == 2);
   for (const auto& w : after) CHECK(before.count(w.pid) == 0);
@@ -68,7 +68,7 @@ TEST_CASE("reset waits for a busy worker to finish its job", "[worker]") {
   std::optional<ExecOutcome> job;
   REQUIRE(pool.try_exec("{}", R"({"sleep":0.3})", [&](ExecOutcome o) { job = std::move(o); }));
   std::optional<bool> reset_ok;
-  pool.reset([&](bool ok, std::string) { reset_ok = ok; });
+  pool.reset([&](const coyote::sdk::Status& outcome) { reset_ok = outcome.is_ok(); });
   REQUIRE(run_until(io, [&] { return reset_ok.has_value(); }));
   REQUIRE(job);
   CHECK(job->kind == ExecOutcome::Kind::kResponse);
@@ -81,13 +81,13 @@ TEST_CASE("add_worker and remove_worker change the pool size", "[worker]") {
   WorkerPool pool(io, test_pool(1), server(misbehave("ok")));
   pool.start();
   REQUIRE(run_until(io, [&] { return pool.ready_count() == 1; }));
-  std::string error;
-  REQUIRE(pool.add_worker(error));
+  REQUIRE(pool.add_worker());
   CHECK(run_until(io, [&] { return pool.ready_count() == 2; }));
-  REQUIRE(pool.remove_worker(error));
+  REQUIRE(pool.remove_worker());
   CHECK(run_until(io, [&] { return pool.live_count() == 1 && pool.ready_count() == 1; }));
-  CHECK_FALSE(pool.remove_worker(error));
-  CHECK_THAT(error, Catch::Contains("last worker"));
+  const auto last = pool.remove_worker();
+  CHECK_FALSE(last);
+  CHECK_THAT(last.message(), Catch::Contains("last worker"));
   CHECK(stop_pool(io, pool));
 }
 
