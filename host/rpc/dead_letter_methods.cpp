@@ -114,8 +114,8 @@ void run_each(jobs::DeadLetters& dead, Operation op, const Call& call, const Rep
     Reply reply;
   };
   if (ids.empty()) {
-    return reply(sdk::Status::ok(), json::serialize(json::object{{"done", json::array{}},
-                                                                  {"failed", json::array{}}}));
+    return reply(sdk::Status::ok(),
+                 json::serialize(json::object{{"done", json::array{}}, {"failed", json::array{}}}));
   }
   auto gather = std::make_shared<Gather>();
   gather->errors.resize(ids.size());
@@ -135,8 +135,9 @@ void run_each(jobs::DeadLetters& dead, Operation op, const Call& call, const Rep
           done.emplace_back(gather->ids[k]);
         }
       }
-      gather->reply(sdk::Status::ok(), json::serialize(json::object{{"done", std::move(done)},
-                                                                     {"failed", std::move(failed)}}));
+      gather->reply(
+          sdk::Status::ok(),
+          json::serialize(json::object{{"done", std::move(done)}, {"failed", std::move(failed)}}));
     });
   }
 }

@@ -1,7 +1,5 @@
 #include "rpc/request.hpp"
 
-#include "goridge/frame.hpp"
-
 #include <array>
 
 namespace coyote::host::rpc {
@@ -32,47 +30,43 @@ Codec choose_codec(std::uint8_t flags) noexcept {
   return Codec::kGob;
 }
 
-std::string check_request_header(std::uint8_t option_count, std::uint32_t method_len,
-                                 std::uint32_t payload_length) {
-  if (option_count != 2) {
-    return "should be 2 options. SEQ_ID and METHOD_LEN, got " + std::to_string(option_count);
+sdk::Result<Request> request_from(const goridge::Header& header, std::string_view payload) {
+  if (header.option_count != 2) {
+    return sdk::Status::error("should be 2 options. SEQ_ID and METHOD_LEN, got " +
+                              std::to_string(header.option_count));
   }
-  if (method_len > payload_length) {
-    return "method name length " + std::to_string(method_len) + " exceeds the payload of " +
-           std::to_string(payload_length) + " bytes";
+  const std::uint32_t method_len = header.options[1];
+  if (method_len > payload.size()) {
+    return sdk::Status::error("method name length " + std::to_string(method_len) +
+                              " exceeds the payload of " + std::to_string(payload.size()) +
+                              " bytes");
   }
-  return {};
+  Request request;
+  request.seq = header.options[0];
+  request.codec = choose_codec(header.flags);
+  request.method = payload.substr(0, method_len);
+  request.body = payload.substr(method_len);
+  return request;
 }
 
-ParsedRequest parse_request(std::span<const std::uint8_t> frame_bytes, std::uint32_t max_payload) {
-  ParsedRequest out;
-  const goridge::ParseResult parsed = goridge::parse_header(frame_bytes, max_payload);
+sdk::Result<Request> parse_request(std::span<const std::uint8_t> frame_bytes,
+                                   std::uint32_t max_payload) {
+  goridge::ParseResult parsed = goridge::parse_header(frame_bytes, max_payload);
   if (parsed.status == goridge::ParseStatus::kInvalid) {
-    out.error = parsed.error;
-    return out;
+    return sdk::Status::error(std::move(parsed.error));
   }
   if (parsed.status == goridge::ParseStatus::kNeedMore) {
-    out.error = "truncated frame header: " + std::to_string(frame_bytes.size()) + " of " +
-                std::to_string(parsed.needed) + " bytes";
-    return out;
+    return sdk::Status::error("truncated frame header: " + std::to_string(frame_bytes.size()) +
+                              " of " + std::to_string(parsed.needed) + " bytes");
   }
   const goridge::Header& h = parsed.header;
   if (frame_bytes.size() != h.frame_size()) {
-    out.error = "frame is " + std::to_string(frame_bytes.size()) + " bytes, its header says " +
-                std::to_string(h.frame_size());
-    return out;
+    return sdk::Status::error("frame is " + std::to_string(frame_bytes.size()) +
+                              " bytes, its header says " + std::to_string(h.frame_size()));
   }
-  const std::uint32_t method_len = h.option_count >= 2 ? h.options[1] : 0;
-  out.error = check_request_header(h.option_count, method_len, h.payload_length);
-  if (!out.error.empty()) return out;
-
-  const char* payload = reinterpret_cast<const char*>(frame_bytes.data() + h.header_size());
-  out.request.seq = h.options[0];
-  out.request.codec = choose_codec(h.flags);
-  out.request.method = std::string_view(payload, method_len);
-  out.request.body = std::string_view(payload + method_len, h.payload_length - method_len);
-  out.ok = true;
-  return out;
+  return request_from(
+      h, std::string_view(reinterpret_cast<const char*>(frame_bytes.data()) + h.header_size(),
+                          h.payload_length));
 }
 
 namespace {

@@ -1,6 +1,10 @@
 // RPC request/response framing (spec 4.2/4.3): one goridge frame per call, decoded without sockets.
 #pragma once
 
+#include "goridge/frame.hpp"
+
+#include <coyote/sdk/result.hpp>
+
 #include <cstdint>
 #include <span>
 #include <string>
@@ -22,7 +26,7 @@ enum class Codec : std::uint8_t {
 /// Go's precedence, not equality: proto, JSON, raw, msgpack, gob; no codec bit at all means gob.
 [[nodiscard]] Codec choose_codec(std::uint8_t flags) noexcept;
 
-/// One decoded call. `method` and `body` view into the frame bytes passed to parse_request.
+/// One decoded call. `method` and `body` view into the frame's payload.
 struct Request {
   std::uint32_t seq = 0;
   Codec codec = Codec::kGob;
@@ -30,23 +34,17 @@ struct Request {
   std::string_view body;
 };
 
-/// Outcome of parse_request. A failure is a header error (spec 4.2): the connection must be
-/// closed without a reply.
-struct ParsedRequest {
-  bool ok = false;
-  Request request;
-  std::string error;
-};
+/// The call in a frame whose goridge header is already parsed (and its CRC checked): exactly two
+/// options (seq, method length) and a method length within the payload. An error is a header
+/// error (spec 4.2): the connection must be closed without a reply.
+[[nodiscard]] sdk::Result<Request> request_from(const goridge::Header& header,
+                                                std::string_view payload);
 
-/// Decodes one complete frame (header, options and payload, nothing more). Checks the CRC,
-/// `max_payload`, exactly two options and that the method length fits in the payload.
-[[nodiscard]] ParsedRequest parse_request(std::span<const std::uint8_t> frame_bytes,
-                                          std::uint32_t max_payload);
-
-/// Validates the header-level rules once the goridge header is known (two options, method length
-/// within the payload); empty string when fine. Shared by parse_request and the server's reader.
-[[nodiscard]] std::string check_request_header(std::uint8_t option_count, std::uint32_t method_len,
-                                               std::uint32_t payload_length);
+/// Decodes one complete frame from raw bytes (header, options and payload, nothing more): the
+/// header, `max_payload`, then request_from. For the fuzzer and tests; the server reads frames
+/// with goridge::FrameBuffer and calls request_from.
+[[nodiscard]] sdk::Result<Request> parse_request(std::span<const std::uint8_t> frame_bytes,
+                                                 std::uint32_t max_payload);
 
 /// A reply frame: flags = codec, options = [seq, len(method)], payload = method ‖ body.
 [[nodiscard]] std::string encode_reply(std::uint32_t seq, Codec codec, std::string_view method,

@@ -1,6 +1,6 @@
 #include "rpc/rpc_client.hpp"
 
-#include "goridge/frame.hpp"
+#include "goridge/frame_buffer.hpp"
 #include "rpc/listen_address.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -11,11 +11,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <span>
-#include <vector>
 
 namespace coyote::host::rpc {
 namespace asio = boost::asio;
@@ -26,10 +23,9 @@ struct RpcClient::Impl {
   asio::local::stream_protocol::socket local{io};
   bool is_unix = false;
   std::chrono::milliseconds timeout{};
-  // Bytes received but not yet consumed: [begin, data.size()). One recv usually holds a whole
-  // reply, where reading header, options and payload separately took three.
-  std::vector<std::uint8_t> data;
-  std::size_t begin = 0;
+  // One recv usually holds a whole reply, where reading header, options and payload separately
+  // took three. The client accepts any reply size the protocol can express.
+  goridge::FrameBuffer frames{0xffffffffu};
 
   // Connect only: runs one asynchronous connect to completion or until the timeout.
   template <typename Start>
@@ -88,23 +84,19 @@ struct RpcClient::Impl {
     }
   }
 
-  [[nodiscard]] std::size_t buffered() const { return data.size() - begin; }
-
-  // Receives until at least `n` bytes are buffered.
-  void fill(std::size_t n) {
-    if (begin > 0 && begin == data.size()) {
-      data.clear();
-      begin = 0;
-    }
-    while (buffered() < n) {
-      const std::size_t have = data.size();
-      data.resize(std::max(have + 64 * 1024, begin + n));
-      const ssize_t got = ::recv(fd(), data.data() + have, data.size() - have, 0);
+  // Receives whatever the socket has (at least one byte) into the frame buffer.
+  void receive_some() {
+    for (;;) {
+      const auto space = frames.prepare();
+      const ssize_t got = ::recv(fd(), space.data(), space.size(), 0);
       const int err = errno;
-      data.resize(have + static_cast<std::size_t>(std::max<ssize_t>(got, 0)));
+      if (got > 0) {
+        frames.commit(static_cast<std::size_t>(got));
+        return;
+      }
       if (got < 0 && err == EINTR) continue;
       if (got == 0) throw RpcTransportError("the RPC server closed the connection");
-      if (got < 0) throw RpcTransportError("cannot read the RPC reply: " + os_error(err));
+      throw RpcTransportError("cannot read the RPC reply: " + os_error(err));
     }
   }
 };
@@ -144,32 +136,30 @@ std::uint32_t RpcClient::send(std::string_view method, Codec codec, std::string_
 
 RpcReply RpcClient::receive() {
   Impl& in = *impl_;
-  in.fill(goridge::kHeaderSize);
-  const auto view = [&] {
-    return std::span<const std::uint8_t>(in.data.data() + in.begin, in.buffered());
-  };
-  goridge::ParseResult parsed = goridge::parse_header(view(), 0xffffffffu);
-  if (parsed.status == goridge::ParseStatus::kNeedMore) {
-    in.fill(parsed.needed);
-    parsed = goridge::parse_header(view(), 0xffffffffu);
+  for (;;) {
+    auto next = in.frames.next();
+    if (!next) {
+      throw RpcTransportError("invalid RPC reply: " + next.error() +
+                              (in.frames.problem() == goridge::ParseProblem::kBadCrc
+                                   ? " (is the address a coyote or RoadRunner RPC server?)"
+                                   : std::string()));
+    }
+    if (!*next) {
+      in.receive_some();
+      continue;
+    }
+    // A reply is laid out as a request is: options (seq, method length), method ‖ body.
+    const goridge::FrameBuffer::Frame& frame = **next;
+    auto call = request_from(frame.header, frame.payload);
+    if (!call) throw RpcTransportError("invalid RPC reply: " + call.error());
+    RpcReply reply;
+    reply.seq = call->seq;
+    reply.flags = frame.header.flags;
+    reply.error = frame.header.has(goridge::flag::kError);
+    reply.method.assign(call->method);
+    reply.body.assign(call->body);
+    return reply;
   }
-  if (parsed.status != goridge::ParseStatus::kOk) {
-    throw RpcTransportError("invalid RPC reply: " + parsed.error);
-  }
-  const goridge::Header& h = parsed.header;
-  if (h.option_count != 2 || h.options[1] > h.payload_length) {
-    throw RpcTransportError("invalid RPC reply: expected 2 options (seq, method length)");
-  }
-  in.fill(h.frame_size());
-  RpcReply reply;
-  reply.seq = h.options[0];
-  reply.flags = h.flags;
-  reply.error = h.has(goridge::flag::kError);
-  const char* payload = reinterpret_cast<const char*>(in.data.data() + in.begin + h.header_size());
-  reply.method.assign(payload, h.options[1]);
-  reply.body.assign(payload + h.options[1], h.payload_length - h.options[1]);
-  in.begin += h.frame_size();
-  return reply;
 }
 
 RpcReply RpcClient::call(std::string_view method, Codec codec, std::string_view body) {

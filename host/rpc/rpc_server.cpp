@@ -1,6 +1,6 @@
 #include "rpc/rpc_server.hpp"
 
-#include "goridge/frame.hpp"
+#include "goridge/frame_buffer.hpp"
 #include "log/log.hpp"
 #include "rpc/builtin_methods.hpp"
 #include "rpc/request.hpp"
@@ -40,8 +40,6 @@ struct RpcServer::State {
 
 namespace {
 
-constexpr std::size_t kInitialBuffer = 64 * 1024;
-
 template <typename Protocol>
 class Connection final : public ConnectionBase,
                          public std::enable_shared_from_this<Connection<Protocol>> {
@@ -50,9 +48,11 @@ class Connection final : public ConnectionBase,
 
   Connection(Socket socket, std::shared_ptr<RpcServer::State> state, std::uint64_t id,
              std::string peer)
-      : socket_(std::move(socket)), state_(std::move(state)), id_(id), peer_(std::move(peer)) {
-    buf_.resize(kInitialBuffer);
-  }
+      : socket_(std::move(socket)),
+        state_(std::move(state)),
+        id_(id),
+        peer_(std::move(peer)),
+        frames_(state_->options.max_frame_size) {}
 
   void start() { read_more(); }
 
@@ -68,9 +68,9 @@ class Connection final : public ConnectionBase,
  private:
   void read_more() {
     if (closed_) return;
-    if (end_ == buf_.size()) buf_.resize(buf_.size() * 2);
+    const auto space = frames_.prepare();
     socket_.async_read_some(
-        asio::buffer(buf_.data() + end_, buf_.size() - end_),
+        asio::buffer(space.data(), space.size()),
         [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
           self->on_read(ec, n);
         });
@@ -81,77 +81,42 @@ class Connection final : public ConnectionBase,
     if (ec) {
       if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
         state_->log->debug("rpc connection {} ({}): read failed: {}", id_, peer_, ec.message());
-      } else if (end_ != begin_) {
+      } else if (frames_.buffered() != 0) {
         state_->log->debug("rpc connection {} ({}) closed mid-frame with {} bytes unread", id_,
-                           peer_, end_ - begin_);
+                           peer_, frames_.buffered());
       }
       close();
       return;
     }
-    end_ += n;
-    if (!process_frames()) return;
-    // Keep unread bytes at the front so the buffer only grows for a frame that needs it.
-    if (begin_ == end_) {
-      begin_ = end_ = 0;
-      // Give back the memory of an occasional big frame once it has been handled.
-      if (buf_.size() > 4 * kInitialBuffer) {
-        buf_.resize(kInitialBuffer);
-        buf_.shrink_to_fit();
+    frames_.commit(n);
+    // The size limit is checked from each header, so a client cannot make the server buffer more
+    // than max_frame_size; the request rules (two options, method length) once a frame is whole.
+    while (!closed_) {
+      auto next = frames_.next();
+      if (!next) {
+        state_->log->warn("rpc connection {} ({}) closed: {}{}", id_, peer_, next.error(),
+                          frames_.problem() == goridge::ParseProblem::kBadCrc
+                              ? " (is the client speaking goridge RPC, as RoadRunner's clients "
+                                "do?)"
+                              : "");
+        close();
+        return;
       }
-    } else if (begin_ != 0) {
-      std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
-      end_ -= begin_;
-      begin_ = 0;
+      if (!*next) break;
+      handle_frame(**next);
     }
     read_more();
   }
 
-  // False when the connection was closed.
-  bool process_frames() {
-    const std::uint32_t max_payload = state_->options.max_frame_size;
-    while (!closed_) {
-      const std::span<const std::uint8_t> avail(buf_.data() + begin_, end_ - begin_);
-      const goridge::ParseResult parsed = goridge::parse_header(avail, max_payload);
-      if (parsed.status == goridge::ParseStatus::kNeedMore) return true;
-      if (parsed.status == goridge::ParseStatus::kInvalid) {
-        state_->log->warn("rpc connection {} ({}) closed: {}", id_, peer_, parsed.error);
-        close();
-        return false;
-      }
-      const goridge::Header& h = parsed.header;
-      const std::string header_error = check_request_header(
-          h.option_count, h.option_count >= 2 ? h.options[1] : 0, h.payload_length);
-      if (!header_error.empty()) {
-        state_->log->warn("rpc connection {} ({}) closed: bad request header: {}", id_, peer_,
-                          header_error);
-        close();
-        return false;
-      }
-      const std::size_t total = h.frame_size();
-      if (avail.size() < total) {
-        if (buf_.size() - begin_ < total) {
-          // Make room for the whole frame (bounded by max_frame_size) in one go.
-          std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
-          end_ -= begin_;
-          begin_ = 0;
-          if (buf_.size() < total) buf_.resize(total);
-        }
-        return true;
-      }
-      handle_frame(avail.first(total));
-      begin_ += total;
-    }
-    return false;
-  }
-
-  void handle_frame(std::span<const std::uint8_t> frame) {
-    const ParsedRequest parsed = parse_request(frame, state_->options.max_frame_size);
-    if (!parsed.ok) {  // cannot happen after the checks above; stay safe anyway
-      state_->log->warn("rpc connection {} ({}) closed: {}", id_, peer_, parsed.error);
+  void handle_frame(const goridge::FrameBuffer::Frame& frame) {
+    auto request = request_from(frame.header, frame.payload);
+    if (!request) {
+      state_->log->warn("rpc connection {} ({}) closed: bad request header: {}", id_, peer_,
+                        request.error());
       close();
       return;
     }
-    const Request& req = parsed.request;
+    const Request& req = *request;
     Call call{req.codec, req.method, req.body};
     state_->methods.dispatch(
         call, [self = this->shared_from_this(), seq = req.seq, codec = req.codec,
@@ -195,9 +160,7 @@ class Connection final : public ConnectionBase,
   std::shared_ptr<RpcServer::State> state_;
   std::uint64_t id_;
   std::string peer_;
-  std::vector<std::uint8_t> buf_;
-  std::size_t begin_ = 0;
-  std::size_t end_ = 0;
+  goridge::FrameBuffer frames_;
   std::vector<std::string> queue_;
   std::vector<std::string> inflight_;
   std::vector<asio::const_buffer> buffers_;

@@ -65,6 +65,15 @@ long long json_pid(std::string_view json) {
   return any ? v : -1;
 }
 
+// RoadRunner's wording (spec 1.4): on a worker pipe a bad CRC nearly always means user code
+// wrote to stdout, which is the one hint the user needs.
+std::string with_stdout_hint(goridge::ParseProblem problem, const std::string& error) {
+  if (problem != goridge::ParseProblem::kBadCrc) return error;
+  return "validation failed on the message sent to STDOUT, see: "
+         "https://docs.roadrunner.dev/error-codes/stdout-crc (did the worker print to stdout?), " +
+         error;
+}
+
 std::string printable(std::string_view bytes) {
   return goridge::describe_bytes(
       {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()}, 96);
@@ -266,16 +275,14 @@ void WorkerProcess::read_stdout() {
           return;
         }
         self->frames_.commit(n);
-        FrameBuffer::Frame frame;
-        std::string error;
         for (;;) {
-          const auto r = self->frames_.next(frame, error);
-          if (r == FrameBuffer::Result::kNeedMore) break;
-          if (r == FrameBuffer::Result::kInvalid) {
-            self->protocol_error(error);
+          auto next = self->frames_.next();
+          if (!next) {
+            self->protocol_error(with_stdout_hint(self->frames_.problem(), next.error()));
             return;
           }
-          self->on_frame(frame);
+          if (!*next) break;
+          self->on_frame(**next);
           if (self->dead_) return;
         }
         self->read_stdout();
@@ -295,7 +302,7 @@ void WorkerProcess::on_stdout_closed() {
   maybe_finalize();
 }
 
-void WorkerProcess::on_frame(const FrameBuffer::Frame& frame) {
+void WorkerProcess::on_frame(const goridge::FrameBuffer::Frame& frame) {
   if (state_ == WorkerState::kInactive) {
     on_handshake_frame(frame);
   } else if (busy()) {
@@ -309,7 +316,7 @@ void WorkerProcess::on_frame(const FrameBuffer::Frame& frame) {
   }
 }
 
-void WorkerProcess::on_handshake_frame(const FrameBuffer::Frame& frame) {
+void WorkerProcess::on_handshake_frame(const goridge::FrameBuffer::Frame& frame) {
   if (!frame.header.has(goridge::flag::kControl)) {
     protocol_error("unexpected response, header is missing, no CONTROL flag: " +
                    printable(frame.payload));
@@ -326,7 +333,7 @@ void WorkerProcess::on_handshake_frame(const FrameBuffer::Frame& frame) {
   if (callbacks_.ready) callbacks_.ready(*this);
 }
 
-void WorkerProcess::on_reply_frame(const FrameBuffer::Frame& frame) {
+void WorkerProcess::on_reply_frame(const goridge::FrameBuffer::Frame& frame) {
   const auto& h = frame.header;
   ExecOutcome outcome;
   if (h.has(goridge::flag::kError)) {

@@ -1,8 +1,8 @@
 // WorkerProcess: one worker child speaking goridge frames over its stdin/stdout pipes.
 #pragma once
 
+#include "goridge/frame_buffer.hpp"
 #include "worker/executor.hpp"
-#include "worker/frame_buffer.hpp"
 #include "worker/worker_state.hpp"
 
 #include <coyote/sdk/status.hpp>
@@ -111,9 +111,9 @@ class WorkerProcess : public std::enable_shared_from_this<WorkerProcess> {
   void on_stdout_closed();
   void read_stderr();
   void wait_exit();
-  void on_frame(const FrameBuffer::Frame& frame);
-  void on_handshake_frame(const FrameBuffer::Frame& frame);
-  void on_reply_frame(const FrameBuffer::Frame& frame);
+  void on_frame(const goridge::FrameBuffer::Frame& frame);
+  void on_handshake_frame(const goridge::FrameBuffer::Frame& frame);
+  void on_reply_frame(const goridge::FrameBuffer::Frame& frame);
   void finish_job(ExecOutcome outcome, bool restart);
   void protocol_error(const std::string& reason);
   void on_exited(int status);
@@ -135,7 +135,7 @@ class WorkerProcess : public std::enable_shared_from_this<WorkerProcess> {
   boost::asio::steady_timer exec_timer_;
   boost::asio::steady_timer kill_timer_;
   boost::asio::steady_timer reap_timer_;  ///< fallback polling without pidfd; drain grace
-  FrameBuffer frames_;
+  goridge::FrameBuffer frames_;
   std::array<char, 8192> stderr_buf_{};
   std::string stderr_partial_;
   std::vector<std::string> stderr_lines_;  ///< tail, a few lines

@@ -1,6 +1,6 @@
 // libFuzzer: goridge header parsing and buffered multi-frame parsing over arbitrary bytes.
 #include "goridge/frame.hpp"
-#include "worker/frame_buffer.hpp"
+#include "goridge/frame_buffer.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -8,7 +8,7 @@
 #include <string>
 
 namespace g = coyote::host::goridge;
-using coyote::host::worker::FrameBuffer;
+using coyote::host::goridge::FrameBuffer;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::span<const std::uint8_t> bytes{data, size};
@@ -39,12 +39,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     buffer.append(bytes.subspan(at, n));
     at += n;
     piece = piece * 3 + 1;
-    FrameBuffer::Frame frame;
-    std::string error;
     for (;;) {
-      const auto res = buffer.next(frame, error);
-      if (res != FrameBuffer::Result::kFrame) break;
-      if (frame.payload.size() != frame.header.payload_length) __builtin_trap();
+      const auto next = buffer.next();
+      if (!next) {
+        // A broken stream says why, and which rule it broke.
+        if (next.error().empty() || buffer.problem() == g::ParseProblem::kNone) __builtin_trap();
+        break;
+      }
+      if (!*next) break;
+      if ((*next)->payload.size() != (*next)->header.payload_length) __builtin_trap();
     }
   }
   return 0;

@@ -51,9 +51,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const rpc::MethodTable table = rpc::default_methods(jobs, &pools, "fuzz");
 
   const std::span<const std::uint8_t> bytes(data, size);
-  const rpc::ParsedRequest parsed = rpc::parse_request(bytes, 1u << 20);
-  if (parsed.ok) {
-    table.dispatch(rpc::Call{parsed.request.codec, parsed.request.method, parsed.request.body},
+  const auto parsed = rpc::parse_request(bytes, 1u << 20);
+  if (parsed) {
+    table.dispatch(rpc::Call{parsed->codec, parsed->method, parsed->body},
                    [](Status, std::string) {});
   }
 

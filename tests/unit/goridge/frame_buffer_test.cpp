@@ -1,6 +1,4 @@
-#include "worker/frame_buffer.hpp"
-
-#include "goridge/frame.hpp"
+#include "goridge/frame_buffer.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -9,7 +7,7 @@
 #include <vector>
 
 namespace g = coyote::host::goridge;
-using coyote::host::worker::FrameBuffer;
+using coyote::host::goridge::FrameBuffer;
 
 namespace {
 
@@ -32,13 +30,13 @@ TEST_CASE("frame buffer yields every frame of a stream fed in arbitrary pieces",
     std::vector<std::string> got;
     for (std::size_t at = 0; at < stream.size(); at += piece) {
       buffer.append(span_of(stream.substr(at, piece)));
-      FrameBuffer::Frame frame;
-      std::string error;
-      while (buffer.next(frame, error) == FrameBuffer::Result::kFrame) {
-        CHECK(frame.header.options[0] == got.size());
-        got.emplace_back(frame.payload);
+      for (;;) {
+        auto next = buffer.next();
+        REQUIRE(next);
+        if (!*next) break;
+        CHECK((*next)->header.options[0] == got.size());
+        got.emplace_back((*next)->payload);
       }
-      REQUIRE(error.empty());
     }
     CHECK(got == payloads);
     CHECK(buffer.buffered() == 0);
@@ -49,16 +47,20 @@ TEST_CASE("frame buffer stays broken after a corrupt frame", "[goridge]") {
   FrameBuffer buffer(1 << 20);
   const std::string good = g::encode_frame(0x01, {}, R"({"pid":1})");
   buffer.append(span_of(good + "garbage that is not a frame header"));
-  FrameBuffer::Frame frame;
-  std::string error;
-  REQUIRE(buffer.next(frame, error) == FrameBuffer::Result::kFrame);
-  CHECK(frame.payload == R"({"pid":1})");
-  CHECK(buffer.next(frame, error) == FrameBuffer::Result::kInvalid);
-  CHECK_THAT(error, Catch::Contains("67 61 72 62"));
-  error.clear();
+  auto first = buffer.next();
+  REQUIRE(first);
+  REQUIRE(*first);
+  CHECK((*first)->payload == R"({"pid":1})");
+  const auto corrupt = buffer.next();
+  REQUIRE_FALSE(corrupt);
+  CHECK_THAT(corrupt.error(), Catch::Contains("67 61 72 62"));
+  CHECK(buffer.problem() == g::ParseProblem::kBadCrc);
+  // The raw reason only: each transport adds its own hint (a worker's is about stdout).
+  CHECK_THAT(corrupt.error(), !Catch::Contains("STDOUT"));
   buffer.append(span_of(good));
-  CHECK(buffer.next(frame, error) == FrameBuffer::Result::kInvalid);
-  CHECK_FALSE(error.empty());
+  const auto still = buffer.next();
+  CHECK_FALSE(still);
+  CHECK(still.error() == corrupt.error());
 }
 
 TEST_CASE("frame buffer rejects a frame above its size limit before reading the payload",
@@ -66,10 +68,10 @@ TEST_CASE("frame buffer rejects a frame above its size limit before reading the 
   FrameBuffer buffer(1024);
   const std::string big = g::encode_frame(0, std::vector<std::uint32_t>{0}, std::string(2048, 'x'));
   buffer.append(span_of(big.substr(0, 16)));
-  FrameBuffer::Frame frame;
-  std::string error;
-  CHECK(buffer.next(frame, error) == FrameBuffer::Result::kInvalid);
-  CHECK_THAT(error, Catch::Contains("exceeds the limit of 1024 bytes"));
+  const auto refused = buffer.next();
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.error(), Catch::Contains("exceeds the limit of 1024 bytes"));
+  CHECK(buffer.problem() == g::ParseProblem::kTooLarge);
 }
 
 TEST_CASE("frame buffer prepare() makes room for a large pending frame", "[goridge]") {
@@ -77,13 +79,27 @@ TEST_CASE("frame buffer prepare() makes room for a large pending frame", "[gorid
   const std::string big =
       g::encode_frame(0, std::vector<std::uint32_t>{0}, std::string(1 << 20, 'z'));
   buffer.append(span_of(big.substr(0, 100)));
-  FrameBuffer::Frame frame;
-  std::string error;
-  REQUIRE(buffer.next(frame, error) == FrameBuffer::Result::kNeedMore);
+  auto pending = buffer.next();
+  REQUIRE(pending);
+  REQUIRE_FALSE(*pending);
   auto space = buffer.prepare(16);
   CHECK(space.size() >= big.size() - 100);
   std::memcpy(space.data(), big.data() + 100, big.size() - 100);
   buffer.commit(big.size() - 100);
-  REQUIRE(buffer.next(frame, error) == FrameBuffer::Result::kFrame);
-  CHECK(frame.payload.size() == (1u << 20));
+  auto whole = buffer.next();
+  REQUIRE(whole);
+  REQUIRE(*whole);
+  CHECK((*whole)->payload.size() == (1u << 20));
+}
+
+TEST_CASE("frame buffer gives back the memory of a big frame once it is consumed", "[goridge]") {
+  FrameBuffer buffer(1 << 24);
+  const std::string big =
+      g::encode_frame(0, std::vector<std::uint32_t>{0}, std::string(1 << 20, 'z'));
+  buffer.append(span_of(big));
+  auto whole = buffer.next();
+  REQUIRE(whole);
+  REQUIRE(*whole);
+  CHECK(buffer.buffered() == 0);
+  CHECK(buffer.prepare().size() == FrameBuffer::kReadSize);
 }

@@ -32,11 +32,11 @@ TEST_CASE("jobs.List request from PHP encodes to the spec's bytes and parses bac
   CHECK(rpc::encode_request(1, 0x80, "jobs.List", "") == expected);
 
   const auto parsed = rpc::parse_request(as_span(expected), 1024);
-  REQUIRE(parsed.ok);
-  CHECK(parsed.request.seq == 1);
-  CHECK(parsed.request.codec == rpc::Codec::kProto);
-  CHECK(parsed.request.method == "jobs.List");
-  CHECK(parsed.request.body.empty());
+  REQUIRE(parsed);
+  CHECK(parsed->seq == 1);
+  CHECK(parsed->codec == rpc::Codec::kProto);
+  CHECK(parsed->method == "jobs.List");
+  CHECK(parsed->body.empty());
 }
 
 TEST_CASE("jobs.Push request encodes PushRequest and the frame as in the spec", "[rpc]") {
@@ -76,20 +76,20 @@ TEST_CASE("informer.Workers JSON request matches the spec's bytes", "[rpc]") {
                                "informer.Workers\"jobs\"";
   CHECK(rpc::encode_request(1, 0x08, "informer.Workers", "\"jobs\"") == expected);
   const auto parsed = rpc::parse_request(as_span(expected), 1024);
-  REQUIRE(parsed.ok);
-  CHECK(parsed.request.codec == rpc::Codec::kJson);
-  CHECK(parsed.request.method == "informer.Workers");
-  CHECK(parsed.request.body == "\"jobs\"");
+  REQUIRE(parsed);
+  CHECK(parsed->codec == rpc::Codec::kJson);
+  CHECK(parsed->method == "informer.Workers");
+  CHECK(parsed->body == "\"jobs\"");
 }
 
 TEST_CASE("error replies carry codec|ERROR and method name followed by the text", "[rpc]") {
   const std::string frame = rpc::encode_error(7, rpc::Codec::kJson, "jobs.Nope", "boom");
   const auto parsed = rpc::parse_request(as_span(frame), 1024);
-  REQUIRE(parsed.ok);
+  REQUIRE(parsed);
   CHECK(static_cast<std::uint8_t>(frame[1]) == 0x48);
-  CHECK(parsed.request.seq == 7);
-  CHECK(parsed.request.method == "jobs.Nope");
-  CHECK(parsed.request.body == "boom");
+  CHECK(parsed->seq == 7);
+  CHECK(parsed->method == "jobs.Nope");
+  CHECK(parsed->body == "boom");
 }
 
 TEST_CASE("codec is chosen by precedence, never echoing gob", "[rpc]") {
@@ -107,27 +107,27 @@ TEST_CASE("parse_request rejects header errors", "[rpc]") {
     const std::uint32_t opts[] = {1};
     const std::string frame = coyote::host::goridge::encode_frame(0x80, opts, "jobs.List");
     const auto parsed = rpc::parse_request(as_span(frame), 1024);
-    CHECK_FALSE(parsed.ok);
-    CHECK_THAT(parsed.error, Catch::Contains("should be 2 options"));
+    CHECK_FALSE(parsed);
+    CHECK_THAT(parsed.error(), Catch::Contains("should be 2 options"));
   }
   SECTION("method length beyond the payload") {
     const std::uint32_t opts[] = {1, 50};
     const std::string frame = coyote::host::goridge::encode_frame(0x80, opts, "jobs.List");
-    CHECK_FALSE(rpc::parse_request(as_span(frame), 1024).ok);
+    CHECK_FALSE(rpc::parse_request(as_span(frame), 1024).is_ok());
   }
   SECTION("bad CRC") {
     std::string frame = rpc::encode_request(1, 0x80, "jobs.List", "");
     frame[6] = static_cast<char>(frame[6] ^ 0xff);
     const auto parsed = rpc::parse_request(as_span(frame), 1024);
-    CHECK_FALSE(parsed.ok);
-    CHECK_THAT(parsed.error, Catch::Contains("CRC"));
+    CHECK_FALSE(parsed);
+    CHECK_THAT(parsed.error(), Catch::Contains("CRC"));
   }
   SECTION("payload over the limit") {
     const std::string frame = rpc::encode_request(1, 0x80, "jobs.List", std::string(100, 'x'));
-    CHECK_FALSE(rpc::parse_request(as_span(frame), 64).ok);
+    CHECK_FALSE(rpc::parse_request(as_span(frame), 64).is_ok());
   }
   SECTION("truncated frame") {
     const std::string frame = rpc::encode_request(1, 0x80, "jobs.List", "");
-    CHECK_FALSE(rpc::parse_request(as_span(frame).first(frame.size() - 1), 1024).ok);
+    CHECK_FALSE(rpc::parse_request(as_span(frame).first(frame.size() - 1), 1024).is_ok());
   }
 }
