@@ -1,5 +1,7 @@
 #include "jobs/dispatcher.hpp"
 
+#include "support/guarded_call.hpp"
+
 #include <string>
 #include <utility>
 
@@ -28,7 +30,19 @@ void Dispatcher::pump() {
       if (!taken) break;
       sdk::Job& job = *taken->job;
       std::string context;
-      job.write_context(context);
+      auto written = support::guarded_call(
+          [&job] { return "job " + job.id() + " (pipeline " + job.pipeline() + ")"; },
+          "write_context",
+          [&] {
+            job.write_context(context);
+            return sdk::Status::ok();
+          });
+      if (!written) {
+        // The job cannot be sent without its context: settled as a failed delivery (retried
+        // through its driver, then dead-lettered), never dropped.
+        responses_.settle_failed(job, Failure::kDriverError, written.message());
+        continue;
+      }
       const std::uint32_t slot = park(std::move(taken->job));
       // The payload view stays valid: the job sits in its slot until finish() runs.
       const bool sent =

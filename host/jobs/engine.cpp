@@ -32,29 +32,17 @@ std::string join(const std::vector<std::string>& names) {
   return out;
 }
 
-/// Driver calls are plugin code: an exception becomes that plugin's error, never a host unwind.
-template <typename F>
-sdk::Status guarded(std::string_view what, F&& call) {
-  try {
-    return call();
-  } catch (const std::exception& e) {
-    return sdk::Status::error(std::string(what) + ": " + e.what());
-  } catch (...) {
-    return sdk::Status::error(std::string(what) + ": unknown exception");
-  }
-}
-
 std::string no_such_pipeline(std::string_view name) {
   return "no such pipeline, requested: " + std::string(name);
 }
 
 }  // namespace
 
-Engine::Engine(boost::asio::io_context& io, const sdk::Config& config, DriverLookup drivers,
-               Pools pools)
+Engine::Engine(boost::asio::io_context& io, const sdk::Config& config,
+               plugin::DriverCatalog& drivers, Pools pools)
     : io_(io),
       config_(config),
-      drivers_(std::move(drivers)),
+      drivers_(drivers),
       pools_(std::move(pools)),
       log_(log::get("jobs")),
       responses_(counters_, log_, this),
@@ -93,13 +81,14 @@ Engine::~Engine() {
 std::string Engine::unknown_driver_text(std::string_view driver, std::string_view pipeline) const {
   std::string text =
       fmt::format("unknown driver \"{}\" for pipeline \"{}\"; available: ", driver, pipeline);
-  if (drivers_.available.empty()) {
+  const std::vector<std::string> available = drivers_.names();
+  if (available.empty()) {
     return text +
            "none (no driver plugin was loaded: check the plugin directory, COYOTE_PLUGIN_PATH "
            "and coyote.plugins)";
   }
-  text += join(drivers_.available);
-  const std::vector<std::string_view> names(drivers_.available.begin(), drivers_.available.end());
+  text += join(available);
+  const std::vector<std::string_view> names(available.begin(), available.end());
   if (auto near = config::closest_match(driver, names)) {
     text += fmt::format(" (did you mean \"{}\"?)", *near);
   }
@@ -129,7 +118,7 @@ void Engine::start() {
       log_->debug("jobs.consume names \"{}\", not defined in jobs.pipelines (yet)", name);
       continue;
     }
-    auto status = guarded("run", [&] { return it->second.driver->run(); });
+    auto status = it->second.driver->run();
     if (!status) {
       throw std::runtime_error(fmt::format("pipeline \"{}\" (driver {}) failed to start: {}", name,
                                            it->second.pipeline.driver(), status.message()));
@@ -145,10 +134,9 @@ void Engine::build_from_config(const std::string& name) {
   if (!driver_name || driver_name->empty()) {
     throw config_.error_at(base, fmt::format("pipeline \"{}\" has no driver; set driver: to one "
                                              "of: {}",
-                                             name, join(drivers_.available)));
+                                             name, join(drivers_.names())));
   }
-  sdk::DriverConstructor* constructor = drivers_.find ? drivers_.find(*driver_name) : nullptr;
-  if (constructor == nullptr) {
+  if (!drivers_.has(*driver_name)) {
     throw config_.error_at(base + ".driver", unknown_driver_text(*driver_name, name));
   }
   std::int64_t priority = kDefaultPriority;
@@ -180,7 +168,7 @@ void Engine::build_from_config(const std::string& name) {
   set_rules(name, RetryPolicy::from_config(config_, base), std::move(dead_letter));
   sdk::Pipeline pipeline(name, *driver_name, priority, std::move(options));
   std::unique_ptr<sdk::Driver> driver =
-      constructor->from_config(config_key, *lane->second.queue, pipeline);
+      drivers_.from_config(config_key, *lane->second.queue, pipeline);
   if (!driver) {
     throw std::runtime_error(fmt::format(
         "driver \"{}\" could not build pipeline \"{}\" (see the log above)", *driver_name, name));
@@ -196,8 +184,7 @@ void Engine::stop() {
     // The SDK contract: the host takes the queued jobs out before Driver::stop.
     auto lane = lanes_.find(entry.pool);
     if (lane != lanes_.end()) (void)lane->second.queue->remove(name);
-    auto& driver = *entry.driver;  // named: clang 14 cannot capture a structured binding
-    auto status = guarded("stop", [&] { return driver.stop(); });
+    auto status = entry.driver->stop();
     if (!status) log_->error("pipeline {}: driver stop failed: {}", name, status.message());
   }
 }
@@ -328,7 +315,7 @@ sdk::Status Engine::pause(const std::vector<std::string>& names) {
   for (const auto& name : names) {
     auto it = pipelines_.find(name);
     if (it == pipelines_.end()) return sdk::Status::error(no_such_pipeline(name));
-    auto status = guarded("pause", [&] { return it->second.driver->pause(); });
+    auto status = it->second.driver->pause();
     if (!status) return status;
   }
   return sdk::Status::ok();
@@ -338,7 +325,7 @@ sdk::Status Engine::resume(const std::vector<std::string>& names) {
   for (const auto& name : names) {
     auto it = pipelines_.find(name);
     if (it == pipelines_.end()) return sdk::Status::error(no_such_pipeline(name));
-    auto status = guarded("resume", [&] { return it->second.driver->resume(); });
+    auto status = it->second.driver->resume();
     if (!status) return status;
   }
   return sdk::Status::ok();
@@ -361,7 +348,7 @@ sdk::Status Engine::declare(const std::map<std::string, std::string>& options) {
   const std::string driver_name = get("driver");
   if (driver_name.empty()) {
     return sdk::Status::error("no associated driver with the pipeline, pipeline name: " + name +
-                              " (set \"driver\"; available: " + join(drivers_.available) + ")");
+                              " (set \"driver\"; available: " + join(drivers_.names()) + ")");
   }
   if (name.empty()) {
     return sdk::Status::error("declare: the pipeline has no name (set \"name\")");
@@ -370,8 +357,9 @@ sdk::Status Engine::declare(const std::map<std::string, std::string>& options) {
     return sdk::Status::error("pipeline already exists, name: " + name +
                               ", driver: " + it->second.pipeline.driver());
   }
-  sdk::DriverConstructor* constructor = drivers_.find ? drivers_.find(driver_name) : nullptr;
-  if (constructor == nullptr) return sdk::Status::error(unknown_driver_text(driver_name, name));
+  if (!drivers_.has(driver_name)) {
+    return sdk::Status::error(unknown_driver_text(driver_name, name));
+  }
 
   std::int64_t priority = kDefaultPriority;
   const std::string text = get("priority");
@@ -389,20 +377,14 @@ sdk::Status Engine::declare(const std::map<std::string, std::string>& options) {
     return sdk::Status::error("declare: pipeline " + name + " cannot be its own dead_letter");
   }
   set_rules(name, RetryPolicy::from_options(pipeline), pipeline.string("dead_letter"));
-  std::unique_ptr<sdk::Driver> driver;
-  auto built = guarded("declare", [&] {
-    driver = constructor->from_pipeline(pipeline, *lane->second.queue);
-    return driver ? sdk::Status::ok()
-                  : sdk::Status::error("driver \"" + driver_name + "\" refused pipeline \"" + name +
-                                       "\" (see the log)");
-  });
-  if (!built) return built;
-  auto& entry =
-      pipelines_
-          .insert_or_assign(name, Entry{std::move(pipeline), std::move(pool), std::move(driver)})
-          .first->second;
+  auto built = drivers_.from_pipeline(pipeline, *lane->second.queue);
+  if (!built) return built.status();
+  auto& entry = pipelines_
+                    .insert_or_assign(
+                        name, Entry{std::move(pipeline), std::move(pool), std::move(built).value()})
+                    .first->second;
   if (consumes(name) && started_ && !stopped_) {
-    auto status = guarded("run", [&] { return entry.driver->run(); });
+    auto status = entry.driver->run();
     if (!status) return status;
   }
   return sdk::Status::ok();
@@ -421,7 +403,7 @@ sdk::Status Engine::destroy(const std::vector<std::string>& names,
     if (auto lane = lanes_.find(entry.pool); lane != lanes_.end()) {
       (void)lane->second.queue->remove(name);
     }
-    auto status = guarded("destroy", [&] { return entry.driver->stop(); });
+    auto status = entry.driver->stop();
     if (!status) {
       if (first_error.is_ok()) first_error = status;
       continue;
@@ -435,13 +417,8 @@ sdk::Status Engine::destroy(const std::vector<std::string>& names,
 
 sdk::Status Engine::stat(std::vector<sdk::State>& states) {
   for (auto& [name, entry] : pipelines_) {
-    sdk::State state;
-    auto& driver = *entry.driver;  // named: clang 14 cannot capture a structured binding
-    auto status = guarded("stat", [&] {
-      state = driver.state();
-      return sdk::Status::ok();
-    });
-    if (!status) return sdk::Status::error("pipeline " + name + ": " + status.message());
+    // A driver that fails to report puts the reason in the State's error (GuardedDriver).
+    sdk::State state = entry.driver->state();
     if (state.pipeline.empty()) state.pipeline = name;
     if (state.driver.empty()) state.driver = entry.pipeline.driver();
     states.push_back(std::move(state));
@@ -592,14 +569,12 @@ void Engine::drain(std::chrono::milliseconds grace, std::function<void(const Dra
   for (auto& [pool, lane] : lanes_) lane.dispatcher->halt();
   std::size_t returned = 0;
   for (auto& [name, entry] : pipelines_) {
-    auto& driver = *entry.driver;  // named: clang 14 cannot capture a structured binding
     // A paused pipeline answers pause() with an error; either way it moves no more jobs.
-    (void)guarded("pause", [&] { return driver.pause(); });
+    (void)entry.driver->pause();
     auto lane = lanes_.find(entry.pool);
     if (lane == lanes_.end()) continue;
     for (auto& job : lane->second.queue->remove(name)) {
-      auto status =
-          guarded("nack", [&] { return job->nack_with_options(true, std::chrono::seconds{0}); });
+      auto status = responses_.hand_back(*job);
       if (status) {
         ++returned;
       } else {

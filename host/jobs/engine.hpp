@@ -8,6 +8,7 @@
 #include "jobs/response.hpp"
 #include "jobs/retry_policy.hpp"
 #include "jobs/service.hpp"
+#include "plugin/driver_catalog.hpp"
 #include "worker/executor.hpp"
 
 #include <coyote/sdk/config.hpp>
@@ -28,14 +29,6 @@
 #include <vector>
 
 namespace coyote::host::jobs {
-
-/// How the engine finds driver constructors, decoupled from the plugin registry.
-struct DriverLookup {
-  /// The constructor registered under a driver name, or nullptr.
-  std::function<sdk::DriverConstructor*(std::string_view)> find;
-  /// Every loaded driver name, for error messages.
-  std::vector<std::string> available;
-};
 
 /// What a graceful drain did (Engine::drain).
 struct DrainReport {
@@ -60,7 +53,9 @@ class Engine final : public JobsService, public DeliveryRules, public DeadLetter
   using Done = JobsService::Done;
   /// Reads jobs.pipeline_size, jobs.timeout and jobs.consume. Throws sdk::ConfigError on a bad
   /// value and std::invalid_argument when `pools` has no pool.
-  Engine(boost::asio::io_context& io, const sdk::Config& config, DriverLookup drivers, Pools pools);
+  /// `drivers` (the plugin registry in `serve`) must outlive the engine.
+  Engine(boost::asio::io_context& io, const sdk::Config& config, plugin::DriverCatalog& drivers,
+         Pools pools);
   ~Engine() override;
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -154,7 +149,7 @@ class Engine final : public JobsService, public DeliveryRules, public DeadLetter
   boost::asio::io_context& io_;
   const std::thread::id owner_ = std::this_thread::get_id();
   const sdk::Config& config_;
-  DriverLookup drivers_;
+  plugin::DriverCatalog& drivers_;
   Pools pools_;
   std::shared_ptr<spdlog::logger> log_;
   Counters counters_;

@@ -1,11 +1,29 @@
 #include "jobs/priority_queue.hpp"
 
+#include "log/log.hpp"
+#include "support/guarded_call.hpp"
+
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
 #include <utility>
 
 namespace coyote::host::jobs {
+namespace {
+
+// on_room callbacks are driver code run on the loop: guarded, so a throwing one is logged as
+// that driver's error instead of unwinding the loop.
+std::function<void()> guarded_room_callback(std::function<void()> callback) {
+  return [callback = std::move(callback)] {
+    auto status = support::guarded_call("a driver", "its on_room callback", [&] {
+      callback();
+      return sdk::Status::ok();
+    });
+    if (!status) log::get("jobs")->error("{}", status.message());
+  };
+}
+
+}  // namespace
 
 PriorityQueue::PriorityQueue(boost::asio::io_context& io, std::size_t capacity)
     : io_(io), capacity_(capacity == 0 ? 1 : capacity) {}
@@ -33,7 +51,8 @@ void PriorityQueue::prune_lanes_locked() {
 }
 
 void PriorityQueue::push_locked(std::unique_ptr<sdk::Job>& job) {
-  lane_locked(job->priority()).push_back(Entry{next_seq_++, std::move(job)});
+  const std::int64_t priority = job->priority();
+  lane_locked(priority).push_back(Entry{next_seq_++, std::move(job)});
   ++size_;
   notify_job_locked();
 }
@@ -57,7 +76,8 @@ void PriorityQueue::notify_job_locked() {
 void PriorityQueue::release_room_locked() {
   if (size_ >= capacity_) return;
   room_cv_.notify_all();
-  for (auto& waiter : room_waiters_) boost::asio::post(io_, std::move(waiter));
+  for (auto& waiter : room_waiters_)
+    boost::asio::post(io_, guarded_room_callback(std::move(waiter)));
   room_waiters_.clear();
 }
 
@@ -81,7 +101,7 @@ void PriorityQueue::on_room(std::function<void()> callback) {
   if (!callback) return;
   std::lock_guard lock(mutex_);
   if (size_ < capacity_) {
-    boost::asio::post(io_, std::move(callback));
+    boost::asio::post(io_, guarded_room_callback(std::move(callback)));
     return;
   }
   room_waiters_.push_back(std::move(callback));

@@ -1,5 +1,7 @@
 #include "jobs/response.hpp"
 
+#include "support/guarded_call.hpp"
+
 #include <boost/json.hpp>
 
 #include <utility>
@@ -17,6 +19,11 @@ constexpr std::uint64_t kRequeue = 4;
 constexpr std::size_t kLoggedBodyBytes = 512;
 
 std::string_view clip(std::string_view bytes) { return bytes.substr(0, kLoggedBodyBytes); }
+
+/// The prefix of a guarded call's error, built only when a call threw.
+auto job_context(const sdk::Job& job) {
+  return [&job] { return "job " + job.id() + " (pipeline " + job.pipeline() + ")"; };
+}
 
 std::optional<std::int64_t> as_int(const json::value& v) {
   if (v.is_int64()) return v.get_int64();
@@ -141,14 +148,14 @@ void ResponseHandler::apply_reply(sdk::Job& job, const Reply& reply) {
   switch (reply.type) {
     case kNoError:
     case kAck: {
-      auto status = job.ack();
+      auto status = ack(job);
       if (!status) return ack_after_error(job, "ack", status);
       ++counters_.jobs_ok;
       return;
     }
     case kError: {
       if (reply.requeue) {
-        auto status = job.requeue(reply.headers, reply.delay);
+        auto status = requeue(job, reply.headers, reply.delay);
         if (!status) return ack_after_error(job, "requeue", status);
         ++counters_.jobs_requeue;
         return;
@@ -164,21 +171,21 @@ void ResponseHandler::apply_reply(sdk::Job& job, const Reply& reply) {
         give_up(job, "nacked by the worker: " + reply.message, attempt_of(job.headers()), true);
         return;
       }
-      auto status = job.nack_with_options(true, reply.delay);
+      auto status = nack(job, true, reply.delay);
       if (!status) return ack_after_error(job, "nack", status);
       ++counters_.jobs_requeue;
       return;
     }
     case kRequeue: {
       log_->debug("job {} requeued: {}", job.id(), reply.message);
-      auto status = job.requeue(reply.headers, reply.delay);
+      auto status = requeue(job, reply.headers, reply.delay);
       if (!status) return ack_after_error(job, "requeue", status);
       ++counters_.jobs_requeue;
       return;
     }
     default: {
       log_->warn("job {}: unknown response type {}, acknowledging the JOB", job.id(), reply.type);
-      auto status = job.ack();
+      auto status = ack(job);
       if (!status) return ack_after_error(job, "ack", status);
       ++counters_.jobs_ok;
       return;
@@ -205,6 +212,9 @@ void ResponseHandler::settle_failed(sdk::Job& job, Failure failure, std::string_
     case Failure::kWorkerLost:
       what = "worker lost";
       break;
+    case Failure::kDriverError:
+      what = "driver error";
+      break;
   }
   if (attempt < policy.max_attempts) {
     const auto delay = policy.delay_after(attempt, rng_);
@@ -212,7 +222,7 @@ void ResponseHandler::settle_failed(sdk::Job& job, Failure failure, std::string_
     // A driver's requeue may move the message out of the job: name it before.
     const std::string id = job.id();
     const std::string pipeline = job.pipeline();
-    auto status = job.requeue(next, driver_delay(delay));
+    auto status = requeue(job, next, driver_delay(delay));
     if (status) {
       ++counters_.jobs_retried;
       log_->warn("job {} (pipeline {}): {} ({}) on attempt {}/{}; redelivering in {}s", id,
@@ -231,7 +241,7 @@ void ResponseHandler::give_up(sdk::Job& job, std::string_view reason, std::int64
     ++counters_.jobs_dead;
     log_->warn("job {} (pipeline {}) dead-lettered after {} attempt(s): {}", job.id(),
                job.pipeline(), attempts, reason);
-    auto status = job.ack();
+    auto status = ack(job);
     if (!status) {
       log_->error("job {} (pipeline {}): ack after dead-lettering failed: {}", job.id(),
                   job.pipeline(), status.message());
@@ -241,8 +251,7 @@ void ResponseHandler::give_up(sdk::Job& job, std::string_view reason, std::int64
   ++counters_.jobs_dropped;
   log_->error("job {} (pipeline {}) dropped after {} attempt(s), no dead_letter configured: {}",
               job.id(), job.pipeline(), attempts, reason);
-  auto status =
-      fallback_is_nack ? job.nack_with_options(false, std::chrono::seconds{0}) : job.ack();
+  auto status = fallback_is_nack ? nack(job, false, std::chrono::seconds{0}) : ack(job);
   if (!status) {
     log_->error("job {} (pipeline {}): driver refused to settle the failed job: {}", job.id(),
                 job.pipeline(), status.message());
@@ -258,11 +267,30 @@ void ResponseHandler::ack_after_error(sdk::Job& job, std::string_view what,
   }
   log_->error("job {} (pipeline {}): {} failed: {}; acknowledging it", job.id(), job.pipeline(),
               what, status.message());
-  auto ack_status = job.ack();
+  auto ack_status = ack(job);
   if (!ack_status) {
     log_->error("job {} (pipeline {}): ack failed too: {}", job.id(), job.pipeline(),
                 ack_status.message());
   }
+}
+
+sdk::Status ResponseHandler::hand_back(sdk::Job& job) {
+  return nack(job, true, std::chrono::seconds{0});
+}
+
+sdk::Status ResponseHandler::ack(sdk::Job& job) {
+  return support::guarded_call(job_context(job), "ack", [&] { return job.ack(); });
+}
+
+sdk::Status ResponseHandler::nack(sdk::Job& job, bool requeue, std::chrono::seconds delay) {
+  return support::guarded_call(job_context(job), "nack",
+                               [&] { return job.nack_with_options(requeue, delay); });
+}
+
+sdk::Status ResponseHandler::requeue(sdk::Job& job, const sdk::Headers& headers,
+                                     std::chrono::seconds delay) {
+  return support::guarded_call(job_context(job), "requeue",
+                               [&] { return job.requeue(headers, delay); });
 }
 
 }  // namespace coyote::host::jobs

@@ -37,10 +37,11 @@ struct Reply {
 
 /// Why an execution produced no usable reply.
 enum class Failure {
-  kSoftError,   ///< the worker sent an ERROR frame
-  kStreamed,    ///< the reply had the STREAM bit
-  kWorkerLost,  ///< crash / EOF / bad frame / exec_ttl
-  kMalformed,   ///< the reply body could not be parsed
+  kSoftError,    ///< the worker sent an ERROR frame
+  kStreamed,     ///< the reply had the STREAM bit
+  kWorkerLost,   ///< crash / EOF / bad frame / exec_ttl
+  kMalformed,    ///< the reply body could not be parsed
+  kDriverError,  ///< the job's driver failed before the job could run (its context threw)
 };
 
 /// What the handler needs to know about a job's pipeline; the Engine implements it.
@@ -54,7 +55,9 @@ class DeliveryRules {
   virtual bool bury(const sdk::Job& job, std::string_view reason, std::int64_t attempts) = 0;
 };
 
-/// Loop thread only. Every job handed to handle() gets exactly one acknowledgement call.
+/// Loop thread only. Every job handed to handle() gets exactly one acknowledgement call, made
+/// through guarded_call: a driver's acknowledgement that throws is that driver's error (logged,
+/// counted, then settled as a failed call), never an unwind of the loop.
 class ResponseHandler {
  public:
   /// Without `rules`: default retry policy and no dead-letter store.
@@ -68,6 +71,10 @@ class ResponseHandler {
   /// attempts remain, then dead-lettered (or dropped with an error naming the job).
   void settle_failed(sdk::Job& job, Failure failure, std::string_view why);
 
+  /// Hands a job that never ran back to its driver for redelivery (graceful drain):
+  /// nack_with_options(true, 0).
+  sdk::Status hand_back(sdk::Job& job);
+
  private:
   /// The job is finished with failure: into the dead-letter store and acked, else `fallback`
   /// (the call RoadRunner would make) with an error log line naming the job.
@@ -77,6 +84,10 @@ class ResponseHandler {
   /// An acknowledgement call failed: count an error and ack, as RoadRunner does "to prevent an
   /// endless loop".
   void ack_after_error(sdk::Job& job, std::string_view what, const sdk::Status& status);
+  // The job's acknowledgement calls, guarded (plugin code).
+  sdk::Status ack(sdk::Job& job);
+  sdk::Status nack(sdk::Job& job, bool requeue, std::chrono::seconds delay);
+  sdk::Status requeue(sdk::Job& job, const sdk::Headers& headers, std::chrono::seconds delay);
 
   Counters& counters_;
   std::shared_ptr<spdlog::logger> log_;

@@ -36,7 +36,7 @@ class JobsService {
   /// Fills `destroyed` with the names that were stopped and removed.
   virtual sdk::Status destroy(const std::vector<std::string>& pipelines,
                               std::vector<std::string>& destroyed) = 0;
-  /// One State per pipeline; fails as a whole when a driver fails.
+  /// One State per pipeline (a driver that cannot report puts the reason in its State's error).
   virtual sdk::Status stat(std::vector<sdk::State>& states) = 0;
 };
 

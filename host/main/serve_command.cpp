@@ -4,7 +4,6 @@
 #include "jobs/engine.hpp"
 #include "log/log.hpp"
 #include "main/embedded_config.hpp"
-#include "main/guarded_lookup.hpp"
 #include "plugin/plugin_host.hpp"
 #include "rpc/dead_letter_methods.hpp"
 #include "rpc/rpc_server.hpp"
@@ -26,7 +25,6 @@ namespace {
 struct Runtime {
   boost::asio::io_context io{1};
   plugin::DriverRegistry registry;
-  std::unique_ptr<GuardedLookup> lookup;
   std::unique_ptr<worker::PoolSet> pools;
   std::unique_ptr<jobs::Engine> engine;
   std::unique_ptr<rpc::RpcServer> rpc;
@@ -96,12 +94,11 @@ int run_serve(const ConfigOptions& options) {
                    report.error_text().c_str());
       return 1;
     }
-    rt.lookup = std::make_unique<GuardedLookup>(rt.registry);
 
     rt.pools = std::make_unique<worker::PoolSet>(rt.io, worker::pool_configs_from(*cfg),
                                                  worker::server_config_from(*cfg));
-    rt.engine =
-        std::make_unique<jobs::Engine>(rt.io, *cfg, rt.lookup->lookup(), engine_pools(*rt.pools));
+    // The registry hands out guarded drivers only: plugin exceptions never reach the engine.
+    rt.engine = std::make_unique<jobs::Engine>(rt.io, *cfg, rt.registry, engine_pools(*rt.pools));
     rt.engine->start();
 
     rpc::RpcServerOptions rpc_options;

@@ -1,7 +1,11 @@
 #include "plugin/driver_registry.hpp"
 
+#include "plugin/guarded_driver.hpp"
+#include "plugin/plugin_error.hpp"
+
 #include <algorithm>
 #include <set>
+#include <stdexcept>
 
 namespace coyote::host::plugin {
 namespace {
@@ -52,6 +56,25 @@ sdk::Status DriverRegistry::add_plugin(const PluginInfo& plugin,
   }
   drivers.clear();
   return sdk::Status::ok();
+}
+
+std::unique_ptr<sdk::Driver> DriverRegistry::from_config(std::string_view config_key,
+                                                         sdk::Queue& queue,
+                                                         const sdk::Pipeline& pipeline) {
+  const DriverEntry* entry = find(pipeline.driver());
+  if (entry == nullptr) {
+    throw std::invalid_argument("no driver \"" + pipeline.driver() + "\" is registered");
+  }
+  return construct_from_config(*entry, config_key, queue, pipeline);
+}
+
+sdk::Result<std::unique_ptr<sdk::Driver>> DriverRegistry::from_pipeline(
+    const sdk::Pipeline& pipeline, sdk::Queue& queue) noexcept {
+  const DriverEntry* entry = find(pipeline.driver());
+  if (entry == nullptr) return sdk::Status::error("no driver \"" + pipeline.driver() + "\"");
+  auto driver = construct_from_pipeline(*entry, pipeline, queue);
+  if (!driver) return driver.status();
+  return std::unique_ptr<sdk::Driver>(std::move(driver).value());
 }
 
 }  // namespace coyote::host::plugin

@@ -1,6 +1,8 @@
 // DriverRegistry: driver name -> the constructor a loaded plugin registered for it.
 #pragma once
 
+#include "plugin/driver_catalog.hpp"
+
 #include <coyote/sdk/driver.hpp>
 #include <coyote/sdk/status.hpp>
 
@@ -36,15 +38,19 @@ struct RegisteredDriver {
 };
 
 /// Filled once at startup by the PluginLoader, then read-only (safe to read from any thread).
-class DriverRegistry {
+/// As the engine's DriverCatalog it hands out GuardedDrivers only.
+class DriverRegistry final : public DriverCatalog {
  public:
   DriverRegistry() = default;
-  DriverRegistry(const DriverRegistry&) = delete;
-  DriverRegistry& operator=(const DriverRegistry&) = delete;
 
   [[nodiscard]] const DriverEntry* find(std::string_view name) const;
   /// Sorted.
-  [[nodiscard]] std::vector<std::string> names() const;
+  [[nodiscard]] std::vector<std::string> names() const override;
+  [[nodiscard]] bool has(std::string_view driver) const override { return find(driver) != nullptr; }
+  std::unique_ptr<sdk::Driver> from_config(std::string_view config_key, sdk::Queue& queue,
+                                           const sdk::Pipeline& pipeline) override;
+  sdk::Result<std::unique_ptr<sdk::Driver>> from_pipeline(const sdk::Pipeline& pipeline,
+                                                          sdk::Queue& queue) noexcept override;
   /// Sorted by driver name; pointers stay valid for the registry's lifetime.
   [[nodiscard]] std::vector<const DriverEntry*> entries() const;
   [[nodiscard]] std::size_t size() const noexcept { return drivers_.size(); }

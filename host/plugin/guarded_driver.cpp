@@ -1,6 +1,7 @@
 #include "plugin/guarded_driver.hpp"
 
 #include "plugin/plugin_error.hpp"
+#include "support/guarded_call.hpp"
 
 #include <coyote/sdk/config.hpp>
 
@@ -43,7 +44,7 @@ struct OnceCompletion {
 
 void GuardedDriver::push(sdk::Message message, sdk::Completion done) {
   auto once = std::make_shared<OnceCompletion>(std::move(done));
-  auto status = call_guarded(context_, "push", [&] {
+  auto status = support::guarded_call(context_, "push", [&] {
     inner_->push(std::move(message), [once](sdk::Status s) { once->complete(std::move(s)); });
     return sdk::Status::ok();
   });
@@ -52,7 +53,7 @@ void GuardedDriver::push(sdk::Message message, sdk::Completion done) {
 
 void GuardedDriver::push_batch(std::vector<sdk::Message> messages, sdk::Completion done) {
   auto once = std::make_shared<OnceCompletion>(std::move(done));
-  auto status = call_guarded(context_, "push_batch", [&] {
+  auto status = support::guarded_call(context_, "push_batch", [&] {
     inner_->push_batch(std::move(messages),
                        [once](sdk::Status s) { once->complete(std::move(s)); });
     return sdk::Status::ok();
@@ -61,24 +62,24 @@ void GuardedDriver::push_batch(std::vector<sdk::Message> messages, sdk::Completi
 }
 
 sdk::Status GuardedDriver::run() {
-  return call_guarded(context_, "run", [&] { return inner_->run(); });
+  return support::guarded_call(context_, "run", [&] { return inner_->run(); });
 }
 
 sdk::Status GuardedDriver::stop() {
-  return call_guarded(context_, "stop", [&] { return inner_->stop(); });
+  return support::guarded_call(context_, "stop", [&] { return inner_->stop(); });
 }
 
 sdk::Status GuardedDriver::pause() {
-  return call_guarded(context_, "pause", [&] { return inner_->pause(); });
+  return support::guarded_call(context_, "pause", [&] { return inner_->pause(); });
 }
 
 sdk::Status GuardedDriver::resume() {
-  return call_guarded(context_, "resume", [&] { return inner_->resume(); });
+  return support::guarded_call(context_, "resume", [&] { return inner_->resume(); });
 }
 
 sdk::State GuardedDriver::state() {
   sdk::State state;
-  auto status = call_guarded(context_, "state", [&] {
+  auto status = support::guarded_call(context_, "state", [&] {
     state = inner_->state();
     return sdk::Status::ok();
   });
@@ -112,14 +113,13 @@ std::unique_ptr<GuardedDriver> construct_from_config(const DriverEntry& entry,
   return std::make_unique<GuardedDriver>(std::move(driver), entry, pipeline.name());
 }
 
-sdk::Status construct_from_pipeline(const DriverEntry& entry, const sdk::Pipeline& pipeline,
-                                    sdk::Queue& queue,
-                                    std::unique_ptr<GuardedDriver>& out) noexcept {
-  out.reset();
+sdk::Result<std::unique_ptr<GuardedDriver>> construct_from_pipeline(const DriverEntry& entry,
+                                                                    const sdk::Pipeline& pipeline,
+                                                                    sdk::Queue& queue) noexcept {
   try {
     const std::string context = context_of(entry, pipeline.name());
     std::unique_ptr<sdk::Driver> driver;
-    auto status = call_guarded(context, "from_pipeline", [&] {
+    auto status = support::guarded_call(context, "from_pipeline", [&] {
       try {
         driver = entry.constructor->from_pipeline(pipeline, queue);
       } catch (const sdk::ConfigError& e) {
@@ -132,8 +132,7 @@ sdk::Status construct_from_pipeline(const DriverEntry& entry, const sdk::Pipelin
       return sdk::Status::error(context + " refused the pipeline (see the plugin." +
                                 entry.plugin.plugin_name + " log for why)");
     }
-    out = std::make_unique<GuardedDriver>(std::move(driver), entry, pipeline.name());
-    return sdk::Status::ok();
+    return std::make_unique<GuardedDriver>(std::move(driver), entry, pipeline.name());
   } catch (...) {
     return sdk::Status::error("out of memory while creating a pipeline");
   }

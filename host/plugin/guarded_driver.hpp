@@ -1,41 +1,18 @@
-// GuardedDriver and guarded construction: the host-side exception barrier around driver code.
+// GuardedDriver and guarded construction: the exception barrier around every driver call.
 #pragma once
 
 #include "plugin/driver_registry.hpp"
 
 #include <coyote/sdk/driver.hpp>
 
-#include <exception>
+#include <coyote/sdk/result.hpp>
+
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace coyote::host::plugin {
-
-/// Runs `call` (returning sdk::Status) and turns any exception into a Status error
-/// "<context>: <what> threw: <message>". For plugin code the host calls on the hot path that is
-/// not a Driver method (Job::ack/nack/requeue, destructors are noexcept already).
-template <typename Call>
-sdk::Status call_guarded(std::string_view context, std::string_view what, Call&& call) noexcept {
-  try {
-    return call();
-  } catch (const std::exception& e) {
-    try {
-      return sdk::Status::error(std::string(context) + ": " + std::string(what) +
-                                " threw: " + e.what());
-    } catch (...) {
-      return sdk::Status::error("plugin exception (out of memory while reporting it)");
-    }
-  } catch (...) {
-    try {
-      return sdk::Status::error(std::string(context) + ": " + std::string(what) +
-                                " threw a non-standard exception");
-    } catch (...) {
-      return sdk::Status::error("plugin exception (out of memory while reporting it)");
-    }
-  }
-}
 
 /// A Driver that forwards to the plugin's driver and never lets an exception out: push/run/stop/
 /// pause/resume return a Status error "driver NAME (file F, pipeline P): push threw: ...", state()
@@ -72,11 +49,10 @@ std::unique_ptr<GuardedDriver> construct_from_config(const DriverEntry& entry,
                                                      std::string_view config_key, sdk::Queue& queue,
                                                      const sdk::Pipeline& pipeline);
 
-/// Builds a driver for a pipeline declared at runtime (jobs.Declare). Never throws: on failure
-/// returns a Status error (a ConfigError's text as is, anything else prefixed with the driver's
-/// context) and leaves `out` empty.
-sdk::Status construct_from_pipeline(const DriverEntry& entry, const sdk::Pipeline& pipeline,
-                                    sdk::Queue& queue,
-                                    std::unique_ptr<GuardedDriver>& out) noexcept;
+/// Builds a driver for a pipeline declared at runtime (jobs.Declare). Never throws: a failure is
+/// the error (a ConfigError's text as is, anything else prefixed with the driver's context).
+sdk::Result<std::unique_ptr<GuardedDriver>> construct_from_pipeline(const DriverEntry& entry,
+                                                                    const sdk::Pipeline& pipeline,
+                                                                    sdk::Queue& queue) noexcept;
 
 }  // namespace coyote::host::plugin

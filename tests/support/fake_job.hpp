@@ -4,6 +4,7 @@
 #include <coyote/sdk/job.hpp>
 
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 namespace coyote::test {
@@ -22,6 +23,10 @@ class FakeJob final : public sdk::Job {
       : sdk::Job(make(std::move(id), priority, std::move(pipeline))), sink_(sink) {}
 
   [[nodiscard]] std::string_view driver_name() const override { return "fake"; }
+  void write_context(std::string& out) const override {
+    if (throw_in_ == "write_context") throw std::runtime_error("context exploded");
+    sdk::Job::write_context(out);
+  }
   sdk::Status ack() override { return record(Ack{"ack"}); }
   sdk::Status nack() override { return record(Ack{"nack"}); }
   sdk::Status nack_with_options(bool requeue, std::chrono::seconds delay) override {
@@ -35,6 +40,9 @@ class FakeJob final : public sdk::Job {
     fail_ = true;
     fail_ack_ = all;
   }
+  /// Makes the named call ("write_context", "ack", "requeue", ...) throw, as a buggy driver's
+  /// might; the call is still recorded.
+  void throw_in(std::string call) { throw_in_ = std::move(call); }
 
   std::optional<Ack> received;
 
@@ -55,12 +63,14 @@ class FakeJob final : public sdk::Job {
     else
       received->call += "+" + a.call;  // a second call is visible as "x+y"
     if (sink_ != nullptr) *sink_ = received;
+    if (a.call == throw_in_) throw std::runtime_error(a.call + " exploded");
     return failing ? sdk::Status::error("driver says no") : sdk::Status::ok();
   }
 
   std::optional<Ack>* sink_;
   bool fail_ = false;
   bool fail_ack_ = false;
+  std::string throw_in_;
 };
 
 }  // namespace coyote::test

@@ -1,8 +1,8 @@
 #include "jobs/dispatcher.hpp"
 #include "log/log.hpp"
 #include "support/fake_job.hpp"
-#include "unit/jobs/test_executor.hpp"
 #include "support/wait.hpp"
+#include "unit/jobs/test_executor.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -135,4 +135,32 @@ TEST_CASE("halted dispatcher hands out no more jobs", "[dispatcher]") {
   coyote::test::drain(io);
   CHECK(executor.calls.empty());
   CHECK(queue.size() == 1);
+}
+
+TEST_CASE("a job whose driver cannot write its context is redelivered, not sent or lost",
+          "[dispatcher]") {
+  boost::asio::io_context io;
+  PriorityQueue queue(io, 100);
+  TestExecutor executor;
+  Counters counters;
+  ResponseHandler responses(counters, coyote::host::log::get("jobs"));
+  Dispatcher dispatcher(queue, executor, responses);
+  dispatcher.start();
+
+  std::optional<coyote::test::Ack> broken_ack;
+  auto broken = std::make_unique<FakeJob>("broken", 1, "p", &broken_ack);
+  broken->throw_in("write_context");
+  std::unique_ptr<coyote::sdk::Job> job = std::move(broken);
+  REQUIRE(queue.try_insert(job));
+  add(queue, "fine", 2);
+  executor.add_workers(1);
+  coyote::test::drain(io);
+
+  // The broken job went back to its driver with the next attempt number; the worker got the next.
+  REQUIRE(broken_ack);
+  CHECK(broken_ack->call == "requeue");
+  CHECK(broken_ack->headers.at("X-Coyote-Attempt") == std::vector<std::string>{"2"});
+  CHECK(counters.jobs_err == 1);
+  REQUIRE(executor.calls.size() == 1);
+  CHECK(id_in(executor.calls[0].context) == "fine");
 }

@@ -1,8 +1,8 @@
 #include "jobs/engine.hpp"
-#include "unit/jobs/memory_plugin.hpp"
 #include "support/map_config.hpp"
-#include "unit/jobs/test_executor.hpp"
+#include "support/memory_plugin.hpp"
 #include "support/wait.hpp"
+#include "unit/jobs/test_executor.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -77,7 +77,7 @@ struct Rig {
   explicit Rig(MapConfig c = make_config()) : config(std::move(c)), plugin(config) {}
   Engine& make(coyote::host::jobs::Pools pools = {}) {
     if (pools.empty()) pools.emplace("", &executor);
-    engine = std::make_unique<Engine>(io, config, plugin.lookup(), std::move(pools));
+    engine = std::make_unique<Engine>(io, config, plugin.drivers(), std::move(pools));
     engine->start();
     return *engine;
   }

@@ -75,6 +75,16 @@ TEST_CASE("on_room with room available now runs on the next poll, never inline",
   CHECK(called == 1);
 }
 
+TEST_CASE("an on_room callback that throws is the driver's error, the loop goes on", "[queue]") {
+  boost::asio::io_context io;
+  PriorityQueue q(io, 2);
+  int after = 0;
+  q.on_room([] { throw std::runtime_error("room callback exploded"); });
+  q.on_room([&] { ++after; });
+  CHECK_NOTHROW(coyote::test::drain(io));
+  CHECK(after == 1);
+}
+
 TEST_CASE("blocking insert waits for room until its timeout", "[queue]") {
   boost::asio::io_context io;
   PriorityQueue q(io, 1);

@@ -268,3 +268,19 @@ TEST_CASE("parse_reply reads PHP's exact ack bodies and their reformatted twins 
   CHECK_FALSE(trailing.is_ok());
   CHECK_FALSE(trailing.error().empty());
 }
+
+TEST_CASE("a driver's acknowledgement that throws is its error, and the job is still settled",
+          "[response]") {
+  Harness h;
+  SECTION("a throwing requeue is answered with an ack, as a refused one is") {
+    h.job.throw_in("requeue");
+    CHECK(h.reply(R"({"type":4,"data":{"delay_seconds":1}})").call == "requeue+ack");
+    CHECK(h.counters.jobs_err == 1);
+  }
+  SECTION("a throwing ack is counted and logged, nothing unwinds") {
+    h.job.throw_in("ack");
+    CHECK(h.reply(R"({"type":2,"data":[]})").call == "ack");
+    CHECK(h.counters.jobs_err == 1);
+    CHECK(h.counters.jobs_ok == 0);
+  }
+}

@@ -99,33 +99,43 @@ TEST_CASE("construct_from_config passes a ConfigError through and wraps anything
   }
 }
 
-TEST_CASE("construct_from_pipeline reports every failure as a Status", "[plugin]") {
+TEST_CASE("construct_from_pipeline reports every failure as an error", "[plugin]") {
   coyote::test::MapConfig config;
   coyote::test::TestQueue queue;
   DriverRegistry registry;
   const auto& entry =
       load_driver(registry, config, COYOTE_FIXTURE_THROWS_IN_DRIVER, "fixture_throws");
-  std::unique_ptr<GuardedDriver> driver;
 
   SECTION("a thrown exception") {
-    auto status = construct_from_pipeline(entry, pipeline_with("throw"), queue, driver);
-    CHECK_THAT(status.message(), Contains("from_pipeline threw: cannot build"));
-    CHECK(driver == nullptr);
+    auto driver = construct_from_pipeline(entry, pipeline_with("throw"), queue);
+    REQUIRE_FALSE(driver);
+    CHECK_THAT(driver.error(), Contains("from_pipeline threw: cannot build"));
   }
   SECTION("a ConfigError keeps its located text") {
-    auto status = construct_from_pipeline(entry, pipeline_with("config"), queue, driver);
-    CHECK_THAT(status.message(), StartsWith("fixture.yaml:3:5: declare: bad option"));
-    CHECK(driver == nullptr);
+    auto driver = construct_from_pipeline(entry, pipeline_with("config"), queue);
+    REQUIRE_FALSE(driver);
+    CHECK_THAT(driver.error(), StartsWith("fixture.yaml:3:5: declare: bad option"));
   }
   SECTION("a null driver") {
-    auto status = construct_from_pipeline(entry, pipeline_with("null"), queue, driver);
-    CHECK_THAT(status.message(), Contains("refused the pipeline"));
-    CHECK(driver == nullptr);
+    auto driver = construct_from_pipeline(entry, pipeline_with("null"), queue);
+    REQUIRE_FALSE(driver);
+    CHECK_THAT(driver.error(), Contains("refused the pipeline"));
   }
   SECTION("success") {
-    auto status = construct_from_pipeline(entry, pipeline_with(""), queue, driver);
-    CHECK(status.is_ok());
-    CHECK(driver != nullptr);
+    auto driver = construct_from_pipeline(entry, pipeline_with(""), queue);
+    REQUIRE(driver);
+    CHECK(*driver != nullptr);
+  }
+  SECTION("through the registry, as the engine builds declared pipelines") {
+    auto driver = registry.from_pipeline(pipeline_with("throw"), queue);
+    REQUIRE_FALSE(driver);
+    CHECK_THAT(driver.error(), Contains("from_pipeline threw: cannot build"));
+    auto good = registry.from_pipeline(pipeline_with(""), queue);
+    REQUIRE(good);
+    CHECK(good->get()->pause().message() == std::string("driver fixture_throws (file ") +
+                                                COYOTE_FIXTURE_THROWS_IN_DRIVER +
+                                                ", pipeline p1): pause threw a non-standard "
+                                                "exception");
   }
 }
 
