@@ -1,12 +1,12 @@
-// Engine: the jobs subsystem — pipelines and their drivers, per-pool queues and dispatchers.
+// Engine: the jobs subsystem — the push path and per-pool queues and dispatchers, over pipelines.
 #pragma once
 
 #include "jobs/counters.hpp"
-#include "jobs/dead_letter_store.hpp"
+#include "jobs/dead_letter_office.hpp"
 #include "jobs/dispatcher.hpp"
+#include "jobs/pipelines.hpp"
 #include "jobs/priority_queue.hpp"
 #include "jobs/response.hpp"
-#include "jobs/retry_policy.hpp"
 #include "jobs/service.hpp"
 #include "plugin/driver_catalog.hpp"
 #include "worker/executor.hpp"
@@ -40,29 +40,37 @@ struct DrainReport {
 /// Worker pools by name; "" is the default pool (jobs.pool). Not owned; must outlive the engine.
 using Pools = std::map<std::string, worker::JobExecutor*, std::less<>>;
 
-/// Design: one PriorityQueue and one Dispatcher per pool. A pipeline's driver is given the queue
-/// of the pool its pipeline names (jobs.pipelines.<name>.pool, default ""), so a job can only be
-/// taken by a worker of the right pool and pools never block each other. Each queue is bounded by
-/// jobs.pipeline_size (RoadRunner has a single shared queue; with one pool this is the same).
+/// Design: one PriorityQueue and one Dispatcher per pool (a PoolLane). A pipeline's driver is
+/// given the queue of the pool its pipeline names (jobs.pipelines.<name>.pool, default ""), so a
+/// job can only be taken by a worker of the right pool and pools never block each other. Each
+/// queue is bounded by jobs.pipeline_size (RoadRunner has a single shared queue; with one pool
+/// this is the same).
+///
+/// The engine is a façade: the pipeline registry is a Pipelines, failed jobs' fate (retry rules,
+/// dead letters) a DeadLetterOffice, replies a ResponseHandler. It owns the push path (with
+/// its counters), the lanes, start/stop and the graceful drain.
 ///
 /// Threading: construct, start, stop, destroy and call every JobsService method on the loop
 /// thread (or before the loop runs). Destroy the engine only once the io_context no longer runs
 /// its handlers and the pools no longer call back.
-class Engine final : public JobsService, public DeliveryRules, public DeadLetters {
+class Engine final : public JobsService {
  public:
   using Done = JobsService::Done;
-  /// Reads jobs.pipeline_size, jobs.timeout and jobs.consume. Throws sdk::ConfigError on a bad
-  /// value and std::invalid_argument when `pools` has no pool.
+  /// Reads jobs.pipeline_size, jobs.timeout, jobs.drain_timeout and jobs.consume. Throws
+  /// sdk::ConfigError on a bad value and std::invalid_argument when `pools` has no pool.
   /// `drivers` (the plugin registry in `serve`) must outlive the engine.
   Engine(boost::asio::io_context& io, const sdk::Config& config, plugin::DriverCatalog& drivers,
          Pools pools);
   ~Engine() override;
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
+  Engine(Engine&&) = delete;
+  Engine& operator=(Engine&&) = delete;
 
   /// Builds every jobs.pipelines.<name> through its driver's from_config and runs those listed
   /// in jobs.consume. Throws sdk::ConfigError (unknown driver, unknown pool, bad options, a
-  /// constructor's own ConfigError) or std::runtime_error (a driver failed to start).
+  /// constructor's own ConfigError), plugin::PluginError or std::runtime_error (a driver failed
+  /// to start).
   void start();
 
   /// Graceful-stop step 1: no more dispatching or pushes; each pipeline's queued jobs are removed
@@ -78,17 +86,8 @@ class Engine final : public JobsService, public DeliveryRules, public DeadLetter
   /// jobs.drain_timeout (default 30 s).
   [[nodiscard]] std::chrono::milliseconds drain_timeout() const noexcept { return drain_timeout_; }
 
-  // DeadLetters (the coyote.Dead* RPC methods)
-  [[nodiscard]] std::vector<std::string> dead_stores() const override { return dead_.stores(); }
-  [[nodiscard]] std::vector<DeadJob> dead_list(std::string_view store) const override {
-    return dead_.list(store);
-  }
-  void dead_replay(std::string_view store, std::string_view id, Done done) override;
-  void dead_delete(std::string_view store, std::string_view id, Done done) override;
-
-  // DeliveryRules
-  [[nodiscard]] const RetryPolicy& retry_policy(std::string_view pipeline) const override;
-  bool bury(const sdk::Job& job, std::string_view reason, std::int64_t attempts) override;
+  /// The dead-letter stores, for the coyote.Dead* RPC methods.
+  [[nodiscard]] DeadLetters& dead_letters() noexcept { return office_; }
 
   void push(sdk::Message message, Done done) override;
   void push_batch(std::vector<sdk::Message> messages, Done done) override;
@@ -111,63 +110,41 @@ class Engine final : public JobsService, public DeliveryRules, public DeadLetter
   [[nodiscard]] PriorityQueue* queue(std::string_view pool);
 
  private:
-  struct Lane {
+  /// One pool's queue and the dispatcher that feeds its workers from it.
+  struct PoolLane {
     std::unique_ptr<PriorityQueue> queue;
     std::unique_ptr<Dispatcher> dispatcher;
   };
-  struct Entry {
-    sdk::Pipeline pipeline;
-    std::string pool;
-    std::unique_ptr<sdk::Driver> driver;
-  };
-  using Build = std::function<std::unique_ptr<sdk::Driver>(sdk::DriverConstructor&, sdk::Queue&,
-                                                           const sdk::Pipeline&)>;
+  struct BatchPush;
 
-  void build_from_config(const std::string& name);
-  [[nodiscard]] std::string unknown_driver_text(std::string_view driver,
-                                                std::string_view pipeline) const;
-  [[nodiscard]] std::string unknown_pool_text(std::string_view pool,
-                                              std::string_view pipeline) const;
   /// Resolves the pipeline and applies its defaults; a non-empty text is the refusal.
-  std::string admit(sdk::Message& message, Entry*& entry);
+  std::string admit(sdk::Message& message, PipelineEntry*& entry);
   /// Wraps a loop-side callback into a Completion a driver may call from any thread.
   sdk::Completion on_loop(Done done);
   void push_one(sdk::Message message, Done done);
-  struct BatchPush;
   void continue_batch(std::shared_ptr<BatchPush> batch);
-  void keep_dead(const std::string& target, DeadJob dead);
+  /// Runs `op` on each named pipeline's driver in order; stops at the first error.
+  sdk::Status for_each_pipeline(const std::vector<std::string>& names,
+                                sdk::Status (sdk::Driver::*op)());
   [[nodiscard]] bool consumes(std::string_view pipeline) const;
-  void set_rules(const std::string& pipeline, RetryPolicy policy, std::string dead_letter);
   void drain_tick(std::chrono::steady_clock::time_point deadline, std::size_t at_start,
                   std::size_t returned, std::function<void(const DrainReport&)> done);
 
-  struct Rules {
-    RetryPolicy policy;
-    std::string dead_letter;
-  };
-
   boost::asio::io_context& io_;
   const std::thread::id owner_ = std::this_thread::get_id();
-  const sdk::Config& config_;
-  plugin::DriverCatalog& drivers_;
-  Pools pools_;
   std::shared_ptr<spdlog::logger> log_;
   Counters counters_;
-  ResponseHandler responses_;
   std::size_t pipeline_size_;
   std::chrono::milliseconds push_timeout_;
   std::chrono::milliseconds drain_timeout_;
   std::vector<std::string> consume_;
-  std::map<std::string, Rules, std::less<>> rules_;
-  RetryPolicy default_policy_;
-  DeadLetterStore dead_;
+  Pipelines pipelines_;
+  DeadLetterOffice office_;
+  ResponseHandler responses_;
+  // After the pipelines: jobs in flight in a dispatcher go before the drivers they settle into.
+  std::map<std::string, PoolLane, std::less<>> lanes_;
   std::unique_ptr<boost::asio::steady_timer> drain_timer_;
   bool draining_ = false;
-  std::map<std::string, Lane, std::less<>> lanes_;
-  std::map<std::string, Entry, std::less<>> pipelines_;
-  // Destroyed pipelines' drivers stay alive until the engine goes: a job of theirs may still be
-  // running and will call ack/nack on them.
-  std::vector<std::unique_ptr<sdk::Driver>> retired_;
   bool started_ = false;
   bool stopped_ = false;
 };

@@ -105,7 +105,7 @@ int run_serve(const ConfigOptions& options) {
     rpc_options.listen = cfg->string_or("rpc.listen", rpc_options.listen);
     rpc_options.version = kVersion;
     rt.rpc = std::make_unique<rpc::RpcServer>(rt.io, rpc_options, *rt.engine, rt.pools.get());
-    rpc::register_dead_letter_methods(rt.rpc->methods(), *rt.engine);
+    rpc::register_dead_letter_methods(rt.rpc->methods(), rt.engine->dead_letters());
     rt.rpc->start();
     rt.pools->start();
     log->info("RPC listening on {}; pipelines: {}", rt.rpc->local_address(),

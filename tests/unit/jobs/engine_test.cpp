@@ -377,7 +377,7 @@ TEST_CASE("a job failing every attempt lands in the dead-letter store and can be
   CHECK(rig.executor.calls.empty());
   CHECK(engine.counters().jobs_dead == 1);
 
-  auto dead = engine.dead_list("dlq");
+  auto dead = engine.dead_letters().dead_list("dlq");
   REQUIRE(dead.size() == 1);
   CHECK(dead[0].message.id == "doomed");
   CHECK(dead[0].origin == "p");
@@ -389,19 +389,19 @@ TEST_CASE("a job failing every attempt lands in the dead-letter store and can be
   CHECK(store.active == 1);
 
   SECTION("replay sends it back to its origin with a fresh attempt count") {
-    REQUIRE(now([&](auto d) { engine.dead_replay("dlq", "doomed", d); }));
-    CHECK(engine.dead_list("dlq").empty());
+    REQUIRE(now([&](auto d) { engine.dead_letters().dead_replay("dlq", "doomed", d); }));
+    CHECK(engine.dead_letters().dead_list("dlq").empty());
     REQUIRE(coyote::test::run_until(rig.io, [&] { return rig.executor.calls.size() == 1; }));
     CHECK(id_in(rig.executor.calls[0].context) == "doomed");
     CHECK(rig.executor.calls[0].context.find("X-Coyote") == std::string::npos);
   }
   SECTION("delete forgets it; a second delete or replay names the missing id") {
-    REQUIRE(now([&](auto d) { engine.dead_delete("dlq", "doomed", d); }));
-    CHECK(engine.dead_list("dlq").empty());
-    auto again = now([&](auto d) { engine.dead_delete("dlq", "doomed", d); });
+    REQUIRE(now([&](auto d) { engine.dead_letters().dead_delete("dlq", "doomed", d); }));
+    CHECK(engine.dead_letters().dead_list("dlq").empty());
+    auto again = now([&](auto d) { engine.dead_letters().dead_delete("dlq", "doomed", d); });
     CHECK_FALSE(again);
     CHECK_THAT(again.message(), Catch::Contains("doomed") && Catch::Contains("dlq"));
-    CHECK_FALSE(now([&](auto d) { engine.dead_replay("dlq", "doomed", d); }));
+    CHECK_FALSE(now([&](auto d) { engine.dead_letters().dead_replay("dlq", "doomed", d); }));
   }
 }
 
@@ -418,8 +418,10 @@ TEST_CASE("a dead_letter naming a pipeline hands dead jobs to that pipeline's dr
   rig.executor.finish(lost_worker());
   coyote::test::drain(rig.io);
   CHECK(engine.counters().jobs_dead == 1);
-  CHECK(engine.dead_list("idle").empty());  // held by the pipeline's driver, not the host
-  REQUIRE(engine.resume({"idle"}));         // "idle" is not consumed until asked
+  CHECK(engine.dead_letters()
+            .dead_list("idle")
+            .empty());               // held by the pipeline's driver, not the host
+  REQUIRE(engine.resume({"idle"}));  // "idle" is not consumed until asked
   REQUIRE(coyote::test::run_until(rig.io, [&] { return rig.executor.calls.size() == 1; }));
   const std::string& context = rig.executor.calls[0].context;
   CHECK(id_in(context) == "doomed");
