@@ -74,8 +74,8 @@ void arm_signals(Runtime& rt, boost::asio::signal_set& signals, int& signals_see
 }  // namespace
 
 int run_serve(const ConfigOptions& options) {
-  // A worker that dies while we write its stdin must surface as an EPIPE error on that pipe,
-  // not kill the host.
+  // The process's one SIGPIPE policy: a worker that dies while we write its stdin must surface
+  // as an EPIPE error on that pipe, not kill the host (WorkerPool asserts it in debug builds).
   std::signal(SIGPIPE, SIG_IGN);
 
   Runtime rt;

@@ -1,21 +1,23 @@
 #include "worker/worker_pool.hpp"
 
-#include "worker/process_spawn.hpp"
-
 #include "log/log.hpp"
+#include "worker/process_spawn.hpp"
+#include "worker/supervisor.hpp"
 
-#include <signal.h>
+#include <csignal>
 
 #include <algorithm>
+#include <cassert>
 
 namespace coyote::host::worker {
 namespace asio = boost::asio;
 namespace {
 
-constexpr std::chrono::milliseconds kBackoffFirst{100};
-constexpr std::chrono::milliseconds kBackoffMax{5000};
-// A worker that served this long after its handshake proves the command works: reset back-off.
-constexpr std::chrono::milliseconds kStableAfter{2000};
+[[maybe_unused]] bool sigpipe_ignored() {
+  struct sigaction current {};
+  ::sigaction(SIGPIPE, nullptr, &current);
+  return current.sa_handler == SIG_IGN;
+}
 
 }  // namespace
 
@@ -37,16 +39,17 @@ WorkerPool::WorkerPool(asio::io_context& io, PoolConfig config, ServerConfig ser
 }
 
 WorkerPool::~WorkerPool() {
-  for (auto& w : workers_) w->detach();
-  workers_.clear();
+  for (auto& slot : slots_) slot->process->detach();
+  slots_.clear();
 }
 
 void WorkerPool::start() {
-  if (running_) return;
-  // A worker that dies between our write and its read would otherwise kill the host with
-  // SIGPIPE; the write error is handled as a lost worker instead.
-  ::signal(SIGPIPE, SIG_IGN);
-  running_ = true;
+  if (phase_ != Phase::kIdle) return;
+  // One SIGPIPE policy, set once by `coyote serve` (and the tests' main): ignored process-wide,
+  // so a worker that dies between our write and its read is an EPIPE on its pipe, handled as a
+  // lost worker, instead of a signal that kills the host.
+  assert(sigpipe_ignored() && "ignore SIGPIPE before starting a worker pool, as serve does");
+  phase_ = Phase::kRunning;
   log::get("worker")->info("pool '{}': starting {} worker(s): {}", config_.name, target_,
                            join_command(worker_options_.argv));
   spawn_missing();
@@ -54,14 +57,13 @@ void WorkerPool::start() {
 }
 
 void WorkerPool::spawn_missing() {
-  if (!running_ || reset_replacing_) return;
-  if (failures_ > 0) {
-    const auto shift = std::min(failures_ - 1, 10u);
-    schedule_spawn(std::min(kBackoffMax, kBackoffFirst * (1 << shift)));
+  if (!spawning()) return;
+  if (backoff_.failing()) {
+    schedule_spawn(backoff_.delay());
     return;
   }
-  while (running_ && workers_.size() < target_ && failures_ == 0) spawn_one();
-  if (workers_.size() < target_ && failures_ > 0) spawn_missing();
+  while (slots_.size() < target_ && !backoff_.failing()) spawn_one();
+  if (slots_.size() < target_ && backoff_.failing()) schedule_spawn(backoff_.delay());
 }
 
 void WorkerPool::schedule_spawn(std::chrono::milliseconds delay) {
@@ -71,31 +73,33 @@ void WorkerPool::schedule_spawn(std::chrono::milliseconds delay) {
   spawn_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     spawn_armed_ = false;
-    if (!running_) return;
+    if (!running()) return;
     // One probe at a time while failing; the rest follow once it succeeds.
-    if (workers_.size() < target_) spawn_one();
-    if (workers_.size() < target_ && failures_ > 0) spawn_missing();
+    if (slots_.size() < target_) spawn_one();
+    if (slots_.size() < target_ && backoff_.failing()) spawn_missing();
   });
 }
 
 void WorkerPool::spawn_one() {
+  auto slot = std::make_unique<Slot>();
+  Slot* s = slot.get();
   WorkerProcess::Callbacks callbacks;
-  callbacks.ready = [this](WorkerProcess& w) { on_ready(w); };
-  callbacks.dead = [this](WorkerProcess& w, const std::string& reason) { on_dead(w, reason); };
-  callbacks.finished = [this](WorkerProcess& w, std::shared_ptr<WorkerJob> job, ExecOutcome outcome,
-                              bool restart) {
-    on_exec_done(w, std::move(job), std::move(outcome), restart);
+  callbacks.ready = [this, s](WorkerProcess&) { on_ready(*s); };
+  callbacks.dead = [this, s](WorkerProcess&, const std::string& reason) { on_dead(*s, reason); };
+  callbacks.finished = [this, s](WorkerProcess&, std::shared_ptr<WorkerJob> job,
+                                 ExecOutcome outcome, bool restart) {
+    on_exec_done(*s, std::move(job), std::move(outcome), restart);
   };
-  auto w = std::make_shared<WorkerProcess>(io_, worker_options_, std::move(callbacks));
-  w->generation = generation_;
-  w->max_execs = jittered_max_jobs();
-  if (auto started = w->start(); !started) {
+  slot->process = std::make_shared<WorkerProcess>(io_, worker_options_, std::move(callbacks));
+  slot->generation = generation_;
+  slot->max_execs = jittered_max_jobs();
+  if (auto started = slot->process->start(); !started) {
     last_error_ = started.message();
-    ++failures_;
+    backoff_.spawn_failed();
     log::get("worker")->error("pool '{}': {}", config_.name, last_error_);
     return;
   }
-  workers_.push_back(std::move(w));
+  slots_.push_back(std::move(slot));
 }
 
 std::uint64_t WorkerPool::jittered_max_jobs() {
@@ -104,28 +108,22 @@ std::uint64_t WorkerPool::jittered_max_jobs() {
   return config_.max_jobs + config_.max_jobs * static_cast<std::uint64_t>(percent(rng_)) / 100;
 }
 
-WorkerPool::WorkerPtr WorkerPool::find(const WorkerProcess& w) const {
-  for (const auto& p : workers_) {
-    if (p.get() == &w) return p;
-  }
-  return nullptr;
-}
-
-void WorkerPool::on_ready(WorkerProcess& w) {
+void WorkerPool::on_ready(Slot& slot) {
+  WorkerProcess& w = *slot.process;
   log::get("worker")->debug("pool '{}': worker {} is ready", config_.name, w.pid());
-  if (!running_) {
+  if (!running()) {
     w.stop();
     return;
   }
-  if (reset_done_) {
+  if (resetting()) {
     check_reset_progress();
-    if (holding_) return;
+    if (phase_ != Phase::kRunning) return;
   }
   offer(w);
 }
 
 void WorkerPool::offer(WorkerProcess& w) {
-  if (!w.ready() || w.busy() || !running_ || holding_) return;
+  if (!w.ready() || w.busy() || phase_ != Phase::kRunning) return;
   if (!reruns_.empty()) {
     auto job = std::move(reruns_.front());
     reruns_.pop_front();
@@ -136,14 +134,15 @@ void WorkerPool::offer(WorkerProcess& w) {
 }
 
 bool WorkerPool::try_exec(std::string context, std::string_view body, Done done) {
-  if (!accepting()) return false;
-  for (auto& w : workers_) {
-    if (w->ready() && !w->busy()) {
+  if (phase_ != Phase::kRunning) return false;
+  for (auto& slot : slots_) {
+    WorkerProcess& w = *slot->process;
+    if (w.ready() && !w.busy()) {
       auto job = std::make_shared<WorkerJob>();
       job->context = std::move(context);
       job->body = body;
       job->done = std::move(done);
-      run_on(*w, std::move(job));
+      run_on(w, std::move(job));
       return true;
     }
   }
@@ -155,24 +154,26 @@ void WorkerPool::run_on(WorkerProcess& w, std::shared_ptr<WorkerJob> job) {
   w.exec(std::move(job), ttl);
 }
 
-void WorkerPool::on_exec_done(WorkerProcess& w, std::shared_ptr<WorkerJob> job, ExecOutcome outcome,
+void WorkerPool::on_exec_done(Slot& slot, std::shared_ptr<WorkerJob> job, ExecOutcome outcome,
                               bool restart) {
+  WorkerProcess& w = *slot.process;
+  // The rest of a streamed reply would arrive while the worker is idle: recycle it instead.
+  if (outcome.kind == ExecOutcome::Kind::kStreamed) slot.stop_after_job = WorkerState::kInvalid;
   const bool alive = w.alive() && outcome.kind != ExecOutcome::Kind::kWorkerLost;
   if (alive) {
+    // A worker of an older generation is left ready: the reset in progress stops it.
     if (restart) {
       log::get("worker")->info("pool '{}': worker {} asked to be restarted; re-running its job",
                                config_.name, w.pid());
       w.stop(WorkerState::kInvalid);
-    } else if (w.max_execs != 0 && w.execs() >= w.max_execs) {
+    } else if (slot.max_execs != 0 && w.execs() >= slot.max_execs) {
       w.stop(WorkerState::kMaxJobsReached);
-    } else if (w.stop_after_job) {
-      w.stop(w.stop_after_job_state);
-    } else if (holding_ && reset_done_ && w.generation != generation_) {
-      // Reset waits for this worker; leave it ready, the reset stops it.
+    } else if (slot.stop_after_job) {
+      w.stop(*slot.stop_after_job);
     }
   }
   if (restart) {
-    if (!running_) {
+    if (!running()) {
       ExecOutcome lost;
       lost.kind = ExecOutcome::Kind::kWorkerLost;
       lost.message = "the pool stopped before the job could be re-run after a worker restart";
@@ -180,9 +181,9 @@ void WorkerPool::on_exec_done(WorkerProcess& w, std::shared_ptr<WorkerJob> job, 
       if (job->done) job->done(std::move(lost));
     } else {
       reruns_.push_back(job);
-      for (auto& other : workers_) {
+      for (auto& other : slots_) {
         if (reruns_.empty()) break;
-        if (other.get() != &w) offer(*other);
+        if (other->process.get() != &w) offer(*other->process);
       }
     }
   } else if (job->done) {
@@ -195,15 +196,17 @@ void WorkerPool::on_exec_done(WorkerProcess& w, std::shared_ptr<WorkerJob> job, 
     job->done = nullptr;
     done(std::move(outcome));
   }
-  if (stop_done_) check_stop_progress();
-  if (reset_done_) check_reset_progress();
+  if (stopping()) check_stop_progress();
+  if (resetting()) check_reset_progress();
   if (alive && w.ready()) offer(w);
 }
 
-void WorkerPool::on_dead(WorkerProcess& w, const std::string& reason) {
-  auto self = find(w);
-  const bool intentional = w.stop_requested() && w.state() != WorkerState::kErrored &&
-                           w.state() != WorkerState::kExecTtlReached;
+void WorkerPool::on_dead(Slot& slot, const std::string& reason) {
+  // Keeps the process alive through the erase below: this runs inside its own callback.
+  const std::shared_ptr<WorkerProcess> process = slot.process;
+  const WorkerProcess& w = *process;
+  const bool exec_ttl = w.state() == WorkerState::kExecTtlReached;
+  const bool intentional = w.stop_requested() && w.state() != WorkerState::kErrored && !exec_ttl;
   if (intentional) {
     log::get("worker")->debug("pool '{}': worker {} stopped ({})", config_.name, w.pid(),
                               state_name(w.state()));
@@ -211,30 +214,25 @@ void WorkerPool::on_dead(WorkerProcess& w, const std::string& reason) {
     log::get("worker")->error("pool '{}': worker {} lost: {}", config_.name, w.pid(), reason);
     last_error_ = reason;
   }
-  // Back-off is for workers that cannot start (bad command, syntax error). One that finished its
-  // handshake and ran a job has shown that it starts: replace it at once, or a burst of external
-  // kills (or a poison job, which the engine retries with its own back-off) would starve the pool.
-  const bool handshook = w.ready_since() != std::chrono::steady_clock::time_point{};
-  const bool proved =
-      handshook &&
-      (w.execs() > 0 || std::chrono::steady_clock::now() - w.ready_since() >= kStableAfter);
-  if (intentional || proved || w.state() == WorkerState::kExecTtlReached) {
-    failures_ = 0;
-  } else if (!w.killed_externally()) {
-    ++failures_;
-  }
-  workers_.erase(std::remove(workers_.begin(), workers_.end(), self), workers_.end());
-  if (stop_done_) {
+  RespawnBackoff::Death death;
+  death.intended = intentional || exec_ttl;
+  death.killed_externally = w.killed_externally();
+  death.handshook = w.ready_since() != std::chrono::steady_clock::time_point{};
+  death.ran_a_job = w.execs() > 0;
+  death.ready_for = std::chrono::steady_clock::now() - w.ready_since();
+  backoff_.died(death);
+  std::erase_if(slots_, [&slot](const auto& s) { return s.get() == &slot; });
+  if (stopping()) {
     check_stop_progress();
     return;
   }
-  if (reset_done_) check_reset_progress();
+  if (resetting()) check_reset_progress();
   spawn_missing();
 }
 
 std::size_t WorkerPool::busy_count() const {
-  return static_cast<std::size_t>(
-      std::count_if(workers_.begin(), workers_.end(), [](const auto& w) { return w->busy(); }));
+  return static_cast<std::size_t>(std::count_if(slots_.begin(), slots_.end(),
+                                                [](const auto& s) { return s->process->busy(); }));
 }
 
 void WorkerPool::on_worker_ready(std::function<void()> callback) {
@@ -242,23 +240,25 @@ void WorkerPool::on_worker_ready(std::function<void()> callback) {
 }
 
 std::size_t WorkerPool::ready_count() const {
-  if (!accepting()) return 0;
-  return static_cast<std::size_t>(std::count_if(
-      workers_.begin(), workers_.end(), [](const auto& w) { return w->ready() && !w->busy(); }));
+  if (phase_ != Phase::kRunning) return 0;
+  return static_cast<std::size_t>(std::count_if(slots_.begin(), slots_.end(), [](const auto& s) {
+    return s->process->ready() && !s->process->busy();
+  }));
 }
 
 std::vector<WorkerInfo> WorkerPool::workers() const {
   std::vector<WorkerInfo> out;
-  out.reserve(workers_.size());
+  out.reserve(slots_.size());
   const std::string command = join_command(worker_options_.argv);
-  for (const auto& w : workers_) {
+  for (const auto& slot : slots_) {
+    const WorkerProcess& w = *slot->process;
     WorkerInfo info;
-    info.pid = w->pid();
-    info.status = static_cast<int>(w->state());
-    info.status_str = std::string(state_name(w->state()));
-    info.num_execs = w->execs();
-    info.created_ns = w->created_ns();
-    info.memory_usage = w->rss_bytes();
+    info.pid = w.pid();
+    info.status = static_cast<int>(w.state());
+    info.status_str = std::string(state_name(w.state()));
+    info.num_execs = w.execs();
+    info.created_ns = w.created_ns();
+    info.memory_usage = w.rss_bytes();
     info.command = command;
     info.pool = config_.name;
     out.push_back(std::move(info));
@@ -269,51 +269,37 @@ std::vector<WorkerInfo> WorkerPool::workers() const {
 // ---- supervisor (spec 2.9) ----------------------------------------------------------------
 
 void WorkerPool::arm_supervisor() {
-  const auto& s = config_.supervisor;
-  if (!s.enabled || !running_) return;
-  if (s.ttl.count() == 0 && s.idle_ttl.count() == 0 && s.max_worker_memory_mb == 0) return;
-  supervisor_timer_.expires_after(s.watch_tick);
+  if (!has_soft_limits(config_.supervisor) || !running()) return;
+  supervisor_timer_.expires_after(config_.supervisor.watch_tick);
   supervisor_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || !running_) return;
+    if (ec || !running()) return;
     supervise();
     arm_supervisor();
   });
 }
 
 void WorkerPool::supervise() {
-  const auto& s = config_.supervisor;
+  const auto& limits = config_.supervisor;
   const auto now = std::chrono::steady_clock::now();
-  const std::uint64_t memory_limit = s.max_worker_memory_mb * 1024 * 1024;
-  // Copy: stop() may finish a worker synchronously only through callbacks, but be safe.
-  auto snapshot = workers_;
-  for (auto& w : snapshot) {
-    if (!w->alive() || w->stop_requested() || w->state() == WorkerState::kInactive) continue;
-    WorkerState verdict = WorkerState::kReady;
-    std::string why;
-    if (s.ttl.count() > 0 && now - w->started() >= s.ttl) {
-      verdict = WorkerState::kTtlReached;
-      why = "ttl reached";
-    } else if (memory_limit > 0) {
-      const auto rss = w->rss_bytes();
-      if (rss >= memory_limit) {
-        verdict = WorkerState::kMaxMemoryReached;
-        why = "memory " + std::to_string(rss / (1024 * 1024)) + " MB >= max_worker_memory " +
-              std::to_string(s.max_worker_memory_mb) + " MB";
-      }
-    }
-    if (verdict == WorkerState::kReady && s.idle_ttl.count() > 0 && w->ready() && w->execs() > 0 &&
-        now - w->last_used() >= s.idle_ttl) {
-      verdict = WorkerState::kIdleTtlReached;
-      why = "idle_ttl reached";
-    }
-    if (verdict == WorkerState::kReady) continue;
-    log::get("worker")->info("pool '{}': supervisor recycles worker {}: {}", config_.name, w->pid(),
-                             why);
-    if (w->busy()) {
-      w->stop_after_job = true;
-      w->stop_after_job_state = verdict;
+  // stop() reports through callbacks only later (never from inside the call), so the slots
+  // stay put while this loop runs.
+  for (auto& slot : slots_) {
+    WorkerProcess& w = *slot->process;
+    if (!w.alive() || w.stop_requested() || w.state() == WorkerState::kInactive) continue;
+    WorkerVitals vitals;
+    vitals.started = w.started();
+    vitals.last_used = w.last_used();
+    vitals.execs = w.execs();
+    vitals.idle = w.ready() && !w.busy();
+    if (limits.max_worker_memory_mb > 0) vitals.rss_bytes = w.rss_bytes();
+    const auto verdict = worker::supervise(vitals, limits, now);
+    if (!verdict) continue;
+    log::get("worker")->info("pool '{}': supervisor recycles worker {}: {}", config_.name, w.pid(),
+                             verdict->reason);
+    if (w.busy()) {
+      slot->stop_after_job = verdict->state;
     } else {
-      w->stop(verdict);
+      w.stop(verdict->state);
     }
   }
 }
@@ -321,7 +307,9 @@ void WorkerPool::supervise() {
 // ---- add / remove ---------------------------------------------------------------------------
 
 sdk::Status WorkerPool::add_worker() {
-  if (!running_) return sdk::Status::error("the pool is not running");
+  if (!running()) {
+    return sdk::Status::error("the pool is not running");
+  }
   if (target_ >= 500) return sdk::Status::error("the pool already has 500 workers, the maximum");
   ++target_;
   spawn_missing();
@@ -334,16 +322,15 @@ sdk::Status WorkerPool::remove_worker() {
   }
   --target_;
   // Prefer an idle worker; otherwise the busiest one leaves after its current job.
-  for (auto& w : workers_) {
-    if (!w->stop_requested() && !w->busy()) {
-      w->stop(WorkerState::kStopping);
+  for (auto& slot : slots_) {
+    if (!slot->process->stop_requested() && !slot->process->busy()) {
+      slot->process->stop(WorkerState::kStopping);
       return sdk::Status::ok();
     }
   }
-  for (auto& w : workers_) {
-    if (!w->stop_requested() && !w->stop_after_job) {
-      w->stop_after_job = true;
-      w->stop_after_job_state = WorkerState::kStopping;
+  for (auto& slot : slots_) {
+    if (!slot->process->stop_requested() && !slot->stop_after_job) {
+      slot->stop_after_job = WorkerState::kStopping;
       return sdk::Status::ok();
     }
   }
@@ -353,23 +340,23 @@ sdk::Status WorkerPool::remove_worker() {
 // ---- reset (spec 2.11) ----------------------------------------------------------------------
 
 void WorkerPool::reset(ResetDone done) {
-  if (!running_) {
+  if (!running()) {
     done(sdk::Status::error("the pool is not running"));
     return;
   }
-  if (reset_done_) {
+  if (resetting()) {
     done(sdk::Status::error("a reset of pool '" + config_.name + "' is already in progress"));
     return;
   }
   log::get("worker")->info("pool '{}': reset: waiting for {} busy worker(s)", config_.name,
                            busy_count());
   reset_done_ = std::move(done);
-  holding_ = true;
+  phase_ = Phase::kResetWaiting;
   ++generation_;
   reset_timer_.expires_after(config_.reset_timeout);
   reset_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || !reset_done_) return;
-    if (!reset_replacing_) {
+    if (ec || !resetting()) return;
+    if (phase_ == Phase::kResetWaiting) {
       log::get("worker")->warn("pool '{}': reset_timeout passed with busy workers; stopping them",
                                config_.name);
       reset_replace();
@@ -383,15 +370,16 @@ void WorkerPool::reset(ResetDone done) {
 }
 
 void WorkerPool::reset_replace() {
-  reset_replacing_ = true;
-  auto old = workers_;
-  for (auto& w : old) {
-    if (w->generation != generation_) w->stop(WorkerState::kStopping);
+  phase_ = Phase::kResetReplacing;
+  std::vector<WorkerProcess*> old;
+  for (auto& slot : slots_) {
+    if (slot->generation != generation_) old.push_back(slot->process.get());
   }
+  for (auto* w : old) w->stop(WorkerState::kStopping);
   reset_timer_.cancel();
   reset_timer_.expires_after(config_.reset_timeout + config_.allocate_timeout);
   reset_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || !reset_done_) return;
+    if (ec || !resetting()) return;
     finish_reset(sdk::Status::error("pool '" + config_.name +
                                     "' did not get its workers back after reset" +
                                     (last_error_.empty() ? std::string() : ": " + last_error_)));
@@ -400,51 +388,50 @@ void WorkerPool::reset_replace() {
 }
 
 void WorkerPool::check_reset_progress() {
-  if (!reset_done_) return;
-  if (!reset_replacing_) {
+  if (phase_ == Phase::kResetWaiting) {
     if (busy_count() == 0) reset_replace();
     return;
   }
-  const bool old_left = std::none_of(workers_.begin(), workers_.end(), [this](const auto& w) {
-    return w->generation != generation_;
-  });
-  if (old_left && workers_.size() < target_ && !spawn_armed_) {
-    reset_replacing_ = false;  // let spawn_missing run
-    spawn_missing();
-    reset_replacing_ = true;
+  if (phase_ != Phase::kResetReplacing) return;
+  const bool old_left = std::none_of(
+      slots_.begin(), slots_.end(), [this](const auto& s) { return s->generation != generation_; });
+  // spawn_missing() holds off while the old workers leave; once they are gone, fill up.
+  if (old_left && slots_.size() < target_ && !spawn_armed_) {
+    while (slots_.size() < target_ && !backoff_.failing()) spawn_one();
+    if (slots_.size() < target_ && backoff_.failing()) schedule_spawn(backoff_.delay());
   }
-  const auto ready = static_cast<std::size_t>(
-      std::count_if(workers_.begin(), workers_.end(), [](const auto& w) { return w->ready(); }));
+  const auto ready = static_cast<std::size_t>(std::count_if(
+      slots_.begin(), slots_.end(), [](const auto& s) { return s->process->ready(); }));
   if (old_left && ready >= target_) finish_reset(sdk::Status::ok());
 }
 
 void WorkerPool::finish_reset(sdk::Status outcome) {
   reset_timer_.cancel();
-  reset_replacing_ = false;
-  holding_ = false;
+  if (resetting()) phase_ = Phase::kRunning;  // a stop in progress keeps its own phase
   auto done = std::move(reset_done_);
   reset_done_ = nullptr;
   log::get("worker")->info("pool '{}': reset {}", config_.name,
                            outcome ? std::string("done") : "failed: " + outcome.message());
   spawn_missing();
   done(std::move(outcome));
-  auto snapshot = workers_;
-  for (auto& w : snapshot) offer(*w);
+  std::vector<WorkerProcess*> ready;
+  for (auto& slot : slots_) ready.push_back(slot->process.get());
+  for (auto* w : ready) offer(*w);
 }
 
 // ---- stop (spec 2.12) -----------------------------------------------------------------------
 
 void WorkerPool::stop(std::function<void()> done) {
-  if (!running_ && workers_.empty()) {
+  if ((phase_ == Phase::kIdle || phase_ == Phase::kStopped) && slots_.empty()) {
     done();
     return;
   }
-  running_ = false;
-  holding_ = true;
+  const bool was_resetting = resetting();
+  if (phase_ != Phase::kStopSent) phase_ = Phase::kStopping;
   stop_done_ = std::move(done);
   spawn_timer_.cancel();
   supervisor_timer_.cancel();
-  if (reset_done_) finish_reset(sdk::Status::error("the pool is stopping"));
+  if (was_resetting) finish_reset(sdk::Status::error("the pool is stopping"));
   while (!reruns_.empty()) {
     auto job = std::move(reruns_.front());
     reruns_.pop_front();
@@ -455,25 +442,28 @@ void WorkerPool::stop(std::function<void()> done) {
   }
   stop_timer_.expires_after(config_.destroy_timeout);
   stop_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || !stop_done_ || stop_sent_) return;
+    if (ec || phase_ != Phase::kStopping) return;
     log::get("worker")->warn("pool '{}': destroy_timeout passed with busy workers; stopping them",
                              config_.name);
-    stop_sent_ = true;
-    auto snapshot = workers_;
-    for (auto& w : snapshot) w->stop(WorkerState::kStopping);
+    phase_ = Phase::kStopSent;
+    std::vector<WorkerProcess*> all;
+    for (auto& slot : slots_) all.push_back(slot->process.get());
+    for (auto* w : all) w->stop(WorkerState::kStopping);
   });
   check_stop_progress();
 }
 
 void WorkerPool::check_stop_progress() {
-  if (!stop_done_) return;
-  if (!stop_sent_ && busy_count() == 0) {
-    stop_sent_ = true;
-    auto snapshot = workers_;
-    for (auto& w : snapshot) w->stop(WorkerState::kStopping);
+  if (!stopping()) return;
+  if (phase_ == Phase::kStopping && busy_count() == 0) {
+    phase_ = Phase::kStopSent;
+    std::vector<WorkerProcess*> all;
+    for (auto& slot : slots_) all.push_back(slot->process.get());
+    for (auto* w : all) w->stop(WorkerState::kStopping);
   }
-  if (workers_.empty()) {
+  if (slots_.empty()) {
     stop_timer_.cancel();
+    phase_ = Phase::kStopped;
     auto done = std::move(stop_done_);
     stop_done_ = nullptr;
     log::get("worker")->info("pool '{}': all workers stopped", config_.name);

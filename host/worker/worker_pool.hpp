@@ -4,6 +4,7 @@
 #include "worker/executor.hpp"
 #include "worker/pool_config.hpp"
 #include "worker/pool_control.hpp"
+#include "worker/respawn_backoff.hpp"
 #include "worker/worker_process.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -12,16 +13,25 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
 namespace coyote::host::worker {
 
-/// Spawns `config.num_workers` workers, keeps that many alive (respawn with exponential back-off
-/// when they keep failing), applies max_jobs and the supervisor, and re-runs a job whose worker
+/// Spawns `config.num_workers` workers, keeps that many alive (respawn with back-off when they
+/// keep failing to start), applies max_jobs and the supervisor, and re-runs a job whose worker
 /// asked to be recycled. Loop-thread only. Call stop() and let it finish before destroying the
 /// pool; the destructor only kills and reaps what is left.
+///
+/// One Phase says what the pool is doing; every decision that used to read a combination of
+/// flags reads it instead:
+///
+///   kIdle ──start──► kRunning ──reset──► kResetWaiting ──no busy worker──► kResetReplacing
+///                       ▲  └──────────────────────────────────────────────────────┘ │
+///                       └──────────── every new worker ready (or timeout) ◄──────────┘
+///   any ──stop──► kStopping ──no busy worker (or destroy_timeout)──► kStopSent ──► kStopped
 class WorkerPool final : public JobExecutor, public PoolControl {
  public:
   WorkerPool(boost::asio::io_context& io, PoolConfig config, ServerConfig server,
@@ -29,6 +39,8 @@ class WorkerPool final : public JobExecutor, public PoolControl {
   ~WorkerPool() override;
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
+  WorkerPool(WorkerPool&&) = delete;
+  WorkerPool& operator=(WorkerPool&&) = delete;
 
   /// Spawns the workers (asynchronously: they become ready after their handshake).
   void start();
@@ -49,24 +61,53 @@ class WorkerPool final : public JobExecutor, public PoolControl {
 
   [[nodiscard]] const PoolConfig& config() const noexcept { return config_; }
   /// Processes currently alive (including ones still in the handshake or stopping).
-  [[nodiscard]] std::size_t live_count() const noexcept { return workers_.size(); }
+  [[nodiscard]] std::size_t live_count() const noexcept { return slots_.size(); }
   /// The most recent reason a worker died or failed to start ("" when none).
   [[nodiscard]] const std::string& last_error() const noexcept { return last_error_; }
 
  private:
-  using WorkerPtr = std::shared_ptr<WorkerProcess>;
+  enum class Phase {
+    kIdle,            ///< not started
+    kRunning,         ///< taking jobs
+    kResetWaiting,    ///< reset: no new jobs, waiting for busy workers to finish
+    kResetReplacing,  ///< reset: old workers stopping, new ones spawning
+    kStopping,        ///< stop: no new jobs, waiting for busy workers (up to destroy_timeout)
+    kStopSent,        ///< stop: every worker has been told to stop
+    kStopped,         ///< every worker is gone
+  };
 
+  /// The pool's bookkeeping for one worker process.
+  struct Slot {
+    std::shared_ptr<WorkerProcess> process;
+    std::uint64_t max_execs = 0;   ///< 0 = unlimited (max_jobs with jitter)
+    std::uint64_t generation = 0;  ///< the reset it was spawned in: older ones are leaving
+    /// Stop once the current job is done, showing this state (supervisor, remove_worker, a
+    /// streamed reply).
+    std::optional<WorkerState> stop_after_job;
+  };
+
+  [[nodiscard]] bool resetting() const noexcept {
+    return phase_ == Phase::kResetWaiting || phase_ == Phase::kResetReplacing;
+  }
+  /// Started and not stopping: workers are kept, added and recycled.
+  [[nodiscard]] bool running() const noexcept { return phase_ == Phase::kRunning || resetting(); }
+  /// spawn_missing() may spawn: not while a reset's old workers are still leaving.
+  [[nodiscard]] bool spawning() const noexcept {
+    return phase_ == Phase::kRunning || phase_ == Phase::kResetWaiting;
+  }
+  [[nodiscard]] bool stopping() const noexcept {
+    return phase_ == Phase::kStopping || phase_ == Phase::kStopSent;
+  }
+  /// Spawns up to the target, or arms the back-off timer while spawns keep failing.
   void spawn_missing();
   void spawn_one();
   void schedule_spawn(std::chrono::milliseconds delay);
-  void on_ready(WorkerProcess& w);
-  void on_dead(WorkerProcess& w, const std::string& reason);
-  void on_exec_done(WorkerProcess& w, std::shared_ptr<WorkerJob> job, ExecOutcome outcome,
-                    bool restart);
+  void on_ready(Slot& slot);
+  void on_dead(Slot& slot, const std::string& reason);
+  void on_exec_done(Slot& slot, std::shared_ptr<WorkerJob> job, ExecOutcome outcome, bool restart);
   void run_on(WorkerProcess& w, std::shared_ptr<WorkerJob> job);
   /// Hands a ready worker to a pending re-run or announces it to the dispatcher.
   void offer(WorkerProcess& w);
-  [[nodiscard]] bool accepting() const noexcept { return running_ && !holding_; }
   [[nodiscard]] std::size_t busy_count() const;
   void supervise();
   void arm_supervisor();
@@ -75,33 +116,30 @@ class WorkerPool final : public JobExecutor, public PoolControl {
   void reset_replace();
   void finish_reset(sdk::Status outcome);
   std::uint64_t jittered_max_jobs();
-  WorkerPtr find(const WorkerProcess& w) const;
 
   boost::asio::io_context& io_;
   PoolConfig config_;
   ServerConfig server_;
   WorkerOptions worker_options_;
-  std::vector<WorkerPtr> workers_;
+  // unique_ptr: a Slot's address is captured by its process's callbacks.
+  std::vector<std::unique_ptr<Slot>> slots_;
   std::deque<std::shared_ptr<WorkerJob>> reruns_;
   std::function<void()> ready_callback_;
   std::size_t target_ = 0;
-  bool running_ = false;
-  bool holding_ = false;  ///< reset or stop in progress: no new jobs
+  Phase phase_ = Phase::kIdle;
   std::string last_error_;
 
-  unsigned failures_ = 0;  ///< consecutive early deaths, drives the back-off
+  RespawnBackoff backoff_;
   bool spawn_armed_ = false;
   boost::asio::steady_timer spawn_timer_;
   boost::asio::steady_timer supervisor_timer_;
 
   std::function<void()> stop_done_;
   boost::asio::steady_timer stop_timer_;
-  bool stop_sent_ = false;
 
   ResetDone reset_done_;
   boost::asio::steady_timer reset_timer_;
   std::uint64_t generation_ = 0;
-  bool reset_replacing_ = false;
 
   std::mt19937 rng_{std::random_device{}()};
 };

@@ -361,9 +361,6 @@ void WorkerProcess::on_reply_frame(const goridge::FrameBuffer::Frame& frame) {
   if (h.stream & goridge::stream_flag::kStream) {
     outcome.kind = ExecOutcome::Kind::kStreamed;
     outcome.message = "the worker answered with a stream, which jobs does not support";
-    // The rest of the stream would arrive while idle; recycle the worker instead.
-    stop_after_job = true;
-    stop_after_job_state = WorkerState::kInvalid;
     finish_job(std::move(outcome), false);
     return;
   }

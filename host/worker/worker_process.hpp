@@ -98,11 +98,6 @@ class WorkerProcess : public std::enable_shared_from_this<WorkerProcess> {
   /// The last lines the worker wrote to stderr (for error messages).
   [[nodiscard]] std::string stderr_tail() const;
 
-  /// Pool bookkeeping: stop after the current job (supervisor soft limits, remove_worker, reset).
-  bool stop_after_job = false;
-  WorkerState stop_after_job_state = WorkerState::kInvalid;
-  std::uint64_t max_execs = 0;   ///< 0 = unlimited (max_jobs with jitter)
-  std::uint64_t generation = 0;  ///< bumped by reset(): older workers are on their way out
   /// True once the host asked it to go (stop or supervisor), so its exit is not a crash.
   [[nodiscard]] bool stop_requested() const noexcept { return stop_requested_; }
 
