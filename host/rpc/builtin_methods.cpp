@@ -3,16 +3,13 @@
 #include "jobs/service.hpp"
 #include "rpc/go_json.hpp"
 #include "rpc/jobs_codec.hpp"
+#include "support/version.hpp"
 #include "worker/pool_control.hpp"
 
 #include <boost/json.hpp>
 
 #include <charconv>
 #include <memory>
-
-#ifndef COYOTE_VERSION_STRING
-#define COYOTE_VERSION_STRING "0.0.0"
-#endif
 
 namespace coyote::host::rpc {
 namespace json = boost::json;
@@ -244,6 +241,6 @@ MethodTable default_methods(jobs::JobsService& jobs, worker::PoolControl* pools,
   return table;
 }
 
-std::string coyote_version() { return COYOTE_VERSION_STRING; }
+std::string coyote_version() { return support::kVersion; }
 
 }  // namespace coyote::host::rpc

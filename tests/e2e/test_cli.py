@@ -4,7 +4,7 @@ import tempfile
 import textwrap
 import unittest
 
-from harness import Coyote, SOURCE_DIR, run_cli
+from harness import BASIC_YAML, Coyote, SOURCE_DIR, run_cli
 
 
 def write_config(text):
@@ -99,6 +99,23 @@ class CliTest(unittest.TestCase):
             with coyote.rpc() as client:
                 self.assertIn("default", client.list())
         self.assertEqual(coyote.proc.returncode, 0, coyote.log()[-2000:])
+
+    def test_client_commands_read_rpc_listen_as_serve_does(self):
+        # Regression: `coyote jobs ... -c` read rpc.listen from the raw YAML, so
+        # ${VAR:-default} was not expanded and -o was ignored, where serve honours both.
+        text = BASIC_YAML.format(workers=1).replace(
+            "listen: @RPC@", "listen: ${COYOTE_E2E_RPC:-tcp://127.0.0.1:1}")
+        coyote = Coyote(text)
+        coyote.env["COYOTE_E2E_RPC"] = coyote.address
+        with coyote:
+            env = {"COYOTE_E2E_RPC": coyote.address}
+            code, out, err = run_cli("jobs", "list", "-c", coyote.config_path, env=env)
+            self.assertEqual(code, 0, err)
+            self.assertEqual(out.split(), ["p"])
+            code, out, err = run_cli("jobs", "list", "-c", coyote.config_path,
+                                     "-o", "rpc.listen=" + coyote.address)
+            self.assertEqual(code, 0, err)
+            self.assertEqual(out.split(), ["p"])
 
 
 if __name__ == "__main__":

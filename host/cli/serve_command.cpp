@@ -1,12 +1,12 @@
-#include "main/serve_command.hpp"
+#include "cli/serve_command.hpp"
 
 #include "config/schema.hpp"
 #include "jobs/engine.hpp"
 #include "log/log.hpp"
-#include "main/embedded_config.hpp"
 #include "plugin/plugin_host.hpp"
 #include "rpc/dead_letter_methods.hpp"
 #include "rpc/rpc_server.hpp"
+#include "support/version.hpp"
 #include "worker/pool_set.hpp"
 
 #include <fmt/format.h>
@@ -73,7 +73,7 @@ void arm_signals(Runtime& rt, boost::asio::signal_set& signals, int& signals_see
 
 }  // namespace
 
-int run_serve(const ConfigOptions& options) {
+int run_serve(const Options& options) {
   // The process's one SIGPIPE policy: a worker that dies while we write its stdin must surface
   // as an EPIPE error on that pipe, not kill the host (WorkerPool asserts it in debug builds).
   std::signal(SIGPIPE, SIG_IGN);
@@ -86,7 +86,7 @@ int run_serve(const ConfigOptions& options) {
     log::configure(*cfg);
     auto log = log::get("coyote");
     for (const auto& w : warnings) log->warn("{}", w.to_string());
-    log->info("coyote {} starting with {}", kVersion, cfg->file());
+    log->info("coyote {} starting with {}", support::kVersion, cfg->file());
 
     auto report = plugin::load_plugins(*cfg, cfg->working_dir(), rt.registry);
     if (!report.ok()) {
@@ -102,8 +102,8 @@ int run_serve(const ConfigOptions& options) {
     rt.engine->start();
 
     rpc::RpcServerOptions rpc_options;
-    rpc_options.listen = cfg->string_or("rpc.listen", rpc_options.listen);
-    rpc_options.version = kVersion;
+    rpc_options.listen = rpc_listen(*cfg);
+    rpc_options.version = support::kVersion;
     rt.rpc = std::make_unique<rpc::RpcServer>(rt.io, rpc_options, *rt.engine, rt.pools.get());
     rpc::register_dead_letter_methods(rt.rpc->methods(), rt.engine->dead_letters());
     rt.rpc->start();

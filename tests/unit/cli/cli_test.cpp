@@ -1,6 +1,6 @@
-// The client CLI commands against a live server, in-process.
-#include "live_server.hpp"
-#include "rpc/client_cli.hpp"
+// The client commands against a live server, in-process, through the same run() as main().
+#include "cli/app.hpp"
+#include "unit/rpc/live_server.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -22,8 +22,6 @@ struct CliResult {
 };
 
 CliResult run_cli(std::vector<std::string> args) {
-  CLI::App app{"coyote"};
-  coyote::host::rpc::register_client_commands(app);
   args.insert(args.begin(), "coyote");
   std::vector<const char*> argv;
   for (const auto& a : args) argv.push_back(a.c_str());
@@ -33,11 +31,7 @@ CliResult run_cli(std::vector<std::string> args) {
   auto* old_out = std::cout.rdbuf(out.rdbuf());
   auto* old_err = std::cerr.rdbuf(err.rdbuf());
   CliResult result;
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (const CLI::ParseError& e) {
-    result.code = e.get_exit_code();
-  }
+  result.code = coyote::host::cli::run(static_cast<int>(argv.size()), argv.data());
   std::cout.rdbuf(old_out);
   std::cerr.rdbuf(old_err);
   result.out = out.str();
@@ -47,7 +41,7 @@ CliResult run_cli(std::vector<std::string> args) {
 
 }  // namespace
 
-TEST_CASE("jobs push sends a job with payload, headers and options", "[rpc][cli]") {
+TEST_CASE("jobs push sends a job with payload, headers and options", "[cli]") {
   LiveServer server;
   const auto r =
       run_cli({"jobs", "push", "test", "App\\Job", "--payload", "hello", "--header", "a=1",
@@ -63,7 +57,7 @@ TEST_CASE("jobs push sends a job with payload, headers and options", "[rpc][cli]
   CHECK(pushed[0].id.size() == 36);  // a random UUID
 }
 
-TEST_CASE("jobs commands print tables for people and JSON with --json", "[rpc][cli]") {
+TEST_CASE("jobs commands print tables for people and JSON with --json", "[cli]") {
   LiveServer server;
   const std::string address = server.address();
   REQUIRE(
@@ -95,7 +89,7 @@ TEST_CASE("jobs commands print tables for people and JSON with --json", "[rpc][c
   CHECK(server.on_loop([&] { return server.pools.resets; }) == 1);
 }
 
-TEST_CASE("client commands report errors with distinct exit codes", "[rpc][cli]") {
+TEST_CASE("client commands report errors with distinct exit codes", "[cli]") {
   LiveServer server;
   SECTION("a service error exits 1") {
     const auto r = run_cli({"jobs", "push", "nowhere", "J", "--rpc", server.address()});
@@ -122,7 +116,7 @@ TEST_CASE("client commands report errors with distinct exit codes", "[rpc][cli]"
   }
 }
 
-TEST_CASE("client commands read rpc.listen from the config file", "[rpc][cli]") {
+TEST_CASE("client commands read rpc.listen from the config file", "[cli]") {
   LiveServer server;
   TempDir dir;
   const auto config = dir.path() / "rr.yaml";
@@ -130,4 +124,37 @@ TEST_CASE("client commands read rpc.listen from the config file", "[rpc][cli]") 
   const auto r = run_cli({"jobs", "list", "-c", config.string()});
   CHECK(r.code == 0);
   CHECK(r.out == "test\n");
+}
+
+TEST_CASE("client commands load the config as serve does: ${VAR} and -o apply to rpc.listen",
+          "[cli]") {
+  // Regression: the clients read rpc.listen from the raw YAML, so the unexpanded text reached
+  // the address parser ("unknown scheme") and -o was ignored, where serve honoured both.
+  LiveServer server;
+  TempDir dir;
+  const auto config = dir.path() / "rr.yaml";
+  SECTION("${VAR:-default} is expanded") {
+    ::setenv("COYOTE_CLI_TEST_RPC", server.address().c_str(), 1);
+    std::ofstream(config) << "version: \"3\"\nrpc:\n  listen: ${COYOTE_CLI_TEST_RPC:-tcp://"
+                             "127.0.0.1:1}\n";
+    const auto r = run_cli({"jobs", "list", "-c", config.string()});
+    ::unsetenv("COYOTE_CLI_TEST_RPC");
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(r.out == "test\n");
+  }
+  SECTION("-o overrides the file") {
+    std::ofstream(config) << "version: \"3\"\nrpc:\n  listen: tcp://127.0.0.1:1\n";
+    const auto r =
+        run_cli({"jobs", "list", "-c", config.string(), "-o", "rpc.listen=" + server.address()});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(r.out == "test\n");
+  }
+  SECTION("a config error names the file and exits 2") {
+    std::ofstream(config) << "version: \"3\"\nrpc: [not, a, map\n";
+    const auto r = run_cli({"jobs", "dead", "list", "-c", config.string()});
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains(config.string()) && Catch::Contains("--rpc"));
+  }
 }

@@ -1,0 +1,56 @@
+#include "cli/options.hpp"
+
+#include "cli/embedded_config.hpp"
+#include "rpc/listen_address.hpp"
+
+#include <filesystem>
+#include <system_error>
+
+namespace coyote::host::cli {
+
+void add_config_options(CLI::App& command, Options& options) {
+  command.add_option("-c,--config", options.config,
+                     "configuration file (default: ./.rr.yaml, else the embedded example)");
+  command.add_option("-w,--workdir", options.working_dir, "working directory");
+  command.add_option("-o,--override", options.overrides,
+                     "override a config value, e.g. -o jobs.pool.num_workers=4 (repeatable)");
+}
+
+void add_client_options(CLI::App& command, Options& options) {
+  add_config_options(command, options);
+  command.add_option("--rpc", options.rpc,
+                     "RPC address, e.g. tcp://127.0.0.1:6001 or unix:///run/rr.sock "
+                     "(overrides rpc.listen)");
+  add_json_option(command, options);
+}
+
+void add_json_option(CLI::App& command, Options& options) {
+  command.add_flag("--json", options.json, "machine-readable JSON output");
+}
+
+config::ConfigDocument load_config(const Options& options) {
+  if (!options.working_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::current_path(options.working_dir, ec);
+    if (ec) {
+      throw sdk::ConfigError(
+          "", 0, 0, "",
+          "cannot use working directory \"" + options.working_dir + "\" (-w): " + ec.message());
+    }
+  }
+  const auto cwd = std::filesystem::current_path();
+  if (!options.config.empty()) {
+    return config::ConfigDocument::load(options.config, options.overrides, cwd);
+  }
+  if (std::filesystem::exists(cwd / ".rr.yaml")) {
+    return config::ConfigDocument::load(cwd / ".rr.yaml", options.overrides, cwd);
+  }
+  return config::ConfigDocument::parse(kEmbeddedConfig, kEmbeddedConfigName, options.overrides,
+                                       cwd);
+}
+
+std::string rpc_listen(const sdk::Config& config) {
+  return config.string_or("rpc.listen", std::string(rpc::kDefaultListen));
+}
+
+}  // namespace coyote::host::cli
