@@ -7,6 +7,20 @@
 #include <system_error>
 
 namespace coyote::host::cli {
+namespace {
+
+// ---- the keys this file reads: the `rpc` section ---------------------------------------------
+
+constexpr config::Field kRpcFields[] = {
+    {"listen", &config::spec::kString, "`tcp://127.0.0.1:6001`",
+     "address of the goridge RPC server (`jobs.*` methods). Also passed to workers as `RR_RPC`, "
+     "only when set."},
+};
+constexpr config::Spec kRpc{config::Kind::kSection, kRpcFields};
+
+}  // namespace
+
+const config::Spec& rpc_keys() { return kRpc; }
 
 void add_config_options(CLI::App& command, Options& options) {
   command.add_option("-c,--config", options.config,

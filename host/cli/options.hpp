@@ -2,6 +2,7 @@
 #pragma once
 
 #include "config/config_document.hpp"
+#include "config/key_spec.hpp"
 
 #include <coyote/sdk/config.hpp>
 
@@ -33,6 +34,10 @@ void add_json_option(CLI::App& command, Options& options);
 /// directory to -w first (relative paths in the config, such as the worker script, resolve
 /// against it, as with `rr -w`). Throws sdk::ConfigError.
 config::ConfigDocument load_config(const Options& options);
+
+/// The `rpc` section's keys (rpc_listen reads them; worker::server_config_from passes rpc.listen
+/// on to workers as RR_RPC).
+[[nodiscard]] const config::Spec& rpc_keys();
 
 /// rpc.listen, or its default tcp://127.0.0.1:6001: where `serve` listens and clients connect.
 [[nodiscard]] std::string rpc_listen(const sdk::Config& config);

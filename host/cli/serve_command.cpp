@@ -1,6 +1,6 @@
 #include "cli/serve_command.hpp"
 
-#include "config/schema.hpp"
+#include "cli/rr_schema.hpp"
 #include "jobs/engine.hpp"
 #include "log/log.hpp"
 #include "plugin/plugin_host.hpp"
@@ -82,7 +82,7 @@ int run_serve(const Options& options) {
   std::unique_ptr<config::ConfigDocument> cfg;
   try {
     cfg = std::make_unique<config::ConfigDocument>(load_config(options));
-    auto warnings = config::validate_or_throw(*cfg);
+    auto warnings = validate_or_throw(*cfg);
     log::configure(*cfg);
     auto log = log::get("coyote");
     for (const auto& w : warnings) log->warn("{}", w.to_string());

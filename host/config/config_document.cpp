@@ -2,8 +2,7 @@
 
 #include "config/duration.hpp"
 #include "config/env_expand.hpp"
-
-#include <coyote/sdk/json_text.hpp>
+#include "config/yaml_text.hpp"
 
 #include <cerrno>
 #include <charconv>
@@ -24,28 +23,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::string quote_text(std::string_view s) {
-  std::string out;
-  sdk::json_text::append_string(out, s);
-  return out;
-}
-
-std::string describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a map";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Null:
-      return "nothing (null)";
-    case YAML::NodeType::Undefined:
-      return "nothing";
-    case YAML::NodeType::Scalar:
-      return quote_text(node.Scalar());
-  }
-  return "an unknown node";
-}
-
 std::string join(const std::vector<std::string>& parts, std::size_t count) {
   std::string out;
   for (std::size_t i = 0; i < count && i < parts.size(); ++i) {
@@ -58,13 +35,6 @@ std::string join(const std::vector<std::string>& parts, std::size_t count) {
 // A plain (unquoted) scalar keeps the tag "?"; a quoted one gets "!". That is the only trace of
 // quoting yaml-cpp keeps, and it decides whether `3` and `"3"` differ.
 bool is_plain(const YAML::Node& node) { return node.Tag() == "?"; }
-
-bool is_integer_text(std::string_view s) {
-  std::int64_t v = 0;
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return !s.empty() && ec == std::errc() && ptr == s.data() + s.size();
-}
 
 bool is_float_text(std::string_view s) {
   double v = 0;

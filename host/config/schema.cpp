@@ -2,6 +2,7 @@
 
 #include "config/duration.hpp"
 #include "config/suggest.hpp"
+#include "config/yaml_text.hpp"
 
 #include <charconv>
 #include <span>
@@ -10,205 +11,10 @@
 namespace coyote::host::config {
 namespace {
 
-// ---------------------------------------------------------------------------------------------
-// The schema as data. To accept a new key, add a Field to the right table; nothing else changes.
-// ---------------------------------------------------------------------------------------------
-
-enum class Kind {
-  kString,        // any scalar
-  kInteger,       // integer or numeric string
-  kBoolean,       // YAML boolean
-  kDuration,      // Go duration or bare seconds
-  kStringList,    // list of scalars
-  kStringOrList,  // scalar or list of scalars (commands)
-  kStringMap,     // map of scalars (env)
-  kSection,       // map with the fixed keys in `fields`
-  kNamed,         // map of user-chosen names, each value checked against `value`
-  kOpaqueMap,     // a map owned by someone else (driver options): not looked into
-};
-
-// What an unknown key in a section means.
-enum class Unknown {
-  kError,             // a typo in one of our sections
-  kWarnUnlessTypo,    // pipeline level: RoadRunner also reads driver options here
-  kIgnoreUnlessTypo,  // top level: other plugins' sections
-};
-
-struct Spec;
-
-struct Field {
-  std::string_view name;
-  const Spec* spec;
-  bool required = false;
-  std::string_view deprecated = {};  // non-empty: accepted with this warning
-};
-
-struct Spec {
-  Kind kind;
-  std::span<const Field> fields = {};
-  const Spec* value = nullptr;                     // kNamed
-  std::span<const std::string_view> allowed = {};  // kString: the accepted values, if limited
-  Unknown unknown = Unknown::kError;
-};
-
-constexpr Spec kString{Kind::kString};
-constexpr Spec kInteger{Kind::kInteger};
-constexpr Spec kBoolean{Kind::kBoolean};
-constexpr Spec kDuration{Kind::kDuration};
-constexpr Spec kStringList{Kind::kStringList};
-constexpr Spec kStringOrList{Kind::kStringOrList};
-constexpr Spec kStringMap{Kind::kStringMap};
-constexpr Spec kOpaqueMap{Kind::kOpaqueMap};
-
-constexpr std::string_view kLogModes[] = {"development", "production", "raw"};
-constexpr std::string_view kLogLevels[] = {"debug",  "info",  "warn",  "warning", "error",
-                                           "dpanic", "panic", "fatal", "trace"};
-constexpr std::string_view kLogEncodings[] = {"console", "json"};
-constexpr std::string_view kBackoffs[] = {"constant", "linear", "exponential"};
-constexpr Spec kLogMode{Kind::kString, {}, nullptr, kLogModes};
-constexpr Spec kLogLevel{Kind::kString, {}, nullptr, kLogLevels};
-constexpr Spec kLogEncoding{Kind::kString, {}, nullptr, kLogEncodings};
-constexpr Spec kBackoff{Kind::kString, {}, nullptr, kBackoffs};
-
-constexpr Field kFileLoggerFields[] = {
-    {"log_output", &kString},   {"max_size", &kInteger}, {"max_age", &kInteger},
-    {"max_backups", &kInteger}, {"compress", &kBoolean},
-};
-constexpr Spec kFileLogger{Kind::kSection, kFileLoggerFields};
-
-constexpr Field kChannelFields[] = {
-    {"mode", &kLogMode},
-    {"level", &kLogLevel},
-    {"encoding", &kLogEncoding},
-    {"output", &kStringOrList},
-    {"err_output", &kStringOrList},
-    {"file_logger_options", &kFileLogger},
-};
-constexpr Spec kChannel{Kind::kSection, kChannelFields};
-constexpr Spec kChannels{Kind::kNamed, {}, &kChannel};
-
-constexpr Field kLogsFields[] = {
-    {"mode", &kLogMode},
-    {"level", &kLogLevel},
-    {"encoding", &kLogEncoding},
-    {"output", &kStringOrList},
-    {"err_output", &kStringOrList},
-    {"file_logger_options", &kFileLogger},
-    {"channels", &kChannels},
-};
-constexpr Spec kLogs{Kind::kSection, kLogsFields};
-
-constexpr Field kRpcFields[] = {{"listen", &kString}};
-constexpr Spec kRpc{Kind::kSection, kRpcFields};
-
-constexpr Field kOnInitFields[] = {
-    {"command", &kStringOrList, true},
-    {"exec_timeout", &kDuration},
-    {"env", &kStringMap},
-    {"user", &kString},
-    {"exit_on_error", &kBoolean},
-};
-constexpr Spec kOnInit{Kind::kSection, kOnInitFields};
-
-constexpr Field kServerFields[] = {
-    {"command", &kStringOrList},
-    {"relay", &kString},
-    {"env", &kStringMap},
-    {"user", &kString},
-    {"group", &kString},
-    {"on_init", &kOnInit},
-    {"relay_timeout", &kDuration, false, "server.relay_timeout is ignored (pipes only)"},
-};
-constexpr Spec kServer{Kind::kSection, kServerFields};
-
-constexpr Field kSupervisorFields[] = {
-    {"watch_tick", &kDuration},       {"ttl", &kDuration},      {"idle_ttl", &kDuration},
-    {"max_worker_memory", &kInteger}, {"exec_ttl", &kDuration},
-};
-constexpr Spec kSupervisor{Kind::kSection, kSupervisorFields};
-
-constexpr Field kDynamicAllocatorFields[] = {
-    {"max_workers", &kInteger},
-    {"spawn_rate", &kInteger},
-    {"idle_timeout", &kDuration},
-};
-constexpr Spec kDynamicAllocator{Kind::kSection, kDynamicAllocatorFields};
-
-constexpr Field kPoolFields[] = {
-    {"command", &kStringOrList},
-    {"num_workers", &kInteger},
-    {"max_jobs", &kInteger},
-    {"max_queue_size", &kInteger},
-    {"allocate_timeout", &kDuration},
-    {"destroy_timeout", &kDuration},
-    {"reset_timeout", &kDuration},
-    {"stream_timeout", &kDuration},
-    {"stop_timeout", &kDuration},
-    {"debug", &kBoolean},
-    {"max_frame_size", &kInteger},
-    {"supervisor", &kSupervisor},
-    {"dynamic_allocator", &kDynamicAllocator},
-};
-constexpr Spec kPool{Kind::kSection, kPoolFields};
-constexpr Spec kPools{Kind::kNamed, {}, &kPool};
-
-constexpr Field kRetryFields[] = {
-    {"max_attempts", &kInteger}, {"backoff", &kBackoff}, {"initial", &kDuration},
-    {"max", &kDuration},         {"jitter", &kString},  // a fraction 0..1 (or true/false)
-};
-constexpr Spec kRetry{Kind::kSection, kRetryFields};
-
-constexpr Field kPipelineFields[] = {
-    {"driver", &kString, true}, {"config", &kOpaqueMap}, {"priority", &kInteger},
-    {"pool", &kString},         {"retry", &kRetry},      {"dead_letter", &kString},
-};
-constexpr Spec kPipeline{Kind::kSection, kPipelineFields, nullptr, {}, Unknown::kWarnUnlessTypo};
-constexpr Spec kPipelines{Kind::kNamed, {}, &kPipeline};
-
-constexpr Field kJobsOptionsFields[] = {{"parallelism", &kInteger}};
-constexpr Spec kJobsOptions{Kind::kSection, kJobsOptionsFields};
-
-constexpr Field kJobsFields[] = {
-    {"num_pollers", &kInteger, false,
-     "jobs.num_pollers is deprecated and ignored: workers are fed as they become free"},
-    {"pipeline_size", &kInteger},
-    {"timeout", &kDuration},
-    {"options", &kJobsOptions},
-    {"consume", &kStringList},
-    {"pool", &kPool},
-    {"pools", &kPools},
-    {"pipelines", &kPipelines},
-    {"drain_timeout", &kDuration},
-};
-constexpr Spec kJobs{Kind::kSection, kJobsFields};
-
-constexpr Field kCoyoteFields[] = {{"plugins", &kStringOrList}};
-constexpr Spec kCoyote{Kind::kSection, kCoyoteFields};
-
-constexpr Field kTopFields[] = {
-    {"version", &kString, true},
-    {"rpc", &kRpc},
-    {"server", &kServer},
-    {"logs", &kLogs},
-    {"jobs", &kJobs},
-    {"coyote", &kCoyote},
-};
-constexpr Spec kTop{Kind::kSection, kTopFields, nullptr, {}, Unknown::kIgnoreUnlessTypo};
-
-// RoadRunner sections that are not ours but are close enough to ours to look like typos.
-constexpr std::string_view kForeignSections[] = {
-    "grpc",      "lock",       "kv",       "http",       "otel",       "status",         "reload",
-    "metrics",   "temporal",   "tcp",      "centrifuge", "service",    "fileserver",     "amqp",
-    "beanstalk", "sqs",        "nats",     "kafka",      "boltdb",     "google_pub_sub", "redis",
-    "memcached", "endure",     "informer", "resetter",   "app_logger", "headers",        "gzip",
-    "static",    "prometheus", "api",      "websockets", "broadcast",
-};
-
-// ---------------------------------------------------------------------------------------------
-
 class Validator {
  public:
-  Validator(const ConfigDocument& doc, std::vector<Diagnostic>& out) : doc_(doc), out_(out) {}
+  Validator(Findings& findings, std::span<const std::string_view> foreign_sections)
+      : findings_(findings), foreign_(foreign_sections) {}
 
   void check(const YAML::Node& node, const YAML::Node& key_node, const std::string& path,
              const Spec& spec) {
@@ -219,7 +25,7 @@ class Validator {
         if (!spec.allowed.empty()) check_allowed(node, path, spec.allowed);
         return;
       case Kind::kInteger:
-        if (expect_scalar(node, path, "an integer") && !is_integer(node.Scalar())) {
+        if (expect_scalar(node, path, "an integer") && !is_integer_text(node.Scalar())) {
           error(node, path, "expected an integer like 10, got " + describe(node));
         }
         return;
@@ -271,42 +77,12 @@ class Validator {
     }
   }
 
+ private:
   void error(const YAML::Node& at, const std::string& path, const std::string& message) {
-    add(Diagnostic::Severity::kError, at, path, message);
+    findings_.error(at, path, message);
   }
   void warning(const YAML::Node& at, const std::string& path, const std::string& message) {
-    add(Diagnostic::Severity::kWarning, at, path, message);
-  }
-
- private:
-  static std::string describe(const YAML::Node& node) {
-    if (node.IsMap()) return "a map";
-    if (node.IsSequence()) return "a list";
-    return "\"" + node.Scalar() + "\"";
-  }
-
-  static bool is_integer(std::string_view s) {
-    while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-    if (!s.empty() && s.front() == '+') s.remove_prefix(1);
-    std::int64_t v = 0;
-    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    return !s.empty() && ec == std::errc() && ptr == s.data() + s.size();
-  }
-
-  void add(Diagnostic::Severity severity, const YAML::Node& at, const std::string& path,
-           const std::string& message) {
-    const Location where = doc_.location_of(at, path);
-    Diagnostic d;
-    d.severity = severity;
-    d.file = doc_.file();
-    d.line = where.line;
-    d.column = where.column;
-    d.key = path;
-    d.message = where.override_text.empty()
-                    ? message
-                    : message + " (set by -o \"" + where.override_text + "\")";
-    out_.push_back(std::move(d));
+    findings_.warning(at, path, message);
   }
 
   bool expect_scalar(const YAML::Node& node, const std::string& path, std::string_view what) {
@@ -392,7 +168,7 @@ class Validator {
         }
         return;
       case Unknown::kIgnoreUnlessTypo:
-        for (const auto foreign : kForeignSections) {
+        for (const auto foreign : foreign_) {
           if (foreign == name) return;
         }
         if (near) error(key, path, "unknown section; did you mean " + *near + "?");
@@ -400,69 +176,85 @@ class Validator {
     }
   }
 
-  const ConfigDocument& doc_;
-  std::vector<Diagnostic>& out_;
+  Findings& findings_;
+  std::span<const std::string_view> foreign_;
 };
-
-// Rules that tie keys together, which a per-key table cannot express.
-void check_cross_keys(const ConfigDocument& doc, const ValidateOptions& options, Validator& v) {
-  const YAML::Node pools = doc.node("jobs.pools");
-  const bool has_pools = pools.IsMap() && pools.size() > 0;
-  if (doc.has("jobs.pool") && doc.has("jobs.pools")) {
-    v.error(doc.node("jobs.pools"), "jobs.pools",
-            "both pool and pools options cannot be set at the same time; keep one");
-  }
-
-  std::vector<std::string> pool_names = doc.keys("jobs.pools");
-  if (doc.node("jobs.pipelines").IsMap()) {
-    std::vector<std::string_view> names(pool_names.begin(), pool_names.end());
-    for (const auto& name : doc.keys("jobs.pipelines")) {
-      const std::string path = "jobs.pipelines." + name + ".pool";
-      const YAML::Node pool = doc.node(path);
-      if (!pool.IsScalar() || !has_pools) continue;
-      bool found = false;
-      for (const auto& p : pool_names) found = found || p == pool.Scalar();
-      if (!found) {
-        std::string message = "no pool named \"" + pool.Scalar() + "\" in jobs.pools";
-        if (auto near = closest_match(pool.Scalar(), names))
-          message += "; did you mean " + *near + "?";
-        v.error(pool, path, message);
-      }
-    }
-  }
-
-  if (options.require_server_command && !doc.has("server.command")) {
-    bool every_pool_has_command = has_pools;
-    for (const auto& p : pool_names) {
-      every_pool_has_command = every_pool_has_command && doc.has("jobs.pools." + p + ".command");
-    }
-    if (!every_pool_has_command && !doc.has("jobs.pool.command")) {
-      const YAML::Node server = doc.node("server");
-      v.error(server.IsDefined() ? server : YAML::Node(), "server.command",
-              "required key is missing: the command that starts a worker, e.g. "
-              "command: \"php worker.php\"");
-    }
-  }
-}
 
 }  // namespace
 
-std::vector<Diagnostic> validate(const ConfigDocument& doc, const ValidateOptions& options) {
+void Findings::error(const YAML::Node& at, const std::string& path, const std::string& message) {
+  add(Diagnostic::Severity::kError, at, path, message);
+}
+
+void Findings::warning(const YAML::Node& at, const std::string& path, const std::string& message) {
+  add(Diagnostic::Severity::kWarning, at, path, message);
+}
+
+void Findings::add(Diagnostic::Severity severity, const YAML::Node& at, const std::string& path,
+                   const std::string& message) {
+  const Location where = doc_.location_of(at, path);
+  Diagnostic d;
+  d.severity = severity;
+  d.file = doc_.file();
+  d.line = where.line;
+  d.column = where.column;
+  d.key = path;
+  d.message = where.override_text.empty()
+                  ? message
+                  : message + " (set by -o \"" + where.override_text + "\")";
+  out_.push_back(std::move(d));
+}
+
+std::vector<Diagnostic> validate(const ConfigDocument& doc, const Schema& schema,
+                                 const ValidateOptions& options) {
   std::vector<Diagnostic> out;
-  Validator v(doc, out);
-  v.check(doc.root(), doc.root(), "", kTop);
-  check_cross_keys(doc, options, v);
+  Findings findings(doc, out);
+  Validator v(findings, schema.foreign_sections);
+  v.check(doc.root(), doc.root(), "", *schema.root);
+  for (const auto rule : schema.cross_rules) rule(doc, options, findings);
   return out;
 }
 
-std::vector<Diagnostic> validate_or_throw(const ConfigDocument& doc,
+std::vector<Diagnostic> validate_or_throw(const ConfigDocument& doc, const Schema& schema,
                                           const ValidateOptions& options) {
   std::vector<Diagnostic> warnings;
-  for (auto& d : validate(doc, options)) {
+  for (auto& d : validate(doc, schema, options)) {
     if (d.is_error()) throw d.to_error();
     warnings.push_back(std::move(d));
   }
   return warnings;
+}
+
+const Spec* find_key(const Spec& root, std::string_view path) {
+  const Spec* at = &root;
+  while (!path.empty()) {
+    const std::size_t dot = path.find('.');
+    const std::string_view segment = path.substr(0, dot);
+    path = dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
+    switch (at->kind) {
+      case Kind::kSection: {
+        const Spec* next = nullptr;
+        for (const auto& f : at->fields) {
+          if (f.name == segment) next = f.spec;
+        }
+        if (next == nullptr) return nullptr;
+        at = next;
+        break;
+      }
+      case Kind::kNamed:
+        at = at->value;
+        break;
+      case Kind::kOpaqueMap:
+      case Kind::kStringMap:
+        return at;  // below is the owner's (a driver's options, an environment variable)
+      case Kind::kStringList:
+      case Kind::kStringOrList:
+        return path.empty() && is_integer_text(segment) ? at : nullptr;  // a list item
+      default:
+        return nullptr;  // a scalar has no children
+    }
+  }
+  return at;
 }
 
 }  // namespace coyote::host::config

@@ -22,6 +22,36 @@ constexpr std::chrono::seconds kDefaultTimeout{60};
 constexpr std::chrono::seconds kDefaultDrainTimeout{30};
 constexpr std::chrono::milliseconds kDrainPoll{10};
 
+// ---- the keys this file reads: jobs.* (the pools and pipelines have their own tables) -------
+
+using config::Field;
+using config::Kind;
+using config::Spec;
+namespace spec = config::spec;
+
+constexpr Field kJobsOptionsFields[] = {
+    {"parallelism", &spec::kInteger, "—",
+     "accepted for RoadRunner compatibility (there: concurrent pipeline start/stop/destroy); "
+     "Coyote starts and stops pipelines one after another on its loop"},
+};
+constexpr Spec kJobsOptions{Kind::kSection, kJobsOptionsFields};
+
+constexpr Field kEngineFields[] = {
+    {"num_pollers", &spec::kInteger, "—",
+     "deprecated, ignored (warning): workers are fed as they become free", false,
+     "jobs.num_pollers is deprecated and ignored: workers are fed as they become free"},
+    {"pipeline_size", &spec::kInteger, "`1000000`", "capacity of each pool's priority queue"},
+    {"timeout", &spec::kDuration, "`60` (seconds)",
+     "limit per push and per pause/resume/declare/destroy/driver call"},
+    {"options", &kJobsOptions},
+    {"consume", &spec::kStringList, "`[]`",
+     "pipelines started at startup (also applies to pipelines declared later)"},
+    {"drain_timeout", &spec::kDuration, "`30s`",
+     "**Coyote**: grace period for in-flight jobs on SIGTERM/SIGINT (see *Graceful stop*)"},
+};
+
+// -------------------------------------------------------------------------------------------------
+
 std::vector<std::string> names_of(const Pools& pools) {
   std::vector<std::string> names;
   for (const auto& [name, executor] : pools) names.push_back(name);
@@ -38,6 +68,8 @@ std::size_t pipeline_size_from(const sdk::Config& config) {
 }
 
 }  // namespace
+
+std::span<const config::Field> engine_keys() { return kEngineFields; }
 
 Engine::Engine(boost::asio::io_context& io, const sdk::Config& config,
                plugin::DriverCatalog& drivers, Pools pools)

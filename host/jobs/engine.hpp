@@ -23,6 +23,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -36,6 +37,9 @@ struct DrainReport {
   std::size_t returned = 0;   ///< queued, not dispatched: handed back to their drivers
   std::size_t abandoned = 0;  ///< still running when the grace period ended
 };
+
+/// The jobs.* keys the engine itself reads (pools and pipelines have their own tables).
+[[nodiscard]] std::span<const config::Field> engine_keys();
 
 /// Worker pools by name; "" is the default pool (jobs.pool). Not owned; must outlive the engine.
 using Pools = std::map<std::string, worker::JobExecutor*, std::less<>>;

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <utility>
 
@@ -13,7 +14,53 @@ namespace {
 
 constexpr std::int64_t kDefaultPriority = 10;
 
+// ---- the keys this file reads: jobs.pipelines.<name> ----------------------------------------
+
+using config::Field;
+using config::Kind;
+using config::Spec;
+namespace spec = config::spec;
+
+const Field kPipelineFields[] = {
+    {"driver", &spec::kString, "— (required)", "driver name (`memory`, ...)", true},
+    {"config", &spec::kOpaqueMap, "—", "driver options: owned by the driver, not checked here"},
+    {"priority", &spec::kInteger, "`config.priority`, else `10`", "pipeline priority"},
+    {"pool", &spec::kString, "—", "pool name from `jobs.pools` (checked to exist)"},
+    {"retry", &retry_keys()},
+    {"dead_letter", &spec::kString, "—",
+     "**Coyote**: where jobs go that used up their attempts or that a worker failed without "
+     "requeue. The name of another pipeline: the job is pushed into it (its driver keeps it, its "
+     "workers may consume it). Any other name: a host-side dead-letter store of that name "
+     "(listable, replayable). Without it such jobs are dropped with an error log line naming the "
+     "id. A pipeline cannot name itself."},
+};
+// RoadRunner reads driver options at pipeline level too: an unknown key there only warns.
+const Spec kPipeline{
+    Kind::kSection, kPipelineFields, nullptr, {}, config::Unknown::kWarnUnlessTypo};
+
+// -------------------------------------------------------------------------------------------------
+
 }  // namespace
+
+const config::Spec& pipeline_keys() { return kPipeline; }
+
+void check_pipeline_pools(const config::ConfigDocument& doc,
+                          const config::ValidateOptions& /*options*/, config::Findings& findings) {
+  const std::vector<std::string> pools = doc.keys("jobs.pools");
+  if (pools.empty() || !doc.node("jobs.pipelines").IsMap()) return;
+  const std::vector<std::string_view> names(pools.begin(), pools.end());
+  for (const auto& name : doc.keys("jobs.pipelines")) {
+    const std::string path = "jobs.pipelines." + name + ".pool";
+    const YAML::Node pool = doc.node(path);
+    if (!pool.IsScalar()) continue;
+    if (std::find(pools.begin(), pools.end(), pool.Scalar()) != pools.end()) continue;
+    std::string message = "no pool named \"" + pool.Scalar() + "\" in jobs.pools";
+    if (auto near = config::closest_match(pool.Scalar(), names)) {
+      message += "; did you mean " + *near + "?";
+    }
+    findings.error(pool, path, message);
+  }
+}
 
 std::string no_such_pipeline(std::string_view name) {
   return "no such pipeline, requested: " + std::string(name);

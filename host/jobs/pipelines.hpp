@@ -1,6 +1,8 @@
 // Pipelines: the pipeline registry — every pipeline with its driver, pool and delivery rules.
 #pragma once
 
+#include "config/key_spec.hpp"
+#include "config/schema.hpp"
 #include "jobs/retry_policy.hpp"
 #include "plugin/driver_catalog.hpp"
 
@@ -96,6 +98,15 @@ class Pipelines {
   DeliveryRule default_rule_;
   std::vector<std::unique_ptr<sdk::Driver>> retired_;
 };
+
+/// The keys of one jobs.pipelines.<name> that Pipelines reads (the driver owns `config`).
+[[nodiscard]] const config::Spec& pipeline_keys();
+
+/// A pipeline's pool must be one of jobs.pools when that is set (with a did-you-mean). Pipelines
+/// looks the pool up again when it builds the pipeline, because it needs its queue and because
+/// declared pipelines and unvalidated configs come that way too.
+void check_pipeline_pools(const config::ConfigDocument& doc, const config::ValidateOptions& options,
+                          config::Findings& findings);
 
 /// RoadRunner's error text for an unknown pipeline.
 [[nodiscard]] std::string no_such_pipeline(std::string_view name);

@@ -10,6 +10,34 @@
 namespace coyote::host::jobs {
 namespace {
 
+// ---- the keys this file reads: jobs.pipelines.<name>.retry ------------------------------------
+
+using config::Field;
+using config::Kind;
+using config::Spec;
+namespace spec = config::spec;
+
+constexpr std::string_view kBackoffs[] = {"constant", "linear", "exponential"};
+constexpr Spec kBackoff{Kind::kString, {}, nullptr, kBackoffs};
+
+constexpr Field kRetryFields[] = {
+    {"max_attempts", &spec::kInteger, "`3`",
+     "**Coyote**: deliveries in all (the first counts) before a failed job is dead-lettered; at "
+     "least 1"},
+    {"backoff", &kBackoff, "`exponential`",
+     "**Coyote**: `constant` (initial), `linear` (initial × n) or `exponential` (initial × "
+     "2ⁿ⁻¹) after failed attempt n"},
+    {"initial", &spec::kDuration, "`1s`", "**Coyote**: first redelivery delay"},
+    {"max", &spec::kDuration, "`60s`", "**Coyote**: largest redelivery delay (must be ≥ initial)"},
+    // A fraction 0..1, or true/false: read as text, checked by parse_jitter.
+    {"jitter", &spec::kString, "`0.1`",
+     "**Coyote**: the delay is scaled by a random factor in [1−j, 1+j]; a fraction 0..1 "
+     "(`true` = 0.1, `false` = 0)"},
+};
+constexpr Spec kRetry{Kind::kSection, kRetryFields};
+
+// -------------------------------------------------------------------------------------------------
+
 std::optional<Backoff> parse_backoff(std::string_view text) {
   if (text == "constant") return Backoff::kConstant;
   if (text == "linear") return Backoff::kLinear;
@@ -35,6 +63,8 @@ std::optional<std::chrono::milliseconds> parse_ms(const std::string& text) {
 }
 
 }  // namespace
+
+const config::Spec& retry_keys() { return kRetry; }
 
 std::chrono::milliseconds RetryPolicy::delay_after(std::int64_t failed_attempt,
                                                    std::mt19937_64& rng) const {

@@ -1,6 +1,8 @@
 // RetryPolicy: how often and how late a job whose execution failed is delivered again.
 #pragma once
 
+#include "config/key_spec.hpp"
+
 #include <coyote/sdk/config.hpp>
 #include <coyote/sdk/headers.hpp>
 #include <coyote/sdk/pipeline.hpp>
@@ -40,6 +42,9 @@ struct RetryPolicy {
   /// retry.initial, retry.max (durations), retry.jitter. Unreadable values keep the defaults.
   static RetryPolicy from_options(const sdk::Pipeline& pipeline);
 };
+
+/// The keys of jobs.pipelines.<name>.retry that RetryPolicy::from_config reads.
+[[nodiscard]] const config::Spec& retry_keys();
 
 /// The driver takes whole seconds (sdk::Job::requeue): a positive delay is rounded up.
 [[nodiscard]] std::chrono::seconds driver_delay(std::chrono::milliseconds delay);

@@ -1,5 +1,6 @@
 #include "log/log.hpp"
 
+#include "config/key_spec.hpp"
 #include "log/json_formatter.hpp"
 
 #include <spdlog/pattern_formatter.h>
@@ -17,6 +18,67 @@
 
 namespace coyote::host::log {
 namespace {
+
+// ---- the keys this file reads: `logs` (and `logs.channels.<logger>`) ----------------------------
+
+constexpr std::string_view kModes[] = {"development", "production", "raw"};
+constexpr std::string_view kLevels[] = {"debug",  "info",  "warn",  "warning", "error",
+                                        "dpanic", "panic", "fatal", "trace"};
+constexpr std::string_view kEncodings[] = {"console", "json"};
+
+using config::Field;
+using config::Kind;
+using config::Spec;
+namespace spec = config::spec;
+
+constexpr Spec kMode{Kind::kString, {}, nullptr, kModes};
+constexpr Spec kLevel{Kind::kString, {}, nullptr, kLevels};
+constexpr Spec kEncoding{Kind::kString, {}, nullptr, kEncodings};
+
+constexpr Field kFileLoggerFields[] = {
+    {"log_output", &spec::kString, "—",
+     "write to this file with size-based rotation instead of `output`"},
+    {"max_size", &spec::kInteger, "`100`", "MB before the file rotates"},
+    {"max_age", &spec::kInteger, "—", "accepted, not implemented"},
+    {"max_backups", &spec::kInteger, "`0`", "rotated files kept"},
+    {"compress", &spec::kBoolean, "—", "accepted, not implemented"},
+};
+constexpr Spec kFileLogger{Kind::kSection, kFileLoggerFields};
+
+constexpr Field kChannelFields[] = {
+    {"mode", &kMode},
+    {"level", &kLevel},
+    {"encoding", &kEncoding},
+    {"output", &spec::kStringOrList},
+    {"err_output", &spec::kStringOrList},
+    {"file_logger_options", &kFileLogger},
+};
+constexpr Spec kChannel{Kind::kSection, kChannelFields};
+constexpr Spec kChannels{Kind::kNamed, {}, &kChannel, {}, config::Unknown::kError, "<logger>"};
+
+constexpr Field kLogsFields[] = {
+    {"mode", &kMode, "`development`",
+     "`development`: colored console lines, level debug. `production`: JSON lines, level info. "
+     "`raw`: the message only."},
+    {"level", &kLevel, "by mode (debug; info in production)",
+     "`debug`, `info`, `warn`, `error`, `panic`/`dpanic`/`fatal` (→ critical); `trace` "
+     "(**Coyote**)"},
+    {"encoding", &kEncoding, "by mode",
+     "`console` or `json` (ignored in raw mode). JSON lines have zap's keys: `level`, `ts` "
+     "(epoch seconds), `logger`, `msg`."},
+    {"output", &spec::kStringOrList, "`stderr`",
+     "`stderr`, `stdout` or a file path (appended to), or a list of them"},
+    {"err_output", &spec::kStringOrList, "`stderr`",
+     "accepted; Coyote's logger has no separate error stream (see gaps)"},
+    {"file_logger_options", &kFileLogger},
+    {"channels", &kChannels, "—",
+     "the same keys, for one logger (`jobs`, `rpc`, `server`, `plugin.memory`, ...). "
+     "**Coyote**: unset keys inherit from `logs`, and a channel also applies to loggers below "
+     "it (`plugin` covers `plugin.memory`)."},
+};
+constexpr Spec kLogs{Kind::kSection, kLogsFields};
+
+// -------------------------------------------------------------------------------------------------
 
 constexpr const char* kConsolePattern = "%Y-%m-%dT%H:%M:%S.%e%z\t%^%-7l%$\t%n\t%v";
 
@@ -225,6 +287,8 @@ class SinkFactory {
 };
 
 }  // namespace
+
+const config::Spec& logs_keys() { return kLogs; }
 
 std::shared_ptr<spdlog::logger> get(std::string_view name) {
   State& s = state();

@@ -1,6 +1,8 @@
 // Host logging: spdlog loggers that share one set of sinks, configured from the `logs` section.
 #pragma once
 
+#include "config/key_spec.hpp"
+
 #include <coyote/sdk/config.hpp>
 
 #include <spdlog/spdlog.h>
@@ -21,6 +23,9 @@ std::shared_ptr<spdlog::logger> get(std::string_view name);
 /// configuration stays. Safe while other threads log. Do not call spdlog::set_pattern /
 /// set_formatter afterwards: they would overwrite the per-output formatters.
 void configure(const sdk::Config& cfg);
+
+/// The `logs` section's keys (log.cpp reads exactly these): type, default, doc.
+[[nodiscard]] const config::Spec& logs_keys();
 
 /// Back to the built-in defaults (console to stderr, info level); for tests.
 void reset();

@@ -9,6 +9,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// ---- the keys this file reads: the `coyote` section -----------------------------------------
+
+constexpr config::Field kCoyoteFields[] = {
+    {"plugins", &config::spec::kStringOrList, "`[]`",
+     "driver plugin directories or `.so` files (string or list); relative paths resolve against "
+     "the working directory. Also searched: the install prefix's plugin directory and the "
+     "environment variable the host documents."},
+};
+constexpr config::Spec kCoyote{config::Kind::kSection, kCoyoteFields};
+
 void add_path(Discovery& out, const fs::path& path, const std::string& origin) {
   std::error_code ec;
   auto status = fs::status(path, ec);
@@ -26,6 +36,8 @@ void add_path(Discovery& out, const fs::path& path, const std::string& origin) {
 }
 
 }  // namespace
+
+const config::Spec& coyote_keys() { return kCoyote; }
 
 fs::path builtin_plugin_dir() {
   std::error_code ec;

@@ -1,6 +1,8 @@
 // Plugin discovery: which files to load, from the built-in dir, COYOTE_PLUGIN_PATH and config.
 #pragma once
 
+#include "config/key_spec.hpp"
+
 #include "plugin/plugin_error.hpp"
 #include "plugin/plugin_loader.hpp"
 
@@ -15,6 +17,9 @@ namespace coyote::host::plugin {
 
 inline constexpr const char* kPluginPathEnv = "COYOTE_PLUGIN_PATH";
 inline constexpr const char* kPluginsConfigKey = "coyote.plugins";
+
+/// The `coyote` section's keys (default_plugin_search reads them): type, default, doc.
+[[nodiscard]] const config::Spec& coyote_keys();
 
 /// Where to look, in load order. Each entry is a directory (scanned for *.so, sorted by name;
 /// non-plugins inside are skipped) or a file (which must be a plugin).

@@ -10,6 +10,81 @@ extern char** environ;
 namespace coyote::host::worker {
 namespace {
 
+// ---- the keys this file reads: `server`, `jobs.pool` / `jobs.pools.<name>` -------------------
+
+using config::Field;
+using config::Kind;
+using config::Spec;
+namespace spec = config::spec;
+
+constexpr Field kOnInitFields[] = {
+    {"command", &spec::kStringOrList, "— (required when `on_init` is present)",
+     "command run once before the workers start", true},
+    {"exec_timeout", &spec::kDuration, "`60s`", "limit for the on_init command"},
+    {"env", &spec::kStringMap, "`{}`", "extra environment for the on_init command"},
+    {"user", &spec::kString, "—", "user for the on_init command"},
+    {"exit_on_error", &spec::kBoolean, "`false`", "stop startup when on_init fails"},
+};
+constexpr Spec kOnInit{Kind::kSection, kOnInitFields};
+
+constexpr Field kServerFields[] = {
+    {"command", &spec::kStringOrList,
+     "— (required to serve, unless every pool has its own `command`)",
+     "worker command: a string (split on whitespace) or a list (used as-is)"},
+    {"relay", &spec::kString, "`pipes`",
+     "worker relay, passed as `RR_RELAY`. Coyote talks to workers over pipes."},
+    {"env", &spec::kStringMap, "`{}`",
+     "extra worker environment; names are upper-cased, `$VAR`/`${VAR}` in values expanded "
+     "from the host environment"},
+    {"user", &spec::kString, "—", "run workers under this user"},
+    {"group", &spec::kString, "—", "run workers under this group"},
+    {"on_init", &kOnInit},
+    {"relay_timeout", &spec::kDuration, "—", "accepted for old configs, ignored (warning)", false,
+     "server.relay_timeout is ignored (pipes only)"},
+};
+constexpr Spec kServer{Kind::kSection, kServerFields};
+
+constexpr Field kSupervisorFields[] = {
+    {"watch_tick", &spec::kDuration, "`5s`",
+     "supervisor period (the supervisor is on only when the section exists)"},
+    {"ttl", &spec::kDuration, "`0` (off)", "worker age limit (soft)"},
+    {"idle_ttl", &spec::kDuration, "`0` (off)", "idle limit (soft)"},
+    {"max_worker_memory", &spec::kInteger, "`0` (off)", "RSS limit in MB (soft)"},
+    {"exec_ttl", &spec::kDuration, "`0` (off)", "per-job limit (hard: the worker is killed)"},
+};
+constexpr Spec kSupervisor{Kind::kSection, kSupervisorFields};
+
+constexpr Field kDynamicAllocatorFields[] = {
+    {"max_workers", &spec::kInteger, "`10`", "extra workers allowed"},
+    {"spawn_rate", &spec::kInteger, "`5`", "extra workers spawned per \"no free workers\" event"},
+    {"idle_timeout", &spec::kDuration, "`1m`", "idle extra workers are removed after this"},
+};
+constexpr Spec kDynamicAllocator{Kind::kSection, kDynamicAllocatorFields};
+
+constexpr Field kPoolFields[] = {
+    {"command", &spec::kStringOrList, "`server.command`", "worker command for this pool"},
+    {"num_workers", &spec::kInteger, "number of CPUs", "fixed worker count"},
+    {"max_jobs", &spec::kInteger, "`0` (unlimited)",
+     "jobs per worker before it is replaced (with 0–14 % jitter)"},
+    {"max_queue_size", &spec::kInteger, "`0` (unlimited)", "pending executions above this fail"},
+    {"allocate_timeout", &spec::kDuration, "`60s`",
+     "spawn + handshake deadline; wait-for-free-worker deadline"},
+    {"destroy_timeout", &spec::kDuration, "`60s`", "wait for busy workers at shutdown"},
+    {"reset_timeout", &spec::kDuration, "`60s`", "wait for busy workers on reset"},
+    {"stream_timeout", &spec::kDuration, "`60s`", "accepted (not used by jobs)"},
+    {"stop_timeout", &spec::kDuration, "`10s`",
+     "**Coyote**: wait after the stop frame before a worker is killed (RoadRunner hard-codes "
+     "10 s)"},
+    {"debug", &spec::kBoolean, "`false`", "a fresh worker per job"},
+    {"max_frame_size", &spec::kInteger, "`67108864` (64 MiB)",
+     "**Coyote**: largest frame accepted from a worker, in bytes"},
+    {"supervisor", &kSupervisor},
+    {"dynamic_allocator", &kDynamicAllocator},
+};
+constexpr Spec kPool{Kind::kSection, kPoolFields};
+
+// -------------------------------------------------------------------------------------------------
+
 std::string join(std::string_view path, std::string_view key) {
   std::string out(path);
   out += '.';
@@ -94,14 +169,35 @@ PoolConfig pool_config_from(const sdk::Config& config, std::string_view path, st
   return pool;
 }
 
+const config::Spec& server_keys() { return kServer; }
+
+const config::Spec& pool_keys() { return kPool; }
+
+void check_pool_rules(const config::ConfigDocument& doc, const config::ValidateOptions& options,
+                      config::Findings& findings) {
+  const bool has_pools = doc.node("jobs.pools").IsMap() && doc.node("jobs.pools").size() > 0;
+  if (doc.has("jobs.pool") && doc.has("jobs.pools")) {
+    findings.error(doc.node("jobs.pools"), "jobs.pools",
+                   "both pool and pools options cannot be set at the same time; keep one");
+  }
+  if (!options.require_server_command || doc.has("server.command")) return;
+  bool every_pool_has_command = has_pools;
+  for (const auto& p : doc.keys("jobs.pools")) {
+    every_pool_has_command = every_pool_has_command && doc.has("jobs.pools." + p + ".command");
+  }
+  if (!every_pool_has_command && !doc.has("jobs.pool.command")) {
+    const YAML::Node server = doc.node("server");
+    findings.error(server.IsDefined() ? server : YAML::Node(), "server.command",
+                   "required key is missing: the command that starts a worker, e.g. "
+                   "command: \"php worker.php\"");
+  }
+}
+
 ServerConfig server_config_from(const sdk::Config& config, std::string version) {
   ServerConfig server;
   server.version = std::move(version);
+  // May be empty when every pool has its own command (the schema requires one or the other).
   server.command = command_at(config, "server.command");
-  if (server.command.empty()) {
-    throw config.error_at("server.command",
-                          "is required: the command that starts a worker, e.g. \"php worker.php\"");
-  }
   for (const auto& key : config.keys("server.env")) {
     server.env.emplace_back(key, config.string_or("server.env." + key, ""));
   }

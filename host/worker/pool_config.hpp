@@ -1,6 +1,9 @@
 // PoolConfig / ServerConfig: worker pool options (spec 2.10) and the worker command/env (2.1, 2.2).
 #pragma once
 
+#include "config/key_spec.hpp"
+#include "config/schema.hpp"
+
 #include <coyote/sdk/config.hpp>
 
 #include <chrono>
@@ -57,9 +60,19 @@ struct ServerConfig {
 };
 
 /// Reads `server.command` (string split on whitespace, or list), `server.env`, `server.relay`,
-/// `rpc.listen`. Throws sdk::ConfigError when server.command is missing or empty.
+/// `rpc.listen` from a validated config (check_pool_rules requires a command somewhere).
 [[nodiscard]] ServerConfig server_config_from(const sdk::Config& config,
                                               std::string version = "2025.1.15");
+
+/// The keys of `server` and of one pool (`jobs.pool`, `jobs.pools.<name>`) that this file reads:
+/// type, default and doc (config/reference.md is generated from them).
+[[nodiscard]] const config::Spec& server_keys();
+[[nodiscard]] const config::Spec& pool_keys();
+
+/// The rules between those keys: jobs.pool and jobs.pools exclude each other; serving needs
+/// server.command unless every pool has its own.
+void check_pool_rules(const config::ConfigDocument& doc, const config::ValidateOptions& options,
+                      config::Findings& findings);
 
 /// Splits a command string on whitespace (RoadRunner does no shell quoting either).
 [[nodiscard]] std::vector<std::string> split_command(std::string_view command);

@@ -5,13 +5,8 @@
 namespace coyote::host::worker {
 
 std::vector<PoolConfig> pool_configs_from(const sdk::Config& config) {
-  const bool single = config.has("jobs.pool");
+  // jobs.pool and jobs.pools exclude each other (check_pool_rules, in the schema).
   const bool named = config.has("jobs.pools");
-  if (single && named) {
-    throw config.error_at("jobs.pools",
-                          "both pool and pools options cannot be set at the same "
-                          "time; keep one of jobs.pool or jobs.pools");
-  }
   std::vector<PoolConfig> out;
   if (named) {
     for (const auto& name : config.keys("jobs.pools")) {

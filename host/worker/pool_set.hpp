@@ -17,8 +17,8 @@
 
 namespace coyote::host::worker {
 
-/// Reads the pool sections: `jobs.pool` (the default pool, name "") or `jobs.pools.<name>`
-/// (named pools, no default); both at once is a config error. Neither: one default pool.
+/// Reads the pool sections of a validated config: `jobs.pool` (the default pool, name "") or
+/// `jobs.pools.<name>` (named pools, no default). Neither: one default pool.
 [[nodiscard]] std::vector<PoolConfig> pool_configs_from(const sdk::Config& config);
 
 /// Owns the pools. Loop-thread only. stop() before destruction.

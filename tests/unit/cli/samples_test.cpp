@@ -1,12 +1,12 @@
-#include "config/schema.hpp"
+#include "cli/rr_schema.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
 #include <filesystem>
 
+using coyote::host::cli::validate;
 using coyote::host::config::ConfigDocument;
-using coyote::host::config::validate;
 
 namespace {
 std::filesystem::path source_dir() {
@@ -15,7 +15,7 @@ std::filesystem::path source_dir() {
 }
 }  // namespace
 
-TEST_CASE("every sample config loads and validates without findings", "[config]") {
+TEST_CASE("every sample config loads and validates without findings", "[config][cli]") {
   std::vector<std::filesystem::path> files;
   for (const auto& entry :
        std::filesystem::directory_iterator(source_dir() / "config" / "samples")) {

@@ -1,14 +1,14 @@
-#include "config/schema.hpp"
+#include "cli/rr_schema.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 
 using Catch::Matchers::Contains;
+using coyote::host::cli::validate;
+using coyote::host::cli::validate_or_throw;
 using coyote::host::config::ConfigDocument;
 using coyote::host::config::Diagnostic;
-using coyote::host::config::validate;
-using coyote::host::config::validate_or_throw;
 using coyote::host::config::ValidateOptions;
 
 namespace {
@@ -41,7 +41,7 @@ const char* kServer = "version: \"3\"\nserver:\n  command: php worker.php\n";
 
 }  // namespace
 
-TEST_CASE("a complete valid config has no findings", "[config]") {
+TEST_CASE("a complete valid config has no findings", "[config][cli]") {
   const auto all = check(R"(version: "3"
 rpc:
   listen: tcp://127.0.0.1:6001
@@ -98,7 +98,8 @@ metrics: {address: 127.0.0.1:2112}
   CHECK(all.empty());
 }
 
-TEST_CASE("an unknown key in an owned section gets its location and the closest key", "[config]") {
+TEST_CASE("an unknown key in an owned section gets its location and the closest key",
+          "[config][cli]") {
   const auto all = check(std::string(kServer) + "rpc: {}\nlogs: {}\njobs:\n  pipline_size: 5\n");
   REQUIRE(all.size() == 1);
   const auto& d = all.front();
@@ -110,13 +111,13 @@ TEST_CASE("an unknown key in an owned section gets its location and the closest 
         ".rr.yaml:7:3: jobs.pipline_size: unknown key; did you mean pipeline_size?");
 }
 
-TEST_CASE("an unknown key with no close match lists the valid keys", "[config]") {
+TEST_CASE("an unknown key with no close match lists the valid keys", "[config][cli]") {
   const auto all = errors(check(std::string(kServer) + "rpc:\n  address: x\n"));
   REQUIRE(all.size() == 1);
   CHECK_THAT(all[0].message, Contains("valid keys here: listen"));
 }
 
-TEST_CASE("typos of owned sections are errors, other sections are ignored", "[config]") {
+TEST_CASE("typos of owned sections are errors, other sections are ignored", "[config][cli]") {
   const auto all = errors(check(std::string(kServer) + "jbos: {}\nsever: {}\nhttp: {}\nlock: {}\n"
                                                        "grpc: {}\nmy_app_settings: {x: 1}\n"));
   INFO(dump(all));
@@ -127,7 +128,7 @@ TEST_CASE("typos of owned sections are errors, other sections are ignored", "[co
   CHECK_THAT(all[1].message, Contains("did you mean server?"));
 }
 
-TEST_CASE("values of the wrong type are reported where they are", "[config]") {
+TEST_CASE("values of the wrong type are reported where they are", "[config][cli]") {
   const auto all = errors(check(std::string(kServer) + R"(jobs:
   pipeline_size: lots
   timeout: soon
@@ -152,7 +153,7 @@ TEST_CASE("values of the wrong type are reported where they are", "[config]") {
   CHECK_THAT(all[4].message, Contains("expected a section"));
 }
 
-TEST_CASE("enumerated values are checked with a suggestion", "[config]") {
+TEST_CASE("enumerated values are checked with a suggestion", "[config][cli]") {
   const auto all = errors(check(std::string(kServer) +
                                 "logs:\n  mode: prodution\n  level: verbose\n  encoding: xml\n"));
   REQUIRE(all.size() == 3);
@@ -161,7 +162,7 @@ TEST_CASE("enumerated values are checked with a suggestion", "[config]") {
   CHECK(all[2].key == "logs.encoding");
 }
 
-TEST_CASE("log channels take the same keys as logs", "[config]") {
+TEST_CASE("log channels take the same keys as logs", "[config][cli]") {
   const auto all =
       errors(check(std::string(kServer) + "logs:\n  channels:\n    jobs:\n      levle: info\n"));
   REQUIRE(all.size() == 1);
@@ -169,7 +170,7 @@ TEST_CASE("log channels take the same keys as logs", "[config]") {
   CHECK_THAT(all[0].message, Contains("did you mean level?"));
 }
 
-TEST_CASE("pool and pools cannot both be set", "[config]") {
+TEST_CASE("pool and pools cannot both be set", "[config][cli]") {
   const auto all = errors(check(
       std::string(kServer) + "jobs:\n  pool: {num_workers: 1}\n  pools: {a: {num_workers: 1}}\n"));
   REQUIRE(all.size() == 1);
@@ -177,7 +178,7 @@ TEST_CASE("pool and pools cannot both be set", "[config]") {
              Contains("both pool and pools options cannot be set at the same time"));
 }
 
-TEST_CASE("pipelines need a driver and may only name existing pools", "[config]") {
+TEST_CASE("pipelines need a driver and may only name existing pools", "[config][cli]") {
   const auto all = errors(check(std::string(kServer) + R"(jobs:
   pools:
     fast: {num_workers: 1}
@@ -194,7 +195,8 @@ TEST_CASE("pipelines need a driver and may only name existing pools", "[config]"
   CHECK_THAT(all[1].message, Contains("did you mean fast?"));
 }
 
-TEST_CASE("driver options at pipeline level warn, typos of pipeline keys are errors", "[config]") {
+TEST_CASE("driver options at pipeline level warn, typos of pipeline keys are errors",
+          "[config][cli]") {
   const auto all = check(std::string(kServer) + R"(jobs:
   pipelines:
     a: {driver: memory, prefetch: 10, priorty: 1, config: {whatever: [1]}}
@@ -207,7 +209,7 @@ TEST_CASE("driver options at pipeline level warn, typos of pipeline keys are err
   CHECK(warnings(all)[0].key == "jobs.pipelines.a.prefetch");
 }
 
-TEST_CASE("retry and dead_letter are reserved pipeline keys with checked values", "[config]") {
+TEST_CASE("retry and dead_letter are reserved pipeline keys with checked values", "[config][cli]") {
   const auto all = errors(check(std::string(kServer) + R"(jobs:
   pipelines:
     a: {driver: memory, dead_letter: b, retry: {max_attempts: 3, backoff: exponental}}
@@ -217,14 +219,15 @@ TEST_CASE("retry and dead_letter are reserved pipeline keys with checked values"
   CHECK_THAT(all[0].message, Contains("did you mean exponential?"));
 }
 
-TEST_CASE("num_pollers is accepted with a deprecation warning", "[config]") {
+TEST_CASE("num_pollers is accepted with a deprecation warning", "[config][cli]") {
   const auto all = check(std::string(kServer) + "jobs:\n  num_pollers: 10\n");
   REQUIRE(all.size() == 1);
   CHECK_FALSE(all[0].is_error());
   CHECK_THAT(all[0].message, Contains("deprecated"));
 }
 
-TEST_CASE("server.command is required for serving unless every pool has a command", "[config]") {
+TEST_CASE("server.command is required for serving unless every pool has a command",
+          "[config][cli]") {
   SECTION("missing") {
     const auto all = errors(check("version: \"3\"\nserver: {relay: pipes}\n"));
     REQUIRE(all.size() == 1);
@@ -243,14 +246,14 @@ TEST_CASE("server.command is required for serving unless every pool has a comman
   }
 }
 
-TEST_CASE("values set by an override are validated and name the override", "[config]") {
+TEST_CASE("values set by an override are validated and name the override", "[config][cli]") {
   const auto doc = ConfigDocument::parse(kServer, ".rr.yaml", {"jobs.pool.num_workers=many"});
   const auto all = validate(doc);
   REQUIRE(all.size() == 1);
   CHECK_THAT(all[0].to_string(), Contains("-o \"jobs.pool.num_workers=many\""));
 }
 
-TEST_CASE("validate_or_throw throws the first error and returns warnings", "[config]") {
+TEST_CASE("validate_or_throw throws the first error and returns warnings", "[config][cli]") {
   const auto bad = ConfigDocument::parse(
       std::string(kServer) + "jobs: {timeout: x, pool: {tmeout: 1}}\n", ".rr.yaml");
   try {
