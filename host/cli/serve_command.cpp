@@ -6,6 +6,7 @@
 #include "plugin/plugin_host.hpp"
 #include "rpc/dead_letter_methods.hpp"
 #include "rpc/rpc_server.hpp"
+#include "support/loop_thread.hpp"
 #include "support/version.hpp"
 #include "worker/pool_set.hpp"
 
@@ -77,6 +78,8 @@ int run_serve(const Options& options) {
   // The process's one SIGPIPE policy: a worker that dies while we write its stdin must surface
   // as an EPIPE error on that pipe, not kill the host (WorkerPool asserts it in debug builds).
   std::signal(SIGPIPE, SIG_IGN);
+  // This thread builds everything and runs the loop: the one thread the components accept.
+  support::set_loop_thread();
 
   Runtime rt;
   std::unique_ptr<config::ConfigDocument> cfg;

@@ -1,6 +1,7 @@
 #include "jobs/dispatcher.hpp"
 
 #include "support/guarded_call.hpp"
+#include "support/loop_thread.hpp"
 
 #include <string>
 #include <utility>
@@ -12,11 +13,13 @@ Dispatcher::Dispatcher(PriorityQueue& queue, worker::JobExecutor& executor,
     : queue_(queue), executor_(executor), responses_(responses) {}
 
 void Dispatcher::start() {
+  COYOTE_ASSERT_LOOP_THREAD();
   queue_.set_on_job([this] { pump(); });
   executor_.on_worker_ready([this] { pump(); });
 }
 
 void Dispatcher::pump() {
+  COYOTE_ASSERT_LOOP_THREAD();
   // A ready-callback fired from inside try_exec must not nest a second drain loop.
   if (pumping_) {
     pump_again_ = true;
@@ -76,6 +79,7 @@ std::unique_ptr<sdk::Job> Dispatcher::unpark(std::uint32_t slot) {
 }
 
 void Dispatcher::finish(std::uint32_t slot, const worker::ExecOutcome& outcome) {
+  COYOTE_ASSERT_LOOP_THREAD();
   // A slot that is empty would be a pool bug (done called twice): never crash the host on it.
   if (slot >= in_flight_.size() || !in_flight_[slot]) return;
   std::unique_ptr<sdk::Job> job = unpark(slot);

@@ -3,6 +3,7 @@
 #include "config/suggest.hpp"
 
 #include "log/log.hpp"
+#include "support/loop_thread.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio/post.hpp>
@@ -114,6 +115,7 @@ bool Engine::consumes(std::string_view pipeline) const {
 }
 
 void Engine::start() {
+  COYOTE_ASSERT_LOOP_THREAD();
   if (started_) return;
   started_ = true;
   for (auto& [pool, lane] : lanes_) lane.dispatcher->start();
@@ -135,6 +137,7 @@ void Engine::start() {
 }
 
 void Engine::stop() {
+  COYOTE_ASSERT_LOOP_THREAD();
   if (stopped_) return;
   stopped_ = true;
   for (auto& [pool, lane] : lanes_) lane.dispatcher->halt();
@@ -186,6 +189,7 @@ void Engine::push_one(sdk::Message message, Done done) {
 }
 
 void Engine::push(sdk::Message message, Done done) {
+  COYOTE_ASSERT_LOOP_THREAD();
   if (message.id.empty()) {
     ++counters_.push_err;
     done(sdk::Status::error("empty ID field not allowed"));
@@ -204,6 +208,7 @@ struct Engine::BatchPush {
 };
 
 void Engine::push_batch(std::vector<sdk::Message> messages, Done done) {
+  COYOTE_ASSERT_LOOP_THREAD();
   // Like RoadRunner: no empty-id check here, and the first failure ends the batch.
   auto batch = std::make_shared<BatchPush>();
   batch->messages = std::move(messages);
@@ -279,16 +284,19 @@ sdk::Status Engine::for_each_pipeline(const std::vector<std::string>& names,
 }
 
 sdk::Status Engine::pause(const std::vector<std::string>& names) {
+  COYOTE_ASSERT_LOOP_THREAD();
   return for_each_pipeline(names, &sdk::Driver::pause);
 }
 
 sdk::Status Engine::resume(const std::vector<std::string>& names) {
+  COYOTE_ASSERT_LOOP_THREAD();
   return for_each_pipeline(names, &sdk::Driver::resume);
 }
 
 std::vector<std::string> Engine::list() const { return pipelines_.names(); }
 
 sdk::Status Engine::declare(const std::map<std::string, std::string>& options) {
+  COYOTE_ASSERT_LOOP_THREAD();
   auto entry = pipelines_.declare(options);
   if (!entry) return entry.status();
   PipelineEntry& declared = **entry;
@@ -298,6 +306,7 @@ sdk::Status Engine::declare(const std::map<std::string, std::string>& options) {
 
 sdk::Status Engine::destroy(const std::vector<std::string>& names,
                             std::vector<std::string>& destroyed) {
+  COYOTE_ASSERT_LOOP_THREAD();
   sdk::Status first_error;
   for (const auto& name : names) {
     PipelineEntry* entry = pipelines_.find(name);
@@ -318,6 +327,7 @@ sdk::Status Engine::destroy(const std::vector<std::string>& names,
 }
 
 sdk::Status Engine::stat(std::vector<sdk::State>& states) {
+  COYOTE_ASSERT_LOOP_THREAD();
   pipelines_.for_each([&states](const std::string& name, PipelineEntry& entry) {
     // A driver that fails to report puts the reason in the State's error (GuardedDriver).
     sdk::State state = entry.driver->state();
@@ -357,6 +367,7 @@ PriorityQueue* Engine::queue(std::string_view pool) {
 }
 
 void Engine::drain(std::chrono::milliseconds grace, std::function<void(const DrainReport&)> done) {
+  COYOTE_ASSERT_LOOP_THREAD();
   if (draining_ || stopped_) {
     done(DrainReport{});
     return;

@@ -1,6 +1,7 @@
 #include "worker/worker_pool.hpp"
 
 #include "log/log.hpp"
+#include "support/loop_thread.hpp"
 #include "worker/process_spawn.hpp"
 #include "worker/supervisor.hpp"
 
@@ -44,6 +45,7 @@ WorkerPool::~WorkerPool() {
 }
 
 void WorkerPool::start() {
+  COYOTE_ASSERT_LOOP_THREAD();
   if (phase_ != Phase::kIdle) return;
   // One SIGPIPE policy, set once by `coyote serve` (and the tests' main): ignored process-wide,
   // so a worker that dies between our write and its read is an EPIPE on its pipe, handled as a
@@ -134,6 +136,7 @@ void WorkerPool::offer(WorkerProcess& w) {
 }
 
 bool WorkerPool::try_exec(std::string context, std::string_view body, Done done) {
+  COYOTE_ASSERT_LOOP_THREAD();
   if (phase_ != Phase::kRunning) return false;
   for (auto& slot : slots_) {
     WorkerProcess& w = *slot->process;
@@ -156,6 +159,7 @@ void WorkerPool::run_on(WorkerProcess& w, std::shared_ptr<WorkerJob> job) {
 
 void WorkerPool::on_exec_done(Slot& slot, std::shared_ptr<WorkerJob> job, ExecOutcome outcome,
                               bool restart) {
+  COYOTE_ASSERT_LOOP_THREAD();
   WorkerProcess& w = *slot.process;
   // The rest of a streamed reply would arrive while the worker is idle: recycle it instead.
   if (outcome.kind == ExecOutcome::Kind::kStreamed) slot.stop_after_job = WorkerState::kInvalid;
@@ -236,10 +240,12 @@ std::size_t WorkerPool::busy_count() const {
 }
 
 void WorkerPool::on_worker_ready(std::function<void()> callback) {
+  COYOTE_ASSERT_LOOP_THREAD();
   ready_callback_ = std::move(callback);
 }
 
 std::size_t WorkerPool::ready_count() const {
+  COYOTE_ASSERT_LOOP_THREAD();
   if (phase_ != Phase::kRunning) return 0;
   return static_cast<std::size_t>(std::count_if(slots_.begin(), slots_.end(), [](const auto& s) {
     return s->process->ready() && !s->process->busy();
@@ -247,6 +253,7 @@ std::size_t WorkerPool::ready_count() const {
 }
 
 std::vector<WorkerInfo> WorkerPool::workers() const {
+  COYOTE_ASSERT_LOOP_THREAD();
   std::vector<WorkerInfo> out;
   out.reserve(slots_.size());
   const std::string command = join_command(worker_options_.argv);
@@ -307,6 +314,7 @@ void WorkerPool::supervise() {
 // ---- add / remove ---------------------------------------------------------------------------
 
 sdk::Status WorkerPool::add_worker() {
+  COYOTE_ASSERT_LOOP_THREAD();
   if (!running()) {
     return sdk::Status::error("the pool is not running");
   }
@@ -317,6 +325,7 @@ sdk::Status WorkerPool::add_worker() {
 }
 
 sdk::Status WorkerPool::remove_worker() {
+  COYOTE_ASSERT_LOOP_THREAD();
   if (target_ <= 1) {
     return sdk::Status::error("cannot remove the last worker of pool '" + config_.name + "'");
   }
@@ -340,6 +349,7 @@ sdk::Status WorkerPool::remove_worker() {
 // ---- reset (spec 2.11) ----------------------------------------------------------------------
 
 void WorkerPool::reset(ResetDone done) {
+  COYOTE_ASSERT_LOOP_THREAD();
   if (!running()) {
     done(sdk::Status::error("the pool is not running"));
     return;
@@ -422,6 +432,7 @@ void WorkerPool::finish_reset(sdk::Status outcome) {
 // ---- stop (spec 2.12) -----------------------------------------------------------------------
 
 void WorkerPool::stop(std::function<void()> done) {
+  COYOTE_ASSERT_LOOP_THREAD();
   if ((phase_ == Phase::kIdle || phase_ == Phase::kStopped) && slots_.empty()) {
     done();
     return;
