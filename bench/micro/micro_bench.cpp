@@ -4,7 +4,7 @@
 #include "jobs/counters.hpp"
 #include "jobs/dispatcher.hpp"
 #include "jobs/priority_queue.hpp"
-#include "jobs/response.hpp"
+#include "jobs/response_handler.hpp"
 #include "log/log.hpp"
 
 #include <benchmark/benchmark.h>

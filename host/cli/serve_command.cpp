@@ -108,7 +108,7 @@ int run_serve(const Options& options) {
     rpc_options.listen = rpc_listen(*cfg);
     rpc_options.version = support::kVersion;
     rt.rpc = std::make_unique<rpc::RpcServer>(rt.io, rpc_options, *rt.engine, rt.pools.get());
-    rpc::register_dead_letter_methods(rt.rpc->methods(), rt.engine->dead_letters());
+    rpc::add_dead_letter_methods(rt.rpc->methods(), rt.engine->dead_letters());
     rt.rpc->start();
     rt.pools->start();
     log->info("RPC listening on {}; pipelines: {}", rt.rpc->local_address(),

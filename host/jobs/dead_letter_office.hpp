@@ -3,8 +3,8 @@
 
 #include "jobs/dead_letter_store.hpp"
 #include "jobs/dead_letters.hpp"
+#include "jobs/delivery_rules.hpp"
 #include "jobs/pipelines.hpp"
-#include "jobs/response.hpp"
 
 #include <coyote/sdk/message.hpp>
 

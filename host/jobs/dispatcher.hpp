@@ -2,8 +2,8 @@
 #pragma once
 
 #include "jobs/priority_queue.hpp"
-#include "jobs/response.hpp"
-#include "worker/executor.hpp"
+#include "jobs/response_handler.hpp"
+#include "worker/job_executor.hpp"
 
 #include <cstdint>
 #include <memory>

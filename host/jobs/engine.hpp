@@ -4,12 +4,12 @@
 #include "jobs/counters.hpp"
 #include "jobs/dead_letter_office.hpp"
 #include "jobs/dispatcher.hpp"
+#include "jobs/jobs_service.hpp"
 #include "jobs/pipelines.hpp"
 #include "jobs/priority_queue.hpp"
-#include "jobs/response.hpp"
-#include "jobs/service.hpp"
+#include "jobs/response_handler.hpp"
 #include "plugin/driver_catalog.hpp"
-#include "worker/executor.hpp"
+#include "worker/job_executor.hpp"
 
 #include <coyote/sdk/config.hpp>
 #include <coyote/sdk/driver.hpp>

@@ -1,6 +1,6 @@
 #include "rpc/builtin_methods.hpp"
 
-#include "jobs/service.hpp"
+#include "jobs/jobs_service.hpp"
 #include "rpc/go_json.hpp"
 #include "rpc/jobs_codec.hpp"
 #include "support/version.hpp"

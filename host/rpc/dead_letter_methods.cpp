@@ -144,7 +144,7 @@ void run_each(jobs::DeadLetters& dead, Operation op, const Call& call, const Rep
 
 }  // namespace
 
-void register_dead_letter_methods(MethodTable& table, jobs::DeadLetters& dead) {
+void add_dead_letter_methods(MethodTable& table, jobs::DeadLetters& dead) {
   table.add("coyote.DeadList", [&dead](const Call& call, Reply reply) {
     json::object request;
     if (auto s = parse_request(call, request); !s) return reply(std::move(s), {});

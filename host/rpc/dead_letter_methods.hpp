@@ -17,6 +17,6 @@ namespace coyote::host::rpc {
 ///
 /// "store" may be left out when exactly one dead-letter store exists. `dead_at` is Unix seconds.
 /// `dead` must outlive the table (the Engine does).
-void register_dead_letter_methods(MethodTable& table, jobs::DeadLetters& dead);
+void add_dead_letter_methods(MethodTable& table, jobs::DeadLetters& dead);
 
 }  // namespace coyote::host::rpc

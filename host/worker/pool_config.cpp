@@ -206,7 +206,7 @@ ServerConfig server_config_from(const sdk::Config& config, std::string version) 
   return server;
 }
 
-std::string expand_env(std::string_view value, const std::vector<std::string>& host_env) {
+std::string expand_worker_env(std::string_view value, const std::vector<std::string>& host_env) {
   auto lookup = [&](std::string_view name) -> std::string {
     for (const auto& kv : host_env) {
       if (kv.size() > name.size() && kv[name.size()] == '=' &&
@@ -265,7 +265,7 @@ std::vector<std::string> build_environment(const ServerConfig& server,
     std::string upper = key;
     std::transform(upper.begin(), upper.end(), upper.begin(),
                    [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    set(std::move(upper), expand_env(value, host_env));
+    set(std::move(upper), expand_worker_env(value, host_env));
   }
   set("RR_VERSION", server.version);
   set("RR_MODE", "jobs");

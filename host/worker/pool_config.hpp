@@ -77,9 +77,10 @@ void check_pool_rules(const config::ConfigDocument& doc, const config::ValidateO
 /// Splits a command string on whitespace (RoadRunner does no shell quoting either).
 [[nodiscard]] std::vector<std::string> split_command(std::string_view command);
 
-/// Expands $VAR and ${VAR} from `host_env` ("KEY=VALUE" strings); unknown variables become "".
-[[nodiscard]] std::string expand_env(std::string_view value,
-                                     const std::vector<std::string>& host_env);
+/// Expands $VAR and ${VAR} in a server.env value from `host_env` ("KEY=VALUE" strings); unknown
+/// variables become "". (Not config::expand_env, which expands ${VAR} in the YAML at load.)
+[[nodiscard]] std::string expand_worker_env(std::string_view value,
+                                            const std::vector<std::string>& host_env);
 
 /// The worker environment in spec 2.2 order (later duplicates win), as "KEY=VALUE" strings.
 [[nodiscard]] std::vector<std::string> build_environment(const ServerConfig& server,

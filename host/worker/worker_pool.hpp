@@ -1,7 +1,7 @@
 // WorkerPool: a fixed set of worker processes that runs jobs one per worker (spec 2).
 #pragma once
 
-#include "worker/executor.hpp"
+#include "worker/job_executor.hpp"
 #include "worker/pool_config.hpp"
 #include "worker/pool_control.hpp"
 #include "worker/respawn_backoff.hpp"

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "goridge/frame_buffer.hpp"
-#include "worker/executor.hpp"
+#include "worker/job_executor.hpp"
 #include "worker/worker_state.hpp"
 
 #include <coyote/sdk/status.hpp>

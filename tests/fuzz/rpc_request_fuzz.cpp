@@ -1,6 +1,6 @@
 // Feeds arbitrary bytes through the RPC request decoder and, when a frame parses, through the
 // method table's argument decoders for every codec (proto and JSON), with a do-nothing engine.
-#include "jobs/service.hpp"
+#include "jobs/jobs_service.hpp"
 #include "rpc/builtin_methods.hpp"
 #include "rpc/jobs_codec.hpp"
 #include "rpc/request.hpp"

@@ -1,7 +1,7 @@
 // TestExecutor: an in-process JobExecutor whose "workers" the test answers by hand.
 #pragma once
 
-#include "worker/executor.hpp"
+#include "worker/job_executor.hpp"
 
 #include <deque>
 #include <string>

@@ -1,7 +1,7 @@
 // In-test JobsService and PoolControl: just enough engine behaviour to exercise the RPC layer.
 #pragma once
 
-#include "jobs/service.hpp"
+#include "jobs/jobs_service.hpp"
 #include "worker/pool_control.hpp"
 
 #include <algorithm>

@@ -1,7 +1,7 @@
 // Test helpers for the worker pool: fixture commands, small pool settings, one-job runs.
 #pragma once
 
-#include "worker/executor.hpp"
+#include "worker/job_executor.hpp"
 #include "worker/pool_config.hpp"
 #include "worker/worker_pool.hpp"
 

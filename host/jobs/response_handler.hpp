@@ -1,14 +1,15 @@
-// Response handling: turns a worker's reply (spec 3.4) or an execution failure into ack / nack /
+// ResponseHandler: turns a worker's reply (spec 3.4) or an execution failure into ack / nack /
 // requeue on the job's driver, and counts the outcome.
 #pragma once
 
 #include "jobs/counters.hpp"
+#include "jobs/delivery_rules.hpp"
+#include "jobs/reply.hpp"
 #include "jobs/retry_policy.hpp"
-#include "worker/executor.hpp"
+#include "worker/job_executor.hpp"
 
 #include <coyote/sdk/headers.hpp>
 #include <coyote/sdk/job.hpp>
-#include <coyote/sdk/result.hpp>
 
 #include <spdlog/logger.h>
 
@@ -22,19 +23,6 @@
 
 namespace coyote::host::jobs {
 
-/// The jobs reply body {"type": N, "data": {...}} (spec 3.4). `data` is read only for 1/3/4.
-struct Reply {
-  std::uint64_t type = 0;
-  std::string message;
-  bool requeue = false;
-  std::chrono::seconds delay{0};
-  sdk::Headers headers;
-};
-
-/// Parses a reply body; an error says why when the body is not the JSON RoadRunner accepts (not
-/// JSON, no unsigned `type`, `data` of 1/3/4 not an object, fields of wrong types).
-[[nodiscard]] sdk::Result<Reply> parse_reply(std::string_view body);
-
 /// Why an execution produced no usable reply.
 enum class Failure {
   kSoftError,    ///< the worker sent an ERROR frame
@@ -42,17 +30,6 @@ enum class Failure {
   kWorkerLost,   ///< crash / EOF / bad frame / exec_ttl
   kMalformed,    ///< the reply body could not be parsed
   kDriverError,  ///< the job's driver failed before the job could run (its context threw)
-};
-
-/// What the handler needs to know about a job's pipeline; the Engine implements it.
-class DeliveryRules {
- public:
-  virtual ~DeliveryRules() = default;
-  /// The pipeline's retry policy (the defaults for a pipeline it does not know).
-  [[nodiscard]] virtual const RetryPolicy& retry_policy(std::string_view pipeline) const = 0;
-  /// Keeps a copy of the job in its pipeline's dead-letter store. False when the pipeline has
-  /// no dead_letter, so the caller drops the job (and says so).
-  virtual bool bury(const sdk::Job& job, std::string_view reason, std::int64_t attempts) = 0;
 };
 
 /// Loop thread only. Every job handed to handle() gets exactly one acknowledgement call, made

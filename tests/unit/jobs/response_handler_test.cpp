@@ -1,4 +1,4 @@
-#include "jobs/response.hpp"
+#include "jobs/response_handler.hpp"
 #include "log/log.hpp"
 #include "support/fake_job.hpp"
 
@@ -236,37 +236,6 @@ TEST_CASE("a failing driver call ends in an ack and an error count", "[response]
     CHECK(h.counters.jobs_err == 1);
     CHECK(h.counters.jobs_ok == 0);
   }
-}
-
-TEST_CASE("parse_reply explains what is wrong with a reply", "[response]") {
-  const auto bad = coyote::host::jobs::parse_reply(R"({"type":4,"data":5})");
-  CHECK_FALSE(bad);
-  CHECK_THAT(bad.error(), Catch::Contains("data"));
-  auto ok = coyote::host::jobs::parse_reply(
-      R"({"type":3,"data":{"message":"why","requeue":true,"delay_seconds":-4}})");
-  REQUIRE(ok);
-  CHECK(ok->message == "why");
-  CHECK(ok->delay == std::chrono::seconds{0});  // negative delays mean "now"
-}
-
-TEST_CASE("parse_reply reads PHP's exact ack bodies and their reformatted twins alike",
-          "[response]") {
-  using coyote::host::jobs::parse_reply;
-  // The byte-exact forms take a fast path; spaced or reordered ones go through the JSON parser.
-  for (const char* body :
-       {R"({"type":2,"data":[]})", R"({ "type": 2, "data": [] })", R"({"data":[],"type":2})"}) {
-    auto reply = parse_reply(body);
-    REQUIRE(reply.is_ok());
-    CHECK(reply->type == 2);
-  }
-  for (const char* body : {R"({"type":0,"data":[]})", R"({"type":0})"}) {
-    auto reply = parse_reply(body);
-    REQUIRE(reply.is_ok());
-    CHECK(reply->type == 0);
-  }
-  const auto trailing = parse_reply(R"({"type":2,"data":[]} trailing)");
-  CHECK_FALSE(trailing.is_ok());
-  CHECK_FALSE(trailing.error().empty());
 }
 
 TEST_CASE("a driver's acknowledgement that throws is its error, and the job is still settled",
