@@ -22,13 +22,3 @@ if(COYOTE_SANITIZE)
   add_compile_options(-fsanitize=${_coyote_san} -fno-omit-frame-pointer -fno-sanitize-recover=all)
   add_link_options(-fsanitize=${_coyote_san})
 endif()
-
-# A Coyote driver plugin: hidden visibility so that only the entry symbol is exported.
-function(coyote_internal_plugin target)
-  add_library(${target} MODULE ${ARGN})
-  target_link_libraries(${target} PRIVATE coyote::sdk coyote_warnings)
-  set_target_properties(${target} PROPERTIES
-    PREFIX "lib" CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON
-    LIBRARY_OUTPUT_DIRECTORY ${COYOTE_PLUGIN_OUTPUT_DIR})
-  install(TARGETS ${target} LIBRARY DESTINATION ${COYOTE_PLUGIN_INSTALL_DIR})
-endfunction()
