@@ -51,7 +51,7 @@ struct coyote_plugin_descriptor {
   int (*register_plugin)(void* registrar, char* error, std::size_t error_size);
 };
 
-typedef const coyote_plugin_descriptor* (*coyote_plugin_entry_fn)();
+using coyote_plugin_entry_fn = const coyote_plugin_descriptor* (*)();
 }
 
 namespace coyote::sdk::detail {

@@ -67,7 +67,7 @@ inline void Driver::push_batch(std::vector<Message> messages, Completion done) {
   struct Gather {
     std::atomic<std::size_t> pending;
     std::mutex mutex;
-    std::size_t first_failed;
+    std::size_t first_failed = 0;
     Status first_error;
     Completion done;
   };

@@ -16,7 +16,7 @@ namespace coyote::sdk {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Status error) : error_(std::move(error)) {  // NOLINT(google-explicit-constructor)
     assert(!error_.is_ok() && "a Result without a value needs an error Status");
   }
