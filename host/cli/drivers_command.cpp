@@ -39,6 +39,7 @@ int run_drivers(const Options& options) {
     std::cout << boost::json::serialize(out) << "\n";
   } else {
     std::vector<std::vector<std::string>> table;
+    table.reserve(rows.size());
     for (const auto& row : rows) table.push_back({row.name, row.file, row.sdk_version});
     print_table({"DRIVER", "FILE", "SDK"}, table);
     if (rows.empty()) std::cout << "(no drivers found)\n";

@@ -30,12 +30,12 @@ std::pair<std::string, std::string> split_pair(const std::string& text, std::str
 
 std::string read_payload(const std::string& spec) {
   if (spec == "-") {
-    return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    return {std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
   }
   if (!spec.empty() && spec.front() == '@') {
     std::ifstream in(spec.substr(1), std::ios::binary);
     if (!in) fail(kExitUsage, "cannot read payload file " + spec.substr(1));
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   }
   return spec;
 }
@@ -121,6 +121,7 @@ void run_stat(const Options& o) {
     return;
   }
   std::vector<std::vector<std::string>> rows;
+  rows.reserve(states.size());
   for (const auto& st : states) {
     rows.push_back({st.pipeline, st.driver, st.queue, std::to_string(st.priority),
                     std::to_string(st.active), std::to_string(st.delayed),

@@ -30,7 +30,7 @@ void print_table(const std::vector<std::string>& header,
 
 std::string human_bytes(std::uint64_t bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
+  auto v = static_cast<double>(bytes);
   int unit = 0;
   while (v >= 1024 && unit < 4) {
     v /= 1024;

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 #include <utility>
 
 namespace coyote::host::config {
@@ -123,7 +124,8 @@ std::vector<std::string> split_path(std::string_view path) {
   std::size_t start = 0;
   while (true) {
     const std::size_t dot = path.find('.', start);
-    out.emplace_back(path.substr(start, dot == std::string_view::npos ? path.npos : dot - start));
+    out.emplace_back(
+        path.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
     if (dot == std::string_view::npos) break;
     start = dot + 1;
   }
@@ -137,7 +139,8 @@ ConfigDocument ConfigDocument::load(const std::filesystem::path& file,
   if (!in) {
     throw sdk::ConfigError(file.string(), 0, 0, "",
                            std::string("cannot read the configuration file: ") +
-                               std::strerror(errno) + " (pass -c <path to .rr.yaml>)");
+                               std::system_category().message(errno) +
+                               " (pass -c <path to .rr.yaml>)");
   }
   std::ostringstream text;
   text << in.rdbuf();
@@ -210,7 +213,7 @@ ConfigDocument ConfigDocument::parse(std::string_view yaml_text, std::string fil
                            std::string(kVersionMissing) + " (add `version: \"3\"` at the top)");
   }
   if (!version.IsScalar() ||
-      (is_plain(version) && doc.overridden_.count("version") == 0 &&
+      (is_plain(version) && !doc.overridden_.contains("version") &&
        (is_integer_text(version.Scalar()) || is_float_text(version.Scalar())))) {
     throw doc.error_at(
         "version", "version should be a string: write version: \"3\" (quoted), got " +
@@ -256,10 +259,10 @@ Location ConfigDocument::location_of(const YAML::Node& n, std::string_view path)
 sdk::ConfigError ConfigDocument::error_with(const Location& where, std::string_view path,
                                             const std::string& problem) const {
   if (!where.override_text.empty()) {
-    return sdk::ConfigError(file_, 0, 0, std::string(path),
-                            problem + " (set by -o " + quote_text(where.override_text) + ")");
+    return {file_, 0, 0, std::string(path),
+            problem + " (set by -o " + quote_text(where.override_text) + ")"};
   }
-  return sdk::ConfigError(file_, where.line, where.column, std::string(path), problem);
+  return {file_, where.line, where.column, std::string(path), problem};
 }
 
 sdk::ConfigError ConfigDocument::error_at(std::string_view path, const std::string& problem) const {
@@ -341,7 +344,7 @@ std::optional<std::chrono::milliseconds> ConfigDocument::duration(std::string_vi
   if (!n) return std::nullopt;
   auto value = parse_duration(n->Scalar());
   if (!value) {
-    throw error_at(path, "expected a duration like \"60s\" or \"1m30s\", got " + describe(*n));
+    throw error_at(path, R"(expected a duration like "60s" or "1m30s", got )" + describe(*n));
   }
   return value;
 }

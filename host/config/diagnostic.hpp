@@ -20,9 +20,7 @@ struct Diagnostic {
   [[nodiscard]] bool is_error() const noexcept { return severity == Severity::kError; }
   /// The same text as the ConfigError: "FILE:LINE:COL: KEY: MESSAGE".
   [[nodiscard]] std::string to_string() const { return to_error().what(); }
-  [[nodiscard]] sdk::ConfigError to_error() const {
-    return sdk::ConfigError(file, line, column, key, message);
-  }
+  [[nodiscard]] sdk::ConfigError to_error() const { return {file, line, column, key, message}; }
 };
 
 }  // namespace coyote::host::config

@@ -6,7 +6,8 @@ namespace coyote::host::config {
 
 EnvLookup process_environment() {
   return [](std::string_view name) -> std::optional<std::string> {
-    const char* value = std::getenv(std::string(name).c_str());
+    // The host never sets variables, so reading them from its threads is safe.
+    const char* value = std::getenv(std::string(name).c_str());  // NOLINT(concurrency-mt-unsafe)
     if (value == nullptr) return std::nullopt;
     return std::string(value);
   };

@@ -39,7 +39,7 @@ class Validator {
       }
       case Kind::kDuration:
         if (expect_scalar(node, path, "a duration") && !parse_duration(node.Scalar())) {
-          error(node, path, "expected a duration like \"60s\" or \"1m30s\", got " + describe(node));
+          error(node, path, R"(expected a duration like "60s" or "1m30s", got )" + describe(node));
         }
         return;
       case Kind::kStringOrList:

@@ -9,7 +9,9 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   const std::size_t n = a.size();
   const std::size_t m = b.size();
   // Three rows are enough for the adjacent-swap rule, which looks two rows back.
-  std::vector<std::size_t> two_back(m + 1), prev(m + 1), cur(m + 1);
+  std::vector<std::size_t> two_back(m + 1);
+  std::vector<std::size_t> prev(m + 1);
+  std::vector<std::size_t> cur(m + 1);
   for (std::size_t j = 0; j <= m; ++j) prev[j] = j;
   for (std::size_t i = 1; i <= n; ++i) {
     cur[0] = i;

@@ -42,7 +42,9 @@ struct Header {
   std::uint8_t option_count = 0;
   std::array<std::uint32_t, kMaxOptions> options{};
 
-  [[nodiscard]] std::size_t header_size() const noexcept { return kHeaderSize + 4u * option_count; }
+  [[nodiscard]] std::size_t header_size() const noexcept {
+    return kHeaderSize + std::size_t{4} * option_count;
+  }
   [[nodiscard]] std::size_t frame_size() const noexcept { return header_size() + payload_length; }
   [[nodiscard]] bool has(std::uint8_t f) const noexcept { return (flags & f) != 0; }
   [[nodiscard]] std::span<const std::uint32_t> option_span() const noexcept {

@@ -45,7 +45,7 @@ class FrameBuffer {
 
   [[nodiscard]] std::size_t buffered() const noexcept { return end_ - begin_; }
 
-  static constexpr std::size_t kReadSize = 64 * 1024;
+  static constexpr std::size_t kReadSize = std::size_t{64} * 1024;
 
  private:
   std::uint32_t max_payload_;

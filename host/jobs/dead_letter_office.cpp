@@ -44,7 +44,7 @@ bool DeadLetterOffice::bury(const sdk::Job& job, std::string_view reason, std::i
     copy.options.delay_seconds = 0;
     copy.options.priority = 0;
     auto held = std::make_shared<DeadJob>(std::move(dead));
-    push_(std::move(copy), [this, held, target](sdk::Status status) {
+    push_(std::move(copy), [this, held, target](const sdk::Status& status) {
       if (status) return;
       log_->error(
           "job {}: dead-letter pipeline {} refused it ({}); keeping it in the dead-letter "
@@ -72,7 +72,7 @@ void DeadLetterOffice::dead_replay(std::string_view store, std::string_view id, 
   auto dead = store_.take(store, id);
   if (!dead) {
     done(sdk::Status::error(
-        fmt::format("no dead job \"{}\" in dead-letter store \"{}\"", id, store)));
+        fmt::format(R"(no dead job "{}" in dead-letter store "{}")", id, store)));
     return;
   }
   sdk::Message message = dead->message;
@@ -98,7 +98,7 @@ void DeadLetterOffice::dead_delete(std::string_view store, std::string_view id, 
   auto dead = store_.take(store, id);
   if (!dead) {
     done(sdk::Status::error(
-        fmt::format("no dead job \"{}\" in dead-letter store \"{}\"", id, store)));
+        fmt::format(R"(no dead job "{}" in dead-letter store "{}")", id, store)));
     return;
   }
   log_->info("dead job {} (origin {}) deleted from {}", id, dead->origin, store);

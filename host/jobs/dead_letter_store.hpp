@@ -30,14 +30,14 @@ class DeadLetterStore {
   /// Makes `name` exist (empty) so it shows up in stat before the first dead job.
   void declare(const std::string& name) { (void)stores_[name]; }
   /// Stores a dead job; returns the job evicted to make room, if any.
-  std::optional<DeadJob> add(const std::string& store, DeadJob job);
+  std::optional<DeadJob> add(const std::string& name, DeadJob job);
   /// Oldest first. Empty for an unknown store.
-  [[nodiscard]] std::vector<DeadJob> list(std::string_view store) const;
+  [[nodiscard]] std::vector<DeadJob> list(std::string_view name) const;
   /// Removes and returns one dead job.
-  std::optional<DeadJob> take(std::string_view store, std::string_view id);
-  [[nodiscard]] bool has_store(std::string_view store) const;
+  std::optional<DeadJob> take(std::string_view name, std::string_view id);
+  [[nodiscard]] bool has_store(std::string_view name) const;
   [[nodiscard]] std::vector<std::string> stores() const;
-  [[nodiscard]] std::size_t size(std::string_view store) const;
+  [[nodiscard]] std::size_t size(std::string_view name) const;
 
  private:
   struct Store {

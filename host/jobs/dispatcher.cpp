@@ -48,9 +48,9 @@ void Dispatcher::pump() {
       }
       const std::uint32_t slot = park(std::move(taken->job));
       // The payload view stays valid: the job sits in its slot until finish() runs.
-      const bool sent =
-          executor_.try_exec(std::move(context), job.payload(),
-                             [this, slot](worker::ExecOutcome outcome) { finish(slot, outcome); });
+      const bool sent = executor_.try_exec(
+          std::move(context), job.payload(),
+          [this, slot](const worker::ExecOutcome& outcome) { finish(slot, outcome); });
       if (!sent) {
         taken->job = unpark(slot);
         queue_.restore(std::move(*taken));

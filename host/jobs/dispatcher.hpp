@@ -19,6 +19,7 @@ namespace coyote::host::jobs {
 class Dispatcher {
  public:
   Dispatcher(PriorityQueue& queue, worker::JobExecutor& executor, ResponseHandler& responses);
+  ~Dispatcher() = default;
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 

@@ -73,7 +73,7 @@ std::size_t pipeline_size_from(const sdk::Config& config) {
 std::span<const config::Field> engine_keys() { return kEngineFields; }
 
 Engine::Engine(boost::asio::io_context& io, const sdk::Config& config,
-               plugin::DriverCatalog& drivers, Pools pools)
+               plugin::DriverCatalog& drivers, const Pools& pools)
     : io_(io),
       log_(log::get("jobs")),
       pipeline_size_(pipeline_size_from(config)),
@@ -216,7 +216,7 @@ void Engine::push_batch(std::vector<sdk::Message> messages, Done done) {
   continue_batch(std::move(batch));
 }
 
-void Engine::continue_batch(std::shared_ptr<BatchPush> batch) {
+void Engine::continue_batch(const std::shared_ptr<BatchPush>& batch) {
   // Iterative while drivers complete synchronously (the memory driver), so a batch alternating
   // between pipelines never nests one call per run.
   while (true) {
@@ -381,7 +381,7 @@ void Engine::drain(std::chrono::milliseconds grace, std::function<void(const Dra
     PriorityQueue* q = queue(entry.pool);
     if (q == nullptr) return;
     for (auto& job : q->remove(name)) {
-      auto status = responses_.hand_back(*job);
+      auto status = ResponseHandler::hand_back(*job);
       if (status) {
         ++returned;
       } else {

@@ -64,7 +64,7 @@ class Engine final : public JobsService {
   /// sdk::ConfigError on a bad value and std::invalid_argument when `pools` has no pool.
   /// `drivers` (the plugin registry in `serve`) must outlive the engine.
   Engine(boost::asio::io_context& io, const sdk::Config& config, plugin::DriverCatalog& drivers,
-         Pools pools);
+         const Pools& pools);
   ~Engine() override;
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -95,11 +95,11 @@ class Engine final : public JobsService {
 
   void push(sdk::Message message, Done done) override;
   void push_batch(std::vector<sdk::Message> messages, Done done) override;
-  sdk::Status pause(const std::vector<std::string>& pipelines) override;
-  sdk::Status resume(const std::vector<std::string>& pipelines) override;
+  sdk::Status pause(const std::vector<std::string>& names) override;
+  sdk::Status resume(const std::vector<std::string>& names) override;
   [[nodiscard]] std::vector<std::string> list() const override;
   sdk::Status declare(const std::map<std::string, std::string>& options) override;
-  sdk::Status destroy(const std::vector<std::string>& pipelines,
+  sdk::Status destroy(const std::vector<std::string>& names,
                       std::vector<std::string>& destroyed) override;
   sdk::Status stat(std::vector<sdk::State>& states) override;
 
@@ -126,7 +126,7 @@ class Engine final : public JobsService {
   /// Wraps a loop-side callback into a Completion a driver may call from any thread.
   sdk::Completion on_loop(Done done);
   void push_one(sdk::Message message, Done done);
-  void continue_batch(std::shared_ptr<BatchPush> batch);
+  void continue_batch(const std::shared_ptr<BatchPush>& batch);
   /// Runs `op` on each named pipeline's driver in order; stops at the first error.
   sdk::Status for_each_pipeline(const std::vector<std::string>& names,
                                 sdk::Status (sdk::Driver::*op)());

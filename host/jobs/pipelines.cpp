@@ -88,7 +88,7 @@ Pipelines::~Pipelines() = default;
 std::string Pipelines::unknown_driver_text(std::string_view driver,
                                            std::string_view pipeline) const {
   std::string text =
-      fmt::format("unknown driver \"{}\" for pipeline \"{}\"; available: ", driver, pipeline);
+      fmt::format(R"(unknown driver "{}" for pipeline "{}"; available: )", driver, pipeline);
   const std::vector<std::string> available = drivers_.names();
   if (available.empty()) {
     return text +
@@ -104,7 +104,7 @@ std::string Pipelines::unknown_driver_text(std::string_view driver,
 }
 
 std::string Pipelines::unknown_pool_text(std::string_view pool, std::string_view pipeline) const {
-  return fmt::format("pipeline \"{}\" uses pool \"{}\", which is not configured; pools: {}",
+  return fmt::format(R"(pipeline "{}" uses pool "{}", which is not configured; pools: {})",
                      pipeline, pool, join_names(pools_));
 }
 

@@ -44,6 +44,8 @@ class PriorityQueue final : public sdk::Queue {
 
   PriorityQueue(boost::asio::io_context& io, std::size_t capacity);
   ~PriorityQueue() override;
+  PriorityQueue(const PriorityQueue&) = delete;
+  PriorityQueue& operator=(const PriorityQueue&) = delete;
 
   bool try_insert(std::unique_ptr<sdk::Job>& job) override;
   bool insert(std::unique_ptr<sdk::Job>& job, std::chrono::milliseconds timeout) override;

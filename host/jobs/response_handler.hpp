@@ -50,7 +50,7 @@ class ResponseHandler {
 
   /// Hands a job that never ran back to its driver for redelivery (graceful drain):
   /// nack_with_options(true, 0).
-  sdk::Status hand_back(sdk::Job& job);
+  static sdk::Status hand_back(sdk::Job& job);
 
  private:
   /// The job is finished with failure: into the dead-letter store and acked, else `fallback`
@@ -62,9 +62,10 @@ class ResponseHandler {
   /// endless loop".
   void ack_after_error(sdk::Job& job, std::string_view what, const sdk::Status& status);
   // The job's acknowledgement calls, guarded (plugin code).
-  sdk::Status ack(sdk::Job& job);
-  sdk::Status nack(sdk::Job& job, bool requeue, std::chrono::seconds delay);
-  sdk::Status requeue(sdk::Job& job, const sdk::Headers& headers, std::chrono::seconds delay);
+  static sdk::Status ack(sdk::Job& job);
+  static sdk::Status nack(sdk::Job& job, bool requeue, std::chrono::seconds delay);
+  static sdk::Status requeue(sdk::Job& job, const sdk::Headers& headers,
+                             std::chrono::seconds delay);
 
   Counters& counters_;
   std::shared_ptr<spdlog::logger> log_;

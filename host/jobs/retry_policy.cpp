@@ -69,7 +69,7 @@ const config::Spec& retry_keys() { return kRetry; }
 std::chrono::milliseconds RetryPolicy::delay_after(std::int64_t failed_attempt,
                                                    std::mt19937_64& rng) const {
   const double n = static_cast<double>(std::max<std::int64_t>(failed_attempt, 1));
-  double ms = static_cast<double>(initial.count());
+  auto ms = static_cast<double>(initial.count());
   switch (backoff) {
     case Backoff::kConstant:
       break;

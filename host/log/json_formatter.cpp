@@ -11,8 +11,7 @@ namespace {
 
 std::string_view level_name(spdlog::level::level_enum level) {
   switch (level) {
-    case spdlog::level::trace:
-      return "debug";  // zap has no trace; keep consumers' level sets
+    case spdlog::level::trace:  // zap has no trace; keep consumers' level sets
     case spdlog::level::debug:
       return "debug";
     case spdlog::level::info:
@@ -33,9 +32,9 @@ std::string_view level_name(spdlog::level::level_enum level) {
 void JsonFormatter::format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) {
   std::string out;
   out.reserve(msg.payload.size() + 96);
-  out += "{\"level\":\"";
+  out += R"({"level":")";
   out += level_name(msg.level);
-  out += "\",\"ts\":";
+  out += R"(","ts":)";
   const auto micros =
       std::chrono::duration_cast<std::chrono::microseconds>(msg.time.time_since_epoch()).count();
   char ts[48];

@@ -50,6 +50,7 @@ PluginSearch default_plugin_search(const sdk::Config& config, fs::path config_ba
   PluginSearch search;
   auto builtin = builtin_plugin_dir();
   if (!builtin.empty()) search.builtin_dir = builtin;
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): startup, and the host never sets variables.
   if (const char* env = std::getenv(kPluginPathEnv)) search.env_path = env;
   if (auto entries = config.strings(kPluginsConfigKey)) search.config_entries = std::move(*entries);
   search.config_base_dir = std::move(config_base_dir);

@@ -31,7 +31,8 @@ struct KeepAlive {
 };
 
 KeepAlive& keep_alive() {
-  static auto* store = new KeepAlive;
+  // Leaked on purpose (see KeepAlive): plugin code may run during static destruction.
+  static auto* store = new KeepAlive;  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
   return *store;
 }
 
@@ -115,7 +116,7 @@ sdk::Result<LoadOutcome> PluginLoader::load_checked(const PluginCandidate& candi
     library.load(boost::dll::fs::path(canonical.string()),
                  boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, load_error);
     if (load_error || !library.is_loaded()) {
-      const char* reason = dlerror();
+      const char* reason = dlerror();  // NOLINT(concurrency-mt-unsafe): thread-local in glibc
       return failed("plugin " + file + hint + " cannot be loaded: " +
                     (reason != nullptr ? std::string(reason) : load_error.message()));
     }

@@ -54,7 +54,7 @@ std::string format_double(double v) {
   // Shortest round-trip form, as Go's encoding/json prints floats ("0.5", "12").
   char buf[64];
   const auto result = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, result.ptr);
+  return {buf, result.ptr};
 }
 
 void append_worker_json(std::string& out, const worker::WorkerInfo& w) {
@@ -97,7 +97,7 @@ void add_jobs_methods(MethodTable& table, jobs::JobsService& jobs) {
       return reply(sdk::Status::error("empty ID field not allowed"), {});
     }
     const Codec codec = call.codec;
-    svc->push(std::move(message), [reply = std::move(reply), codec](sdk::Status status) {
+    svc->push(std::move(message), [reply = std::move(reply), codec](const sdk::Status& status) {
       reply(status, status ? encode_empty(codec) : std::string());
     });
   });
@@ -108,14 +108,15 @@ void add_jobs_methods(MethodTable& table, jobs::JobsService& jobs) {
       return fail(reply, s);
     }
     const Codec codec = call.codec;
-    svc->push_batch(std::move(messages), [reply = std::move(reply), codec](sdk::Status status) {
-      reply(status, status ? encode_empty(codec) : std::string());
-    });
+    svc->push_batch(std::move(messages),
+                    [reply = std::move(reply), codec](const sdk::Status& status) {
+                      reply(status, status ? encode_empty(codec) : std::string());
+                    });
   });
 
   const auto pipelines_call =
       [svc](sdk::Status (jobs::JobsService::*op)(const std::vector<std::string>&)) {
-        return [svc, op](const Call& call, Reply reply) {
+        return [svc, op](const Call& call, const Reply& reply) {
           std::vector<std::string> names;
           if (auto s = decode_pipelines(call.codec, call.body, names); !s) return fail(reply, s);
           sdk::Status status = (svc->*op)(names);
@@ -125,12 +126,12 @@ void add_jobs_methods(MethodTable& table, jobs::JobsService& jobs) {
   table.add("jobs.Pause", pipelines_call(&jobs::JobsService::pause));
   table.add("jobs.Resume", pipelines_call(&jobs::JobsService::resume));
 
-  table.add("jobs.List", [svc](const Call& call, Reply reply) {
+  table.add("jobs.List", [svc](const Call& call, const Reply& reply) {
     if (auto s = decode_empty(call.codec, call.body); !s) return fail(reply, s);
     reply(sdk::Status::ok(), encode_pipelines(call.codec, svc->list()));
   });
 
-  table.add("jobs.Declare", [svc](const Call& call, Reply reply) {
+  table.add("jobs.Declare", [svc](const Call& call, const Reply& reply) {
     std::map<std::string, std::string> options;
     if (auto s = decode_declare_request(call.codec, call.body, options); !s) {
       return fail(reply, s);
@@ -139,7 +140,7 @@ void add_jobs_methods(MethodTable& table, jobs::JobsService& jobs) {
     reply(status, status ? encode_empty(call.codec) : std::string());
   });
 
-  table.add("jobs.Destroy", [svc](const Call& call, Reply reply) {
+  table.add("jobs.Destroy", [svc](const Call& call, const Reply& reply) {
     std::vector<std::string> names;
     if (auto s = decode_pipelines(call.codec, call.body, names); !s) return fail(reply, s);
     std::vector<std::string> destroyed;
@@ -147,7 +148,7 @@ void add_jobs_methods(MethodTable& table, jobs::JobsService& jobs) {
     reply(status, status ? encode_pipelines(call.codec, destroyed) : std::string());
   });
 
-  table.add("jobs.Stat", [svc](const Call& call, Reply reply) {
+  table.add("jobs.Stat", [svc](const Call& call, const Reply& reply) {
     if (auto s = decode_empty(call.codec, call.body); !s) return fail(reply, s);
     std::vector<sdk::State> states;
     sdk::Status status = svc->stat(states);
@@ -158,12 +159,12 @@ void add_jobs_methods(MethodTable& table, jobs::JobsService& jobs) {
 void add_informer_methods(MethodTable& table, jobs::JobsService& jobs, worker::PoolControl* pools) {
   jobs::JobsService* svc = &jobs;
 
-  table.add("informer.List", [](const Call& call, Reply reply) {
+  table.add("informer.List", [](const Call& call, const Reply& reply) {
     if (auto s = bool_arg(call); !s) return fail(reply, s);
     reply(sdk::Status::ok(), R"(["jobs"])");
   });
 
-  table.add("informer.Workers", [pools](const Call& call, Reply reply) {
+  table.add("informer.Workers", [pools](const Call& call, const Reply& reply) {
     std::string plugin;
     if (auto s = string_arg(call, plugin); !s) return fail(reply, s);
     if (plugin != kJobsPlugin) return reply(no_such_plugin(plugin), {});
@@ -182,7 +183,7 @@ void add_informer_methods(MethodTable& table, jobs::JobsService& jobs, worker::P
     reply(sdk::Status::ok(), std::move(body));
   });
 
-  table.add("informer.Jobs", [svc](const Call& call, Reply reply) {
+  table.add("informer.Jobs", [svc](const Call& call, const Reply& reply) {
     std::string plugin;
     if (auto s = string_arg(call, plugin); !s) return fail(reply, s);
     if (plugin != kJobsPlugin) return reply(no_such_plugin(plugin), {});
@@ -194,7 +195,7 @@ void add_informer_methods(MethodTable& table, jobs::JobsService& jobs, worker::P
   });
 
   const auto scale = [pools](bool add) {
-    return [pools, add](const Call& call, Reply reply) {
+    return [pools, add](const Call& call, const Reply& reply) {
       std::string plugin;
       if (auto s = string_arg(call, plugin); !s) return fail(reply, s);
       if (plugin != kJobsPlugin || pools == nullptr) return reply(no_such_plugin(plugin), {});
@@ -208,7 +209,7 @@ void add_informer_methods(MethodTable& table, jobs::JobsService& jobs, worker::P
 }
 
 void add_resetter_methods(MethodTable& table, worker::PoolControl* pools) {
-  table.add("resetter.List", [](const Call& call, Reply reply) {
+  table.add("resetter.List", [](const Call& call, const Reply& reply) {
     if (auto s = bool_arg(call); !s) return fail(reply, s);
     reply(sdk::Status::ok(), R"(["jobs"])");
   });
@@ -225,7 +226,7 @@ void add_resetter_methods(MethodTable& table, worker::PoolControl* pools) {
 }
 
 void add_rpc_methods(MethodTable& table, std::string version) {
-  table.add("rpc.Version", [version = std::move(version)](const Call& call, Reply reply) {
+  table.add("rpc.Version", [version = std::move(version)](const Call& call, const Reply& reply) {
     if (auto s = bool_arg(call); !s) return fail(reply, s);
     reply(sdk::Status::ok(), go_json::quote(version));
   });

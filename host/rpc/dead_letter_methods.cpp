@@ -29,7 +29,7 @@ sdk::Status parse_request(const Call& call, json::object& out) {
   }
   if (!v.is_object()) {
     return sdk::Status::error(std::string(call.method) +
-                              ": request must be an object like {\"store\":\"dlq\"}");
+                              R"(: request must be an object like {"store":"dlq"})");
   }
   out = std::move(v.get_object());
   return sdk::Status::ok();
@@ -103,7 +103,7 @@ void run_each(jobs::DeadLetters& dead, Operation op, const Call& call, const Rep
     }
   } else {
     return reply(
-        sdk::Status::error(std::string(call.method) + ": give \"ids\":[...] or \"all\":true"), {});
+        sdk::Status::error(std::string(call.method) + R"(: give "ids":[...] or "all":true)"), {});
   }
   // Every operation is started at once; replies arrive on the loop (now or after a driver's
   // confirmation) and are reported in request order.
@@ -123,7 +123,7 @@ void run_each(jobs::DeadLetters& dead, Operation op, const Call& call, const Rep
   gather->reply = reply;
   gather->ids = std::move(ids);
   for (std::size_t i = 0; i < gather->ids.size(); ++i) {
-    (dead.*op)(store, gather->ids[i], [gather, i](sdk::Status status) {
+    (dead.*op)(store, gather->ids[i], [gather, i](const sdk::Status& status) {
       if (!status) gather->errors[i] = status.message();
       if (--gather->pending != 0) return;
       json::array done;
@@ -145,7 +145,7 @@ void run_each(jobs::DeadLetters& dead, Operation op, const Call& call, const Rep
 }  // namespace
 
 void add_dead_letter_methods(MethodTable& table, jobs::DeadLetters& dead) {
-  table.add("coyote.DeadList", [&dead](const Call& call, Reply reply) {
+  table.add("coyote.DeadList", [&dead](const Call& call, const Reply& reply) {
     json::object request;
     if (auto s = parse_request(call, request); !s) return reply(std::move(s), {});
     std::vector<std::string> stores;
@@ -163,10 +163,10 @@ void add_dead_letter_methods(MethodTable& table, jobs::DeadLetters& dead) {
     }
     reply(sdk::Status::ok(), json::serialize(json::object{{"jobs", std::move(jobs)}}));
   });
-  table.add("coyote.DeadReplay", [&dead](const Call& call, Reply reply) {
+  table.add("coyote.DeadReplay", [&dead](const Call& call, const Reply& reply) {
     run_each(dead, &jobs::DeadLetters::dead_replay, call, reply);
   });
-  table.add("coyote.DeadDelete", [&dead](const Call& call, Reply reply) {
+  table.add("coyote.DeadDelete", [&dead](const Call& call, const Reply& reply) {
     run_each(dead, &jobs::DeadLetters::dead_delete, call, reply);
   });
 }

@@ -91,7 +91,7 @@ sdk::Status parse(std::string_view body, json::value& out) {
 }
 
 const json::value* field(const json::object& object, std::string_view name) {
-  if (const auto it = object.find(name); it != object.end()) return &it->value();
+  if (const auto* it = object.find(name); it != object.end()) return &it->value();
   for (const auto& member : object) {
     if (iequals(member.key(), name)) return &member.value();
   }

@@ -43,7 +43,7 @@ void MethodTable::dispatch(const Call& call, Reply reply) const {
   }
   // Guards against a handler that throws after it already replied: reply once only.
   auto replied = std::make_shared<bool>(false);
-  Reply once = [replied, reply](sdk::Status status, std::string body) {
+  Reply once = [replied, reply = std::move(reply)](sdk::Status status, std::string body) {
     if (*replied) return;
     *replied = true;
     reply(std::move(status), std::move(body));

@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 
 namespace coyote::host::rpc {
 namespace asio = boost::asio;
@@ -72,7 +73,7 @@ struct RpcClient::Impl {
     if (err == EAGAIN || err == EWOULDBLOCK) {
       return "timed out after " + std::to_string(timeout.count()) + " ms";
     }
-    return std::strerror(err);
+    return std::system_category().message(err);
   }
 
   void write_all(std::string_view bytes) {

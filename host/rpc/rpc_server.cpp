@@ -17,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
+#include <system_error>
 #include <unordered_map>
 #include <vector>
 
@@ -118,15 +119,15 @@ class Connection final : public ConnectionBase,
     }
     const Request& req = *request;
     Call call{req.codec, req.method, req.body};
-    state_->methods.dispatch(
-        call, [self = this->shared_from_this(), seq = req.seq, codec = req.codec,
-               method = std::string(req.method)](sdk::Status status, std::string body) {
-          if (status) {
-            self->send(encode_reply(seq, codec, method, body));
-          } else {
-            self->send(encode_error(seq, codec, method, status.message()));
-          }
-        });
+    state_->methods.dispatch(call, [self = this->shared_from_this(), seq = req.seq,
+                                    codec = req.codec, method = std::string(req.method)](
+                                       const sdk::Status& status, const std::string& body) {
+      if (status) {
+        self->send(encode_reply(seq, codec, method, body));
+      } else {
+        self->send(encode_error(seq, codec, method, status.message()));
+      }
+    });
   }
 
   void send(std::string frame) {
@@ -193,8 +194,9 @@ void clear_stale_socket(asio::io_context& io, const std::string& path) {
                              "stop it or set another rpc.listen");
   }
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-    throw std::runtime_error("cannot listen on unix://" + path +
-                             ": cannot remove the stale socket: " + std::strerror(errno));
+    throw std::runtime_error(
+        "cannot listen on unix://" + path +
+        ": cannot remove the stale socket: " + std::system_category().message(errno));
   }
 }
 
@@ -239,7 +241,7 @@ class RpcServer::Listener final : public RpcServer::ListenerBase {
       bound_unix_ = true;
       if (::chmod(unix_path_.c_str(), static_cast<mode_t>(state_->options.unix_socket_mode)) != 0) {
         throw std::runtime_error("cannot set the mode of unix://" + unix_path_ + ": " +
-                                 std::strerror(errno));
+                                 std::system_category().message(errno));
       }
     }
     acceptor_.listen(asio::socket_base::max_listen_connections, ec);
@@ -250,6 +252,8 @@ class RpcServer::Listener final : public RpcServer::ListenerBase {
   }
 
   ~Listener() override { close(); }
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
 
   void close() override {
     boost::system::error_code ignored;
@@ -301,7 +305,7 @@ RpcServer::RpcServer(asio::io_context& io, RpcServerOptions options, MethodTable
   state_->log = log::get("rpc");
 }
 
-RpcServer::RpcServer(asio::io_context& io, RpcServerOptions options, jobs::JobsService& jobs,
+RpcServer::RpcServer(asio::io_context& io, const RpcServerOptions& options, jobs::JobsService& jobs,
                      worker::PoolControl* pools)
     : RpcServer(io, options,
                 default_methods(jobs, pools,

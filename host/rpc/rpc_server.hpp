@@ -42,7 +42,7 @@ class RpcServer {
   RpcServer(boost::asio::io_context& io, RpcServerOptions options, MethodTable methods);
   /// Serves default_methods(jobs, pools, version). `jobs` (and `pools`, if not null) must outlive
   /// the server and any reply still in flight.
-  RpcServer(boost::asio::io_context& io, RpcServerOptions options, jobs::JobsService& jobs,
+  RpcServer(boost::asio::io_context& io, const RpcServerOptions& options, jobs::JobsService& jobs,
             worker::PoolControl* pools);
   ~RpcServer();
   RpcServer(const RpcServer&) = delete;

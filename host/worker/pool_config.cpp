@@ -5,7 +5,9 @@
 #include <map>
 #include <thread>
 
-extern char** environ;
+// POSIX defines it for the program, and no C++ header declares it.
+extern char**
+    environ;  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables,readability-redundant-declaration)
 
 namespace coyote::host::worker {
 namespace {

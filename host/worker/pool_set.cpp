@@ -19,8 +19,8 @@ std::vector<PoolConfig> pool_configs_from(const sdk::Config& config) {
   return out;
 }
 
-PoolSet::PoolSet(boost::asio::io_context& io, std::vector<PoolConfig> pools, ServerConfig server,
-                 std::vector<std::string> host_env) {
+PoolSet::PoolSet(boost::asio::io_context& io, std::vector<PoolConfig> pools,
+                 const ServerConfig& server, const std::vector<std::string>& host_env) {
   for (auto& p : pools) {
     pools_.push_back(std::make_unique<WorkerPool>(io, std::move(p), server, host_env));
   }
@@ -90,7 +90,7 @@ void PoolSet::reset(ResetDone done) {
   };
   auto state = std::make_shared<State>(State{pools_.size(), {}, std::move(done)});
   for (auto& p : pools_) {
-    p->reset([state](sdk::Status outcome) {
+    p->reset([state](const sdk::Status& outcome) {
       if (!outcome) {
         if (!state->errors.empty()) state->errors += "; ";
         state->errors += outcome.message();

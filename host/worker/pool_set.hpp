@@ -24,8 +24,8 @@ namespace coyote::host::worker {
 /// Owns the pools. Loop-thread only. stop() before destruction.
 class PoolSet final : public PoolControl {
  public:
-  PoolSet(boost::asio::io_context& io, std::vector<PoolConfig> pools, ServerConfig server,
-          std::vector<std::string> host_env = host_environment());
+  PoolSet(boost::asio::io_context& io, std::vector<PoolConfig> pools, const ServerConfig& server,
+          const std::vector<std::string>& host_env = host_environment());
 
   void start();
   /// Stops every pool; `done` when all worker processes are gone.

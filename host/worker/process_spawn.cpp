@@ -1,20 +1,24 @@
 #include "worker/process_spawn.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
+#include <system_error>
 
 namespace coyote::host::worker {
 namespace {
 
 struct Pipe {
   int fds[2] = {-1, -1};
+  Pipe() = default;
   ~Pipe() { close_both(); }
+  Pipe(const Pipe&) = delete;
+  Pipe& operator=(const Pipe&) = delete;
   void close_both() {
     for (int& fd : fds) {
       if (fd >= 0) ::close(fd);
@@ -44,12 +48,15 @@ sdk::Result<SpawnedProcess> spawn_process(const std::vector<std::string>& argv,
   if (argv.empty()) {
     return sdk::Status::error("no worker command configured (server.command is empty)");
   }
-  Pipe in, outp, err;
+  Pipe in;
+  Pipe outp;
+  Pipe err;
   // O_CLOEXEC on every end: the dup2 in the child clears it on 0/1/2 only, so no other worker
   // inherits another worker's pipe (which would hide EOF).
   if (::pipe2(in.fds, O_CLOEXEC) != 0 || ::pipe2(outp.fds, O_CLOEXEC) != 0 ||
       ::pipe2(err.fds, O_CLOEXEC) != 0) {
-    return sdk::Status::error(std::string("cannot create worker pipes: ") + std::strerror(errno));
+    return sdk::Status::error(std::string("cannot create worker pipes: ") +
+                              std::system_category().message(errno));
   }
 
   posix_spawn_file_actions_t actions;
@@ -76,11 +83,18 @@ sdk::Result<SpawnedProcess> spawn_process(const std::vector<std::string>& argv,
   posix_spawnattr_setflags(&attr,
                            POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 
+  // posix_spawn takes char* const[] for argv and envp but does not modify the strings.
   std::vector<char*> cargv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.reserve(argv.size() + 1);
+  for (const auto& a : argv) {
+    cargv.push_back(const_cast<char*>(a.c_str()));  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+  }
   cargv.push_back(nullptr);
   std::vector<char*> cenv;
-  for (const auto& e : env) cenv.push_back(const_cast<char*>(e.c_str()));
+  cenv.reserve(env.size() + 1);
+  for (const auto& e : env) {
+    cenv.push_back(const_cast<char*>(e.c_str()));  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+  }
   cenv.push_back(nullptr);
 
   pid_t pid = -1;
@@ -89,7 +103,7 @@ sdk::Result<SpawnedProcess> spawn_process(const std::vector<std::string>& argv,
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
     return sdk::Status::error("cannot start worker command \"" + join_command(argv) +
-                              "\": " + std::strerror(rc) +
+                              "\": " + std::system_category().message(rc) +
                               (rc == ENOENT ? " (is the program installed and on PATH?)" : ""));
   }
 

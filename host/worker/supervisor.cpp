@@ -10,7 +10,7 @@ std::optional<Verdict> supervise(const WorkerVitals& worker, const SupervisorCon
   const std::uint64_t memory_limit = limits.max_worker_memory_mb * 1024 * 1024;
   if (memory_limit > 0 && worker.rss_bytes >= memory_limit) {
     return Verdict{WorkerState::kMaxMemoryReached,
-                   "memory " + std::to_string(worker.rss_bytes / (1024 * 1024)) +
+                   "memory " + std::to_string(worker.rss_bytes / (std::uint64_t{1024} * 1024)) +
                        " MB >= max_worker_memory " + std::to_string(limits.max_worker_memory_mb) +
                        " MB"};
   }

@@ -23,7 +23,7 @@ namespace {
 }  // namespace
 
 WorkerPool::WorkerPool(asio::io_context& io, PoolConfig config, ServerConfig server,
-                       std::vector<std::string> host_env)
+                       const std::vector<std::string>& host_env)
     : io_(io),
       config_(std::move(config)),
       server_(std::move(server)),
@@ -152,7 +152,7 @@ bool WorkerPool::try_exec(std::string context, std::string_view body, Done done)
   return false;
 }
 
-void WorkerPool::run_on(WorkerProcess& w, std::shared_ptr<WorkerJob> job) {
+void WorkerPool::run_on(WorkerProcess& w, std::shared_ptr<WorkerJob> job) const {
   const auto ttl = config_.supervisor.enabled ? config_.supervisor.exec_ttl : Millis{0};
   w.exec(std::move(job), ttl);
 }
@@ -184,7 +184,7 @@ void WorkerPool::on_exec_done(Slot& slot, std::shared_ptr<WorkerJob> job, ExecOu
       lost.pid = outcome.pid;
       if (job->done) job->done(std::move(lost));
     } else {
-      reruns_.push_back(job);
+      reruns_.push_back(std::move(job));
       for (auto& other : slots_) {
         if (reruns_.empty()) break;
         if (other->process.get() != &w) offer(*other->process);

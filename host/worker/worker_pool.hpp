@@ -35,7 +35,7 @@ namespace coyote::host::worker {
 class WorkerPool final : public JobExecutor, public PoolControl {
  public:
   WorkerPool(boost::asio::io_context& io, PoolConfig config, ServerConfig server,
-             std::vector<std::string> host_env = host_environment());
+             const std::vector<std::string>& host_env = host_environment());
   ~WorkerPool() override;
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -105,7 +105,7 @@ class WorkerPool final : public JobExecutor, public PoolControl {
   void on_ready(Slot& slot);
   void on_dead(Slot& slot, const std::string& reason);
   void on_exec_done(Slot& slot, std::shared_ptr<WorkerJob> job, ExecOutcome outcome, bool restart);
-  void run_on(WorkerProcess& w, std::shared_ptr<WorkerJob> job);
+  void run_on(WorkerProcess& w, std::shared_ptr<WorkerJob> job) const;
   /// Hands a ready worker to a pending re-run or announces it to the dispatcher.
   void offer(WorkerProcess& w);
   [[nodiscard]] std::size_t busy_count() const;

@@ -7,13 +7,13 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
-#include <signal.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 
@@ -22,7 +22,7 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr std::size_t kStderrTailLines = 8;
-constexpr std::size_t kMaxStderrLine = 64 * 1024;
+constexpr std::size_t kMaxStderrLine = std::size_t{64} * 1024;
 // After EOF on stdout the process normally exits at once; give it a moment for its exit code.
 constexpr std::chrono::milliseconds kEofGrace{500};
 // After exit, wait this long for the pipes' EOF (grandchildren may hold them open).
@@ -148,7 +148,10 @@ void WorkerProcess::exec(std::shared_ptr<WorkerJob> job, std::chrono::millisecon
   std::array<iovec, 3> iov{};
   std::size_t total = 0;
   for (std::size_t i = 0; i < buffers.size(); ++i) {
-    iov[i] = {const_cast<void*>(buffers[i].data()), buffers[i].size()};
+    // writev takes iovec's non-const iov_base for its input buffers too; it does not write them.
+    iov[i] = {
+        const_cast<void*>(buffers[i].data()),  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+        buffers[i].size()};
     total += buffers[i].size();
   }
   ssize_t written = 0;
@@ -530,7 +533,8 @@ void WorkerProcess::finalize() {
 std::uint64_t WorkerProcess::rss_bytes() const {
   if (pid_ <= 0 || exited_) return 0;
   std::ifstream statm("/proc/" + std::to_string(pid_) + "/statm");
-  std::uint64_t size = 0, resident = 0;
+  std::uint64_t size = 0;
+  std::uint64_t resident = 0;
   if (!(statm >> size >> resident)) return 0;
   return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
 }

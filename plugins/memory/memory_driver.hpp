@@ -26,6 +26,8 @@ class MemoryDriver final : public sdk::Driver {
  public:
   explicit MemoryDriver(std::shared_ptr<PipelineCore> core) : core_(std::move(core)) {}
   ~MemoryDriver() override { (void)core_->stop(); }
+  MemoryDriver(const MemoryDriver&) = delete;
+  MemoryDriver& operator=(const MemoryDriver&) = delete;
 
   /// A memory push is held once it is buffered: completes before returning.
   void push(sdk::Message message, sdk::Completion done) override {

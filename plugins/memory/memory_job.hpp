@@ -14,6 +14,8 @@ class MemoryJob final : public sdk::Job {
  public:
   MemoryJob(std::shared_ptr<PipelineCore> core, sdk::Message message, bool delayed);
   ~MemoryJob() override;
+  MemoryJob(const MemoryJob&) = delete;
+  MemoryJob& operator=(const MemoryJob&) = delete;
 
   [[nodiscard]] std::string_view driver_name() const override { return "memory"; }
   sdk::Status ack() override;

@@ -35,7 +35,8 @@ sdk::Status PipelineCore::push_locked(sdk::Message message) {
   message.options.pipeline = name_;
   if (message.options.priority == 0) message.options.priority = priority_;
   if (message.options.delay_seconds > 0) {
-    schedule_locked(std::move(message), std::chrono::seconds{message.options.delay_seconds});
+    const std::chrono::seconds delay{message.options.delay_seconds};
+    schedule_locked(std::move(message), delay);
     return sdk::Status::ok();
   }
   if (buffer_.size() >= buffer_limit_) {
@@ -214,7 +215,9 @@ bool PipelineCore::offer_locked(sdk::Message& message, bool delayed) {
     ++in_flight_;
     return true;
   }
-  auto* mine = static_cast<MemoryJob*>(as_job.get());
+  // The core made this job a MemoryJob a few lines up; the queue handed it back untouched.
+  auto* mine = static_cast<MemoryJob*>(
+      as_job.get());  // NOLINT(cppcoreguidelines-pro-type-static-cast-downcast)
   mine->set_counted(false);
   message = std::move(mine->message());
   as_job.reset();
