@@ -1,8 +1,8 @@
 #include "memory/memory_driver.hpp"
 #include "jobs/priority_queue.hpp"
 #include "support/map_config.hpp"
-#include "support/wait.hpp"
 #include "support/push_now.hpp"
+#include "support/wait.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -247,7 +247,8 @@ TEST_CASE("a job that waited in the paused buffer reaches the queue with every f
   m.headers["tenant"] = {"acme"};
   m.options.priority = 2;
   m.options.auto_ack = true;
-  REQUIRE(coyote::test::push_now(*rig.driver, std::move(m)));  // not running yet: packed in the buffer
+  REQUIRE(
+      coyote::test::push_now(*rig.driver, std::move(m)));  // not running yet: packed in the buffer
   CHECK(rig.queue.size() == 0);
   REQUIRE(rig.driver->run());
   auto taken = rig.queue.take();
@@ -276,8 +277,7 @@ TEST_CASE("pushes go straight to the queue while running and keep FIFO order beh
   CHECK(order == std::vector<std::string>{"1", "2", "3", "4", "5"});
 }
 
-TEST_CASE("memory push_batch holds every job in order and stops at the first refusal",
-          "[memory]") {
+TEST_CASE("memory push_batch holds every job in order and stops at the first refusal", "[memory]") {
   Rig rig("100");
   REQUIRE(rig.driver->run());
   std::vector<coyote::sdk::Message> batch;

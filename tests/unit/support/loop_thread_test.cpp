@@ -18,8 +18,7 @@ bool on_loop_from_another_thread() {
 
 }  // namespace
 
-TEST_CASE("the loop thread is the one that set it; any thread passes until one does",
-          "[support]") {
+TEST_CASE("the loop thread is the one that set it; any thread passes until one does", "[support]") {
   // Before set_loop_thread (a component used alone, as in the other unit tests): no rule yet.
   CHECK(on_loop_thread());
   CHECK(on_loop_from_another_thread());
