@@ -304,9 +304,9 @@ sdk::Status Engine::declare(const std::map<std::string, std::string>& options) {
   return sdk::Status::ok();
 }
 
-sdk::Status Engine::destroy(const std::vector<std::string>& names,
-                            std::vector<std::string>& destroyed) {
+sdk::Result<std::vector<std::string>> Engine::destroy(const std::vector<std::string>& names) {
   COYOTE_ASSERT_LOOP_THREAD();
+  std::vector<std::string> destroyed;
   sdk::Status first_error;
   for (const auto& name : names) {
     PipelineEntry* entry = pipelines_.find(name);
@@ -323,11 +323,13 @@ sdk::Status Engine::destroy(const std::vector<std::string>& names,
     pipelines_.retire(name);
     destroyed.push_back(name);
   }
-  return first_error;
+  if (!first_error) return first_error;
+  return destroyed;
 }
 
-sdk::Status Engine::stat(std::vector<sdk::State>& states) {
+sdk::Result<std::vector<sdk::State>> Engine::stat() {
   COYOTE_ASSERT_LOOP_THREAD();
+  std::vector<sdk::State> states;
   pipelines_.for_each([&states](const std::string& name, PipelineEntry& entry) {
     // A driver that fails to report puts the reason in the State's error (GuardedDriver).
     sdk::State state = entry.driver->state();
@@ -346,7 +348,7 @@ sdk::Status Engine::stat(std::vector<sdk::State>& states) {
     state.ready = false;
     states.push_back(std::move(state));
   }
-  return sdk::Status::ok();
+  return states;
 }
 
 std::size_t Engine::queued() const {

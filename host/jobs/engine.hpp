@@ -99,9 +99,8 @@ class Engine final : public JobsService {
   sdk::Status resume(const std::vector<std::string>& names) override;
   [[nodiscard]] std::vector<std::string> list() const override;
   sdk::Status declare(const std::map<std::string, std::string>& options) override;
-  sdk::Status destroy(const std::vector<std::string>& names,
-                      std::vector<std::string>& destroyed) override;
-  sdk::Status stat(std::vector<sdk::State>& states) override;
+  sdk::Result<std::vector<std::string>> destroy(const std::vector<std::string>& names) override;
+  [[nodiscard]] sdk::Result<std::vector<sdk::State>> stat() override;
 
   [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
   /// jobs.timeout (default 60 s). A driver completes its pushes asynchronously and bounds its own

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <coyote/sdk/message.hpp>
+#include <coyote/sdk/result.hpp>
 #include <coyote/sdk/state.hpp>
 #include <coyote/sdk/status.hpp>
 
@@ -33,11 +34,12 @@ class JobsService {
   [[nodiscard]] virtual std::vector<std::string> list() const = 0;
   /// A flat option map as in jobs.Declare (spec 5.5): driver, name (or queue), priority, ...
   virtual sdk::Status declare(const std::map<std::string, std::string>& options) = 0;
-  /// Fills `destroyed` with the names that were stopped and removed.
-  virtual sdk::Status destroy(const std::vector<std::string>& pipelines,
-                              std::vector<std::string>& destroyed) = 0;
+  /// Stops and removes pipelines; the names removed, or the first error (the others named are
+  /// still removed).
+  virtual sdk::Result<std::vector<std::string>> destroy(
+      const std::vector<std::string>& pipelines) = 0;
   /// One State per pipeline (a driver that cannot report puts the reason in its State's error).
-  virtual sdk::Status stat(std::vector<sdk::State>& states) = 0;
+  [[nodiscard]] virtual sdk::Result<std::vector<sdk::State>> stat() = 0;
 };
 
 }  // namespace coyote::host::jobs

@@ -143,16 +143,16 @@ void add_jobs_methods(MethodTable& table, jobs::JobsService& jobs) {
   table.add("jobs.Destroy", [svc](const Call& call, const Reply& reply) {
     std::vector<std::string> names;
     if (auto s = decode_pipelines(call.codec, call.body, names); !s) return fail(reply, s);
-    std::vector<std::string> destroyed;
-    sdk::Status status = svc->destroy(names, destroyed);
-    reply(status, status ? encode_pipelines(call.codec, destroyed) : std::string());
+    auto destroyed = svc->destroy(names);
+    if (!destroyed) return reply(destroyed.status(), {});
+    reply(sdk::Status::ok(), encode_pipelines(call.codec, *destroyed));
   });
 
   table.add("jobs.Stat", [svc](const Call& call, const Reply& reply) {
     if (auto s = decode_empty(call.codec, call.body); !s) return fail(reply, s);
-    std::vector<sdk::State> states;
-    sdk::Status status = svc->stat(states);
-    reply(status, status ? encode_stats(call.codec, states) : std::string());
+    auto states = svc->stat();
+    if (!states) return reply(states.status(), {});
+    reply(sdk::Status::ok(), encode_stats(call.codec, *states));
   });
 }
 
@@ -187,10 +187,10 @@ void add_informer_methods(MethodTable& table, jobs::JobsService& jobs, worker::P
     std::string plugin;
     if (auto s = string_arg(call, plugin); !s) return fail(reply, s);
     if (plugin != kJobsPlugin) return reply(no_such_plugin(plugin), {});
-    std::vector<sdk::State> states;
-    if (auto s = svc->stat(states); !s) return reply(s, {});
+    auto states = svc->stat();
+    if (!states) return reply(states.status(), {});
     json::array out;
-    for (const auto& st : states) out.emplace_back(state_json(st));
+    for (const auto& st : *states) out.emplace_back(state_json(st));
     reply(sdk::Status::ok(), json::serialize(out));
   });
 

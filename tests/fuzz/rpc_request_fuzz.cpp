@@ -23,13 +23,12 @@ class NullJobs final : public coyote::host::jobs::JobsService {
   Status resume(const std::vector<std::string>&) override { return Status::ok(); }
   [[nodiscard]] std::vector<std::string> list() const override { return {"test"}; }
   Status declare(const std::map<std::string, std::string>&) override { return Status::ok(); }
-  Status destroy(const std::vector<std::string>& p, std::vector<std::string>& d) override {
-    d = p;
-    return Status::ok();
+  coyote::sdk::Result<std::vector<std::string>> destroy(
+      const std::vector<std::string>& p) override {
+    return p;
   }
-  Status stat(std::vector<coyote::sdk::State>& s) override {
-    s.emplace_back();
-    return Status::ok();
+  coyote::sdk::Result<std::vector<coyote::sdk::State>> stat() override {
+    return std::vector<coyote::sdk::State>(1);
   }
 };
 

@@ -65,9 +65,9 @@ const coyote::sdk::State* find_state(const std::vector<coyote::sdk::State>& stat
 }
 
 coyote::sdk::State state_of(Engine& engine, const std::string& name) {
-  std::vector<coyote::sdk::State> states;
-  REQUIRE(engine.stat(states));
-  const auto* s = find_state(states, name);
+  const auto states = engine.stat();
+  REQUIRE(states);
+  const auto* s = find_state(*states, name);
   REQUIRE(s != nullptr);
   return *s;
 }
@@ -289,15 +289,13 @@ TEST_CASE("declare, list, stat, pause, resume and destroy follow RoadRunner's ru
     CHECK(engine.resume({"nope"}).message() == "no such pipeline, requested: nope");
   }
   SECTION("destroy") {
-    std::vector<std::string> destroyed;
-    REQUIRE(engine.destroy({"dyn"}, destroyed));
-    CHECK(destroyed == std::vector<std::string>{"dyn"});
+    const auto destroyed = engine.destroy({"dyn"});
+    REQUIRE(destroyed);
+    CHECK(*destroyed == std::vector<std::string>{"dyn"});
     names = engine.list();
     CHECK(std::count(names.begin(), names.end(), "dyn") == 0);
     CHECK(push(engine, job("1", "dyn")).message() == "no such pipeline, requested: dyn");
-    destroyed.clear();
-    CHECK(engine.destroy({"dyn"}, destroyed).message() == "no such pipeline, requested: dyn");
-    CHECK(destroyed.empty());
+    CHECK(engine.destroy({"dyn"}).error() == "no such pipeline, requested: dyn");
     REQUIRE(engine.declare(dyn));  // a destroyed name can be declared again
   }
 }

@@ -91,18 +91,19 @@ class FakeJobsService final : public host::jobs::JobsService {
     return sdk::Status::ok();
   }
 
-  sdk::Status destroy(const std::vector<std::string>& names,
-                      std::vector<std::string>& destroyed) override {
+  sdk::Result<std::vector<std::string>> destroy(const std::vector<std::string>& names) override {
+    std::vector<std::string> destroyed;
     for (const auto& n : names) {
       if (pipelines.erase(n) == 0) return sdk::Status::error("no such pipeline: " + n);
       destroyed.push_back(n);
     }
-    return sdk::Status::ok();
+    return destroyed;
   }
 
-  sdk::Status stat(std::vector<sdk::State>& states) override {
+  sdk::Result<std::vector<sdk::State>> stat() override {
+    std::vector<sdk::State> states;
     for (const auto& [name, st] : pipelines) states.push_back(st);
-    return sdk::Status::ok();
+    return states;
   }
 
   std::map<std::string, sdk::State> pipelines;
