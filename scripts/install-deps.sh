@@ -14,6 +14,7 @@ packages=(
   python3                # example worker and end-to-end test drivers
   php-cli php-google-protobuf  # PHP example worker and PHP RPC client tests
   clang libclang-rt-14-dev     # libFuzzer targets
+  clang-format clang-tidy      # the lint stage (scripts/test.sh lint)
   libbenchmark-dev       # micro-benchmarks
   libsqlite3-dev         # the durable sqlite/boltdb driver and durable host stores
   librabbitmq-dev rabbitmq-server php-amqp   # amqp driver, its test broker, the PHP peer

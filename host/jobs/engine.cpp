@@ -91,7 +91,7 @@ Engine::Engine(boost::asio::io_context& io, const sdk::Config& config,
           log_),
       responses_(counters_, log_, &office_) {
   if (pools.empty()) throw std::invalid_argument("jobs engine: no worker pool was given");
-  for (auto& [pool_name, executor] : pools) {
+  for (const auto& [pool_name, executor] : pools) {
     if (executor == nullptr) {
       throw std::invalid_argument("jobs engine: worker pool \"" + pool_name + "\" is null");
     }
@@ -213,7 +213,7 @@ void Engine::push_batch(std::vector<sdk::Message> messages, Done done) {
   auto batch = std::make_shared<BatchPush>();
   batch->messages = std::move(messages);
   batch->done = std::move(done);
-  continue_batch(std::move(batch));
+  continue_batch(batch);
 }
 
 void Engine::continue_batch(const std::shared_ptr<BatchPush>& batch) {

@@ -216,8 +216,8 @@ bool PipelineCore::offer_locked(sdk::Message& message, bool delayed) {
     return true;
   }
   // The core made this job a MemoryJob a few lines up; the queue handed it back untouched.
-  auto* mine = static_cast<MemoryJob*>(
-      as_job.get());  // NOLINT(cppcoreguidelines-pro-type-static-cast-downcast)
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-static-cast-downcast)
+  auto* mine = static_cast<MemoryJob*>(as_job.get());
   mine->set_counted(false);
   message = std::move(mine->message());
   as_job.reset();
