@@ -28,7 +28,8 @@ struct DeadJob {
   std::chrono::system_clock::time_point dead_at;
 };
 
-/// Implemented by the Engine. Loop thread only. `store` is a `dead_letter:` value.
+/// Implemented by the DeadLetterOffice (Engine::dead_letters()). Loop thread only. `store` is a
+/// `dead_letter:` value.
 class DeadLetters {
  public:
   using Done = std::function<void(sdk::Status)>;

@@ -16,7 +16,7 @@ namespace coyote::host::rpc {
 ///   coyote.DeadDelete same request and reply shape as DeadReplay.
 ///
 /// "store" may be left out when exactly one dead-letter store exists. `dead_at` is Unix seconds.
-/// `dead` must outlive the table (the Engine does).
+/// `dead` must outlive the table (the engine's DeadLetterOffice does).
 void add_dead_letter_methods(MethodTable& table, jobs::DeadLetters& dead);
 
 }  // namespace coyote::host::rpc
