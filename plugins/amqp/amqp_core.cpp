@@ -167,7 +167,9 @@ void AmqpCore::publish(std::vector<sdk::Message> messages, sdk::Completion done)
     done(sdk::Status::error(prefix_ + "the pipeline is stopped, push refused"));
     return;
   }
-  if (link_.load() != static_cast<int>(Link::kConnected)) {
+  // While the very first connection attempt runs, pushes wait for its outcome (as RoadRunner's
+  // constructor dials before the first push); after a failure they fail fast until reconnected.
+  if (link_.load() == static_cast<int>(Link::kDisconnected)) {
     std::string why;
     {
       std::lock_guard lock(error_mutex_);
