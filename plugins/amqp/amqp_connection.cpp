@@ -4,12 +4,19 @@
 
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <sys/time.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace coyote::drivers::amqp {
 
@@ -36,7 +43,52 @@ std::string hint_for(std::uint16_t code) {
   }
 }
 
+/// Why a TCP connect fails, for the log: rabbitmq-c reports only "a socket error occurred" (it
+/// reads SO_ERROR but keeps it to itself), so one more non-blocking connect asks the kernel.
+std::string tcp_error(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (const int r = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found);
+      r != 0) {
+    return ::gai_strerror(r);
+  }
+  std::string why;
+  for (addrinfo* ai = found; ai != nullptr && why.empty(); ai = ai->ai_next) {
+    const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK, ai->ai_protocol);
+    if (fd < 0) continue;
+    if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
+      why = std::strerror(errno);
+    } else {
+      pollfd p{fd, POLLOUT, 0};
+      if (::poll(&p, 1, 1000) == 1) {
+        int error = 0;
+        socklen_t len = sizeof error;
+        ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len);
+        if (error != 0) why = std::strerror(error);
+      }
+    }
+    ::close(fd);
+  }
+  ::freeaddrinfo(found);
+  return why;
+}
+
 }  // namespace
+
+std::string describe_status(int status) {
+  const int os_error = errno;
+  std::string out = amqp_error_string2(status);
+  if (status == AMQP_STATUS_SOCKET_ERROR && os_error != 0) {
+    out += " (" + std::string(std::strerror(os_error)) + ")";
+  } else if (status == AMQP_STATUS_HEARTBEAT_TIMEOUT) {
+    out +=
+        ": no heartbeat from the broker for two intervals (a network partition or a hung "
+        "broker)";
+  }
+  return out;
+}
 
 std::string describe_close(std::uint16_t code, amqp_bytes_t text) {
   return std::to_string(code) + " " + std::string(view_of(text)) + hint_for(code);
@@ -49,7 +101,7 @@ std::string describe_reply(const amqp_rpc_reply_t& reply) {
     case AMQP_RESPONSE_NONE:
       return "no reply from the broker";
     case AMQP_RESPONSE_LIBRARY_EXCEPTION:
-      return amqp_error_string2(reply.library_error);
+      return describe_status(reply.library_error);
     case AMQP_RESPONSE_SERVER_EXCEPTION:
       switch (reply.reply.id) {
         case AMQP_CONNECTION_CLOSE_METHOD: {
@@ -103,7 +155,15 @@ sdk::Status AmqpConnection::open(const GlobalSettings& s, const std::string& nam
       }
     }
     amqp_ssl_socket_set_verify_peer(socket, 1);
-    amqp_ssl_socket_set_verify_hostname(socket, 1);
+    // Name check by OpenSSL during the handshake, as Go's TLS client does it: DNS names and IP
+    // addresses (rabbitmq-c's own check after the handshake knows DNS names only).
+    amqp_ssl_socket_set_verify_hostname(socket, 0);
+    if (auto* ctx = static_cast<SSL_CTX*>(amqp_ssl_socket_get_context(socket))) {
+      X509_VERIFY_PARAM* param = SSL_CTX_get0_param(ctx);
+      if (X509_VERIFY_PARAM_set1_ip_asc(param, s.host.c_str()) != 1) {
+        X509_VERIFY_PARAM_set1_host(param, s.host.c_str(), s.host.size());
+      }
+    }
   } else {
     socket = amqp_tcp_socket_new(state_);
     if (socket == nullptr) return sdk::Status::error("cannot create a TCP socket");
@@ -111,8 +171,12 @@ sdk::Status AmqpConnection::open(const GlobalSettings& s, const std::string& nam
   timeval connect_tv = to_timeval(s.connect_timeout);
   if (int r = amqp_socket_open_noblock(socket, s.host.c_str(), s.port, &connect_tv);
       r != AMQP_STATUS_OK) {
+    std::string why = amqp_error_string2(r);
+    if (r == AMQP_STATUS_SOCKET_ERROR) {
+      if (auto os = tcp_error(s.host, s.port); !os.empty()) why = os;
+    }
     return sdk::Status::error("cannot connect to " + s.host + ":" + std::to_string(s.port) + ": " +
-                              amqp_error_string2(r));
+                              why);
   }
   opened_ = true;
   amqp_set_handshake_timeout(state_, &connect_tv);

@@ -62,6 +62,9 @@ class AmqpConnection {
 /// "406 PRECONDITION_FAILED - inequivalent arg ..." for a server close, the library's text for
 /// a library error.
 std::string describe_reply(const amqp_rpc_reply_t& reply);
+/// A rabbitmq-c status code as text, with the OS error behind a socket error and what a
+/// heartbeat timeout means. Call it right after the failing call (it reads errno).
+std::string describe_status(int status);
 /// "channel.close 404 NOT_FOUND - no queue 'q' in vhost '/'" from a close method's fields.
 std::string describe_close(std::uint16_t code, amqp_bytes_t text);
 

@@ -22,6 +22,8 @@ constexpr amqp_channel_t kControlChannel = 3;
 constexpr auto kStatsInterval = std::chrono::milliseconds{250};
 /// How long stop() waits for outstanding publisher confirms.
 constexpr auto kStopGrace = std::chrono::seconds{5};
+/// RabbitMQ caps x-expires (2 x the delay, in ms) at 2^32 - 1.
+constexpr std::int64_t kMaxDelaySeconds = 4294967295LL / 2 / 1000;
 /// Decode problems are logged at warn this many times per pipeline, then every 1000th.
 constexpr std::uint64_t kLoudWarnings = 20;
 
@@ -138,6 +140,7 @@ AmqpCore::AmqpCore(sdk::Queue& queue, sdk::Logger& log, GlobalSettings global,
       settings_(std::move(settings)),
       push_timeout_(push_timeout),
       prefix_("amqp pipeline " + settings_.name + ": "),
+      error_("connecting to " + global_.redacted_addr()),
       reconnect_backoff_({global_.reconnect_initial, global_.reconnect_max}),
       topology_backoff_({global_.reconnect_initial, global_.reconnect_max}) {}
 
@@ -417,7 +420,7 @@ void AmqpCore::connect() {
               (attempts > 0 ? " after " + std::to_string(attempts + 1) + " attempts" : ""));
   } else {
     log_.info(prefix_ + "reconnected to " + global_.redacted_addr() + " after " +
-              std::to_string(attempts + 1) + " attempt(s), " +
+              std::to_string(attempts) + " attempt(s), " +
               seconds_text(Clock::now() - disconnected_since_) + " without a connection" +
               (want_consume_ ? "; consuming again" : ""));
   }
@@ -608,6 +611,14 @@ void AmqpCore::publish_one(sdk::Message message, const std::string& rr_pipeline,
   const std::string routing_key = take_routing_key(message.headers, settings_.routing_key);
   std::string target = routing_key;
   const bool delayed = message.options.delay_seconds > 0;
+  if (delayed && message.options.delay_seconds > kMaxDelaySeconds) {
+    done(sdk::Status::error(
+        prefix_ + "delay " + std::to_string(message.options.delay_seconds) +
+        "s is longer than a RabbitMQ delay queue can hold (" + std::to_string(kMaxDelaySeconds) +
+        "s, about 24 days: x-expires, twice the delay in ms, must fit in 32 bits); the job was "
+        "not pushed"));
+    return;
+  }
   if (delayed) {
     // RoadRunner's delay queue: delayed-<ms>.<exchange>.<queue or routing_key>, dead-lettering
     // into the exchange with the job's routing key when its TTL expires.
@@ -628,7 +639,7 @@ void AmqpCore::publish_one(sdk::Message message, const std::string& rr_pipeline,
   const int r = amqp_basic_publish(conn_->get(), kPublishChannel, bytes_of(settings_.exchange),
                                    bytes_of(target), 1, 0, out.properties(), out.body());
   if (r != AMQP_STATUS_OK) {
-    const std::string why = std::string("basic.publish failed: ") + amqp_error_string2(r);
+    const std::string why = "basic.publish failed: " + describe_status(r);
     done(sdk::Status::error(prefix_ + why + " (the job was not pushed)"));
     lose_connection(why);
     return;
@@ -799,7 +810,7 @@ void AmqpCore::read_frames() {
     const int r = amqp_simple_wait_frame_noblock(conn_->get(), &frame, &zero);
     if (r == AMQP_STATUS_TIMEOUT) return;
     if (r != AMQP_STATUS_OK) {
-      lose_connection(amqp_error_string2(r));
+      lose_connection(describe_status(r));
       return;
     }
     last_rx_ = Clock::now();
@@ -1098,8 +1109,9 @@ void AmqpCore::timers(Clock::time_point now) {
   if (const int hb = conn_->heartbeat(); hb > 0) {
     const auto silence = now - last_rx_;
     if (silence > std::chrono::seconds{2 * hb + 1}) {
+      // rabbitmq-c and TCP_USER_TIMEOUT usually notice first; this catches a silent socket.
       lose_connection("no traffic from the broker for " + seconds_text(silence) + " (heartbeat " +
-                      std::to_string(hb) + "s): the network is partitioned or the broker hangs");
+                      std::to_string(hb) + "s): a network partition or a hung broker");
       return;
     }
   }

@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
@@ -281,7 +282,10 @@ OutgoingMessage::OutgoingMessage(const sdk::Message& message, std::string rr_pip
   entries_[3].value.value.bytes = bytes_of(headers_json_);
   entry(entries_[4], kRrDelay);
   entries_[4].value.kind = AMQP_FIELD_KIND_I32;
-  entries_[4].value.value.i32 = static_cast<std::int32_t>(message.options.delay_seconds);
+  // Go's int on the wire is 32 bits; a longer delay cannot be expressed (and the delay queue
+  // refuses anything near it long before).
+  entries_[4].value.value.i32 = static_cast<std::int32_t>(
+      std::clamp<std::int64_t>(message.options.delay_seconds, INT32_MIN, INT32_MAX));
   entry(entries_[5], kRrPriority);
   entries_[5].value.kind = AMQP_FIELD_KIND_I64;
   entries_[5].value.value.i64 = message.options.priority;

@@ -26,7 +26,7 @@ def setUpModule():
     ok, why = rabbitmq.available()
     if not ok:
         raise unittest.SkipTest(why)
-    BROKER = rabbitmq.RabbitMQ().start()
+    BROKER = rabbitmq.RabbitMQ(tls=True).start()
 
 
 def tearDownModule():
@@ -159,8 +159,9 @@ class WireFormatTest(unittest.TestCase):
                  "--bind-key", "other")
             before = int(time.time())
             c.push("po", "App\\Job", "po-1", b"payload-1", headers={"k": ["v1", "v2"]})
-            c.push("po", "App\\Job", "po-2", b"payload-2", headers={"x-routing-key": ["other"]},
-                   delay=0)
+            job = c.job("po", "App\\Job", "po-2", b"payload-2", headers={"x-routing-key": ["other"]})
+            job["options"]["auto_ack"] = True
+            c.call("jobs.Push", {"job": job})
             got = peer("get", "--url", url, "--queue", bound, "--count", 1)[0]
             h = got["headers"]
             self.assertEqual(h["rr_id"], "S:po-1")
@@ -180,6 +181,7 @@ class WireFormatTest(unittest.TestCase):
             other = peer("get", "--url", url, "--queue", bound + "_x", "--count", 1)[0]
             self.assertEqual(other["headers"]["rr_id"], "S:po-2")
             self.assertEqual(json.loads(other["headers"]["rr_headers"][2:]), {})
+            self.assertEqual(other["headers"]["rr_auto_ack"], "t:true")
             # A producer-only pipeline cannot consume, in RoadRunner's words.
             with self.assertRaises(RpcError) as e:
                 c.resume("po")
@@ -372,6 +374,68 @@ class SemanticsTest(unittest.TestCase):
             self.assertEqual(node.acked(), [])
             c.resume("p")
             wait_for(lambda: len(node.acked()) == 5, what="5 acks after resume")
+
+
+class GracefulStopTest(unittest.TestCase):
+    def test_a_graceful_stop_gives_every_queued_job_back_to_the_broker(self):
+        t = tag()
+        queue = "drain_" + t
+        pipelines = {"g": {"driver": "amqp", "config": {"queue": queue, "routing_key": queue,
+                                                        "durable": True, "prefetch": 10}}}
+        yaml_text = rr_yaml(amqp_section(), pipelines, consume=["g"], workers=1)
+        ids = ["g-%d" % i for i in range(30)]
+        first = Node(yaml_text).start()
+        try:
+            wait_connected(first, "g")
+            with first.rpc() as c:
+                c.push_batch([c.job("g", "App\\Job", i, json.dumps({"sleep": 0.1}).encode())
+                              for i in ids])
+            wait_for(lambda: len(first.acked()) >= 2, what="the first jobs running")
+        finally:
+            first.stop()  # SIGTERM: drain, then stop
+            first.__exit__()
+        done_first = set(first.acked())
+        self.assertRegex(first.log(), r"shutdown: \d+ in-flight job\(s\) finished, [1-9]\d* queued")
+        # Everything not finished is back in the broker: exactly once, nothing lost.
+        self.assertEqual(queue_count(BROKER.url(), queue), len(ids) - len(done_first))
+        with Node(yaml_text) as second:
+            wait_for(lambda: set(ids) <= done_first | set(second.acked()), timeout=60,
+                     what="the rest processed by the next host")
+            self.assertEqual(len(done_first) + len(second.acked()), len(ids))
+
+
+class TlsTest(unittest.TestCase):
+    def tls_section(self, **tls):
+        certs = BROKER.certs
+        return amqp_section(addr=BROKER.tls_url(), tls=dict(
+            {"root_ca": certs["ca"], "cert": certs["client_cert"], "key": certs["client_key"],
+             "client_auth_type": "require_and_verify_client_cert"}, **tls))
+
+    def test_a_tls_connection_with_a_client_certificate_carries_jobs(self):
+        t = tag()
+        pipelines = {"s": {"driver": "amqp", "config": {"queue": "tls_" + t, "routing_key": "tls"}}}
+        with Node(rr_yaml(self.tls_section(), pipelines, consume=["s"], workers=1)) as node:
+            wait_connected(node, "s")
+            with node.rpc() as c:
+                c.push("s", "App\\Job", "secure", b"{}")
+            wait_for(lambda: "secure" in node.acked(), what="a job over TLS\n" + node.log()[-2000:])
+            self.assertIn("connected to amqps://guest:***@", node.log())
+
+    def test_a_broker_certificate_from_another_ca_is_refused(self):
+        pipelines = {"s": {"driver": "amqp", "config": {"queue": "tls_bad", "routing_key": "tls"}}}
+        section = self.tls_section(root_ca=BROKER.certs["client_cert"])
+        with Node(rr_yaml(section, pipelines, consume=["s"], workers=1)) as node:
+            wait_error(node, "s", "cannot connect")
+            self.assertIn("SSL", informer(node)["s"]["ErrorMessage"])
+
+    def test_a_missing_key_file_stops_startup_with_rr_words(self):
+        pipelines = {"s": {"driver": "amqp", "config": {"queue": "tls_none", "routing_key": "tls"}}}
+        section = self.tls_section(key="/nonexistent/client.key")
+        node = Node(rr_yaml(section, pipelines, workers=1))
+        with self.assertRaises(AssertionError) as e:
+            node.start()
+        node.__exit__()
+        self.assertIn("key file '/nonexistent/client.key' does not exists", str(e.exception))
 
 
 class BadInputTest(unittest.TestCase):

@@ -6,6 +6,8 @@
     broker.stop()                    # SIGTERM, then SIGKILL; removes the temporary directory
 
     RabbitMQ(topology=net, host="broker")   # inside a netns.Topology host, on its address
+    RabbitMQ(tls=True)               # also a TLS listener (tls_url()), with a throwaway CA and
+                                     # client certificate in broker.certs (made with openssl)
 
 Everything is private to the instance, so several test runs (and other sessions' brokers) can run
 at once: free ports for AMQP, Erlang distribution and epmd (RABBITMQ_NODE_PORT,
@@ -48,7 +50,7 @@ def available():
 
 
 class RabbitMQ:
-    def __init__(self, topology=None, host=None, keep_dir=False):
+    def __init__(self, topology=None, host=None, keep_dir=False, tls=False):
         self.topology, self.host = topology, host
         self.ip = topology.ip(host) if topology else "127.0.0.1"
         self.dir = tempfile.mkdtemp(prefix="coyote-rabbitmq-")
@@ -64,9 +66,18 @@ class RabbitMQ:
         home = os.path.join(self.dir, "home")
         for d in ("home", "mnesia", "log"):
             os.makedirs(os.path.join(self.dir, d), exist_ok=True)
+        self.tls_port = free_port() if tls else None
+        self.certs = self._make_certs() if tls else {}
         self.config_file = os.path.join(self.dir, "rabbitmq.conf")
         with open(self.config_file, "w") as f:
             f.write("listeners.tcp.default = %s:%d\n" % (self.ip, self.port))
+            if tls:
+                f.write("listeners.ssl.default = %s:%d\n" % (self.ip, self.tls_port))
+                f.write("ssl_options.cacertfile = %s\n" % self.certs["ca"])
+                f.write("ssl_options.certfile = %s\n" % self.certs["server_cert"])
+                f.write("ssl_options.keyfile = %s\n" % self.certs["server_key"])
+                f.write("ssl_options.verify = verify_peer\n")
+                f.write("ssl_options.fail_if_no_peer_cert = true\n")
             # guest may connect from other hosts (the netns tests reach the broker over a bridge).
             f.write("loopback_users = none\n")
             f.write("log.file.level = info\n")
@@ -90,6 +101,29 @@ class RabbitMQ:
             RABBITMQ_PID_FILE=os.path.join(self.dir, "rabbitmq.pid"),
         )
         self.out_path = os.path.join(self.dir, "server.out")
+
+    def _make_certs(self):
+        """A CA, a server certificate for our address and a client certificate, 2 days valid."""
+        d = os.path.join(self.dir, "certs")
+        os.makedirs(d)
+        p = lambda name: os.path.join(d, name)  # noqa: E731
+
+        def run(*argv):
+            subprocess.run(["openssl"] + list(argv), check=True, capture_output=True, cwd=d)
+
+        run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+            "/CN=coyote-test-ca", "-keyout", p("ca.key"), "-out", p("ca.pem"))
+        for who, subject, ext in (("server", "/CN=" + self.ip, "subjectAltName=IP:" + self.ip),
+                                  ("client", "/CN=coyote-client", "extendedKeyUsage=clientAuth")):
+            with open(p(who + ".ext"), "w") as f:
+                f.write(ext + "\n")
+            run("req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout",
+                p(who + ".key"), "-out", p(who + ".csr"))
+            run("x509", "-req", "-in", p(who + ".csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"),
+                "-CAcreateserial", "-days", "2", "-extfile", p(who + ".ext"), "-out",
+                p(who + ".pem"))
+        return {"ca": p("ca.pem"), "server_cert": p("server.pem"), "server_key": p("server.key"),
+                "client_cert": p("client.pem"), "client_key": p("client.key")}
 
     # -- process control -------------------------------------------------------------------
     def _popen(self, argv, out):
@@ -172,6 +206,9 @@ class RabbitMQ:
     # -- use ------------------------------------------------------------------------------
     def url(self, user="guest", password="guest", vhost=""):
         return "amqp://%s:%s@%s:%d/%s" % (user, password, self.ip, self.port, vhost)
+
+    def tls_url(self, user="guest", password="guest"):
+        return "amqps://%s:%s@%s:%d/" % (user, password, self.ip, self.tls_port)
 
     def log(self, tail=4000):
         text = ""

@@ -4,8 +4,10 @@
 //           [--pipeline NAME] [--format rr|narrow|foreign] [--delay S] [--priority P]
 //           [--headers JSON] [--body TEXT]      body/ids: "{i}" is replaced by the index
 //   get     --url U --queue Q --count N [--timeout SECONDS]
-//   declare --url U --queue Q [--durable] [--args JSON]
+//   declare --url U --queue Q [--durable] [--args JSON] [--bind-exchange E --bind-key K]
+//   declare-exchange --url U --exchange E --type T [--durable]
 //   count   --url U --queue Q
+//   delete  --url U --queue Q
 //
 // `publish --format rr` writes the rr_* headers with exactly the AMQP types RoadRunner's Go
 // client (amqp091-go) gives them: rr_id/rr_job/rr_pipeline 'S', rr_headers 'x' (JSON bytes),
@@ -301,7 +303,38 @@ int declare(const Args& a) {
   amqp_queue_declare(c, 1, amqp_cstring_bytes(queue.c_str()), 0, a.has("--durable") ? 1 : 0, 0, 0,
                      table);
   check(c, "queue.declare");
+  if (a.has("--bind-exchange")) {
+    const std::string ex = a.get("--bind-exchange");
+    const std::string key = a.get("--bind-key");
+    amqp_queue_bind(c, 1, amqp_cstring_bytes(queue.c_str()), amqp_cstring_bytes(ex.c_str()),
+                    amqp_cstring_bytes(key.c_str()), amqp_empty_table);
+    check(c, "queue.bind");
+  }
   std::cout << "{\"declared\":true}\n";
+  amqp_connection_close(c, AMQP_REPLY_SUCCESS);
+  amqp_destroy_connection(c);
+  return 0;
+}
+
+int declare_exchange(const Args& a) {
+  amqp_connection_state_t c = connect(a.get("--url"));
+  const std::string ex = a.get("--exchange");
+  const std::string type = a.get("--type", "direct");
+  amqp_exchange_declare(c, 1, amqp_cstring_bytes(ex.c_str()), amqp_cstring_bytes(type.c_str()), 0,
+                        a.has("--durable") ? 1 : 0, 0, 0, amqp_empty_table);
+  check(c, "exchange.declare");
+  std::cout << "{\"declared\":true}\n";
+  amqp_connection_close(c, AMQP_REPLY_SUCCESS);
+  amqp_destroy_connection(c);
+  return 0;
+}
+
+int remove(const Args& a) {
+  amqp_connection_state_t c = connect(a.get("--url"));
+  const std::string queue = a.get("--queue");
+  amqp_queue_delete(c, 1, amqp_cstring_bytes(queue.c_str()), 0, 0);
+  check(c, "queue.delete");
+  std::cout << "{\"deleted\":true}\n";
   amqp_connection_close(c, AMQP_REPLY_SUCCESS);
   amqp_destroy_connection(c);
   return 0;
@@ -324,7 +357,8 @@ int count(const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) die("usage: coyote-amqp-peer publish|get|declare|count --url U ...");
+  if (argc < 2)
+    die("usage: coyote-amqp-peer publish|get|declare|declare-exchange|count|delete --url U ...");
   Args a;
   for (int i = 2; i < argc; ++i) {
     std::string k = argv[i];
@@ -341,5 +375,7 @@ int main(int argc, char** argv) {
   if (mode == "get") return get(a);
   if (mode == "declare") return declare(a);
   if (mode == "count") return count(a);
+  if (mode == "declare-exchange") return declare_exchange(a);
+  if (mode == "delete") return remove(a);
   die("unknown mode " + mode);
 }
