@@ -143,6 +143,7 @@ void convert_value(const std::string& key, const amqp_field_value_t& v, sdk::Hea
 /// rr_headers: a JSON object of string arrays, merged key by key over the converted headers.
 void merge_rr_headers(std::string_view json, sdk::Headers& out,
                       std::vector<std::string>& warnings) {
+  if (json == "{}" || json == "null") return;  // most jobs carry no headers: skip the parser
   boost::json::error_code ec;
   const boost::json::value v = boost::json::parse(json, ec);
   if (ec || !(v.is_object() || v.is_null())) {
