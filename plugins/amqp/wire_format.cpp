@@ -50,6 +50,29 @@ std::optional<std::int64_t> integer_of(const amqp_field_value_t& v) {
   }
 }
 
+/// Length of the valid UTF-8 sequence at s[i], or 0 (RFC 3629: no overlongs, no surrogates).
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const unsigned char c = b(0);
+  if (c < 0x80) return 1;
+  const std::size_t left = s.size() - i;
+  const auto cont = [&](std::size_t k) { return k < left && (b(k) & 0xC0) == 0x80; };
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(1) || !cont(2)) return 0;
+    if (c == 0xE0 && b(1) < 0xA0) return 0;  // overlong
+    if (c == 0xED && b(1) > 0x9F) return 0;  // surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    if (c == 0xF0 && b(1) < 0x90) return 0;  // overlong
+    if (c == 0xF4 && b(1) > 0x8F) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
 std::optional<std::string_view> string_of(const amqp_field_value_t& v) {
   if (v.kind == AMQP_FIELD_KIND_UTF8 || v.kind == AMQP_FIELD_KIND_BYTES) {
     return view_of(v.value.bytes);
@@ -84,7 +107,7 @@ void convert_table(const amqp_table_t& table, sdk::Headers& out, std::vector<std
   }
   for (int i = 0; i < table.num_entries; ++i) {
     const amqp_table_entry_t& e = table.entries[i];
-    convert_value(std::string(view_of(e.key)), e.value, out, warnings, depth);
+    convert_value(valid_utf8(view_of(e.key)), e.value, out, warnings, depth);
   }
 }
 
@@ -106,7 +129,7 @@ void convert_value(const std::string& key, const amqp_field_value_t& v, sdk::Hea
       return;
     case AMQP_FIELD_KIND_UTF8:
     case AMQP_FIELD_KIND_BYTES:
-      out[key].emplace_back(view_of(v.value.bytes));
+      out[key].push_back(valid_utf8(view_of(v.value.bytes)));
       return;
     case AMQP_FIELD_KIND_BOOLEAN:
       out[key] = {v.value.boolean != 0 ? "true" : "false"};
@@ -145,7 +168,9 @@ void merge_rr_headers(std::string_view json, sdk::Headers& out,
                       std::vector<std::string>& warnings) {
   if (json == "{}" || json == "null") return;  // most jobs carry no headers: skip the parser
   boost::json::error_code ec;
-  const boost::json::value v = boost::json::parse(json, ec);
+  boost::json::parse_options options;
+  options.allow_invalid_utf8 = true;  // Go's decoder accepts it too; valid_utf8 repairs it below
+  const boost::json::value v = boost::json::parse(json, ec, {}, options);
   if (ec || !(v.is_object() || v.is_null())) {
     warnings.push_back("rr_headers is not a JSON object of string lists, ignored (" +
                        (ec ? ec.message() : std::string("not an object")) + ")");
@@ -157,7 +182,7 @@ void merge_rr_headers(std::string_view json, sdk::Headers& out,
     if (value.is_array()) {
       for (const auto& item : value.get_array()) {
         if (item.is_string()) {
-          values.emplace_back(item.get_string());
+          values.push_back(valid_utf8(item.get_string()));
         } else {
           warnings.push_back("rr_headers." + std::string(k) + ": non-string value ignored");
         }
@@ -166,11 +191,33 @@ void merge_rr_headers(std::string_view json, sdk::Headers& out,
       warnings.push_back("rr_headers." + std::string(k) + ": not a list of strings, ignored");
       continue;
     }
-    out.insert_or_assign(std::string(k), std::move(values));
+    out.insert_or_assign(valid_utf8(k), std::move(values));
   }
 }
 
 }  // namespace
+
+std::string valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {  // the common case: already valid, one pass, no copy until needed
+    const std::size_t n = utf8_length(text, i);
+    if (n == 0) break;
+    i += n;
+  }
+  if (i == text.size()) return std::string(text);
+  std::string out(text.substr(0, i));
+  while (i < text.size()) {
+    const std::size_t n = utf8_length(text, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
 
 void convert_headers(const amqp_table_t& table, sdk::Headers& out,
                      std::vector<std::string>& warnings) {
@@ -190,17 +237,17 @@ DecodedJob decode_properties(const amqp_basic_properties_t& properties,
     const std::string_view key = view_of(table.entries[i].key);
     const amqp_field_value_t& v = table.entries[i].value;
     if (key == kRrId) {
-      if (auto s = string_of(v)) {
-        d.message.id = std::string(*s);
+      if (auto s = string_of(v); s && !s->empty()) {
+        d.message.id = valid_utf8(*s);
         d.has_rr_id = true;
       }
     } else if (key == kRrJob) {
-      if (auto s = string_of(v)) {
-        d.message.name = std::string(*s);
+      if (auto s = string_of(v); s && !s->empty()) {
+        d.message.name = valid_utf8(*s);
         d.has_rr_job = true;
       }
     } else if (key == kRrPipeline) {
-      if (auto s = string_of(v)) d.rr_pipeline = std::string(*s);
+      if (auto s = string_of(v)) d.rr_pipeline = valid_utf8(*s);
     } else if (key == kRrHeaders) {
       if (auto s = string_of(v)) {
         merge_rr_headers(*s, d.message.headers, d.warnings);

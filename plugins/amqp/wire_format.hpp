@@ -32,8 +32,8 @@ inline constexpr std::string_view kContentType = "application/octet-stream";
 
 /// A delivery's properties, read the way RoadRunner's amqp driver reads them (item.go unpack,
 /// conv.go convHeaders): every AMQP header becomes a job header (numbers as decimal text, nested
-/// tables flattened, arrays appended), then rr_headers' JSON is merged over them. A missing rr_id
-/// gets a fresh UUID, a missing rr_job the name "deduced_by_rr". Unlike RoadRunner, rr_priority
+/// tables flattened, arrays appended), then rr_headers' JSON is merged over them. A missing (or
+/// empty) rr_id gets a fresh UUID, a missing (or empty) rr_job the name "deduced_by_rr". Unlike RoadRunner, rr_priority
 /// and rr_delay are read from any integer width, rr_headers also from a long string (php-amqp
 /// cannot write byte arrays), and a priority of 0 becomes the pipeline's.
 struct DecodedJob {
@@ -46,6 +46,11 @@ struct DecodedJob {
 
 DecodedJob decode_properties(const amqp_basic_properties_t& properties,
                              std::int64_t pipeline_priority);
+
+/// `text` with every byte that is not part of valid UTF-8 replaced by U+FFFD, as Go's JSON
+/// encoder writes it: header keys and values, ids and names from the broker end up in JSON (the
+/// worker's context, rr_headers), which must stay valid for PHP's json_decode.
+std::string valid_utf8(std::string_view text);
 
 /// convHeaders for one field table, appended into `out`.
 void convert_headers(const amqp_table_t& table, sdk::Headers& out,

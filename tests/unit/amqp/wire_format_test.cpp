@@ -292,3 +292,28 @@ TEST_CASE("amqp x-routing-key overrides the routing key once and leaves the job"
   CHECK(take_routing_key(empty_value, "default") == "default");
   CHECK(empty_value.empty());
 }
+
+TEST_CASE("amqp text from the broker is made valid UTF-8 the way Go's JSON encoder does",
+          "[amqp][wire]") {
+  CHECK(valid_utf8("plain") == "plain");
+  CHECK(valid_utf8("caf\xc3\xa9") == "caf\xc3\xa9");
+  CHECK(valid_utf8("a\xff"
+                   "b") ==
+        "a\xef\xbf\xbd"
+        "b");
+  CHECK(valid_utf8("\xc3") == "\xef\xbf\xbd");  // truncated sequence
+  CHECK(valid_utf8("\xed\xa0\x80") == "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // surrogate
+  CHECK(valid_utf8("\xf0\x9f\x98\x80") == "\xf0\x9f\x98\x80");
+  Table t;
+  amqp_field_value_t bin{};
+  bin.kind = AMQP_FIELD_KIND_BYTES;
+  const char raw[] = {'\x01', '\xfe', 'x'};
+  bin.value.bytes = amqp_bytes_t{sizeof raw, const_cast<char*>(raw)};
+  t.add("blob", bin);
+  t.add("rr_id", utf8(""));  // empty: treated as missing
+  OnTheWire wire;
+  const auto d = decode_properties(wire.pass(t.props()), 10);
+  CHECK(d.message.headers.at("blob") == std::vector<std::string>{"\x01\xef\xbf\xbdx"});
+  CHECK_FALSE(d.has_rr_id);
+  CHECK(d.message.id.size() == 36);
+}
