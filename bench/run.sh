@@ -276,7 +276,7 @@ stage_amqp() {
   rm -rf "$dir"; mkdir -p "$dir"
   if start_coyote_amqp "$p" "$dir" "$port"; then
     record amqp_drain "P=$p" timeout "$STAGE_TIMEOUT" php "$ROOT/bench/peers/amqp.php" coyote \
-      "tcp://127.0.0.1:$PORT_RPC" bench_amqp_coyote amqpbench "$N" "$dir" "$port" "$p"
+      "tcp://127.0.0.1:$PORT_RPC" bench_amqp_coyote amqpbench "$N" "$dir" "$port" "$p" "$COYOTE_PID"
     record amqp_push_single "batch=1" amqp_push --pipeline amqppush --batch 1 --jobs "$N_SINGLE" --label "batch=1"
     record amqp_push_batch "batch=1000" amqp_push --pipeline amqppush --batch 1000 --jobs "$N" --label "batch=1000"
   else

@@ -6,7 +6,7 @@
 //                                 consuming it directly (basic.consume, prefetch 100 each, one
 //                                 ack per job) until it is empty; prints one JSON line
 //   work PORT QUEUE               one such consumer: prints "COUNT LAST_ACK_TIME"
-//   coyote RPC QUEUE PIPELINE N LATDIR PORT P
+//   coyote RPC QUEUE PIPELINE N LATDIR PORT P [PID]
 //                                 Coyote's side: fill QUEUE, jobs.Resume PIPELINE, wait until
 //                                 jobs.Stat shows it empty and idle; jobs/s from the resume to
 //                                 the last job's receive time the noop workers wrote to LATDIR
@@ -37,6 +37,20 @@ function fill(int $port, string $queue, int $n): void
     $ch = amqp_channel($port);
     declare_queue($ch, $queue);
     $ch->confirmSelect();
+    // waitForConfirm() returns once a callback answers false: when everything published so far
+    // is confirmed (delivery tags count the publishes on this channel).
+    $published = 0;
+    $confirmed = 0;
+    $ch->setConfirmCallback(
+        function (int $tag, bool $multiple) use (&$confirmed, &$published): bool {
+            $confirmed = max($confirmed, $tag);
+            return $confirmed < $published;
+        },
+        function (): bool {
+            fwrite(STDERR, "the broker refused a publish\n");
+            exit(1);
+        },
+    );
     $ex = new AMQPExchange($ch);  // the default exchange routes by queue name
     for ($i = 0; $i < $n; $i++) {
         $ex->publish(payload($i), $queue, AMQP_NOPARAM, [
@@ -44,11 +58,14 @@ function fill(int $port, string $queue, int $n): void
             'headers' => ['rr_id' => 'bench-' . $i, 'rr_job' => 'Bench\\Noop', 'rr_pipeline' => 'bench',
                           'rr_headers' => '{}', 'rr_delay' => 0, 'rr_priority' => 10, 'rr_auto_ack' => false],
         ]);
-        if ($i % 1000 === 999) {
+        $published++;
+        if ($published % 1000 === 0) {
             $ch->waitForConfirm(30.0);
         }
     }
-    $ch->waitForConfirm(30.0);
+    if ($confirmed < $published) {
+        $ch->waitForConfirm(30.0);
+    }
 }
 
 $mode = $argv[1] ?? '';
@@ -73,7 +90,9 @@ if ($mode === 'work') {
     } catch (AMQPException $e) {
         // read_timeout: the queue stayed empty for a second
     }
-    echo "$n $last\n";
+    $u = getrusage();
+    $cpu = $u['ru_utime.tv_sec'] * 1e6 + $u['ru_utime.tv_usec'] + $u['ru_stime.tv_sec'] * 1e6 + $u['ru_stime.tv_usec'];
+    echo "$n $last $cpu\n";
     exit(0);
 }
 if ($mode === 'bench') {
@@ -88,23 +107,36 @@ if ($mode === 'bench') {
     }
     $done = 0;
     $last = $t0;
+    $cpu = 0.0;
     foreach ($procs as $i => $proc) {
-        [$cnt, $t] = explode(' ', trim(stream_get_contents($pipes[$i][1])));
+        [$cnt, $t, $us] = explode(' ', trim(stream_get_contents($pipes[$i][1])));
         proc_close($proc);
         $done += (int)$cnt;
         $last = max($last, (float)$t);
+        $cpu += (float)$us;
     }
     if ($done !== $n) {
         fwrite(STDERR, "php-amqp consumers acked $done of $n jobs\n");
         exit(1);
     }
-    printf("{\"stage\":\"amqp_peer\",\"label\":\"php-amqp\",\"version\":%s,\"workers\":%d,\"jobs\":%d,\"seconds\":%.6f,\"jobs_per_s\":%.1f}\n",
-        json_encode($version . ', php-amqp ' . phpversion('amqp')), $p, $n, $last - $t0, $n / ($last - $t0));
+    printf("{\"stage\":\"amqp_peer\",\"label\":\"php-amqp\",\"version\":%s,\"workers\":%d,\"jobs\":%d,\"seconds\":%.6f,\"jobs_per_s\":%.1f,\"consumer_cpu_us_per_job\":%.1f}\n",
+        json_encode($version . ', php-amqp ' . phpversion('amqp')), $p, $n, $last - $t0, $n / ($last - $t0), $cpu / $n);
     exit(0);
 }
 if ($mode === 'coyote') {
     [$rpc, $queue, $pipeline, $n, $latDir, $port, $p] = [$argv[2], $argv[3], $argv[4], (int)$argv[5], $argv[6], (int)$argv[7], (int)$argv[8]];
+    $pid = (int)($argv[9] ?? 0);
+    // utime + stime of a process, in microseconds (clock ticks are 100 Hz on Linux).
+    $cpuOf = function (int $pid): float {
+        $f = @file_get_contents("/proc/$pid/stat");
+        if ($f === false) {
+            return 0.0;
+        }
+        $fields = explode(' ', substr($f, strrpos($f, ')') + 2));
+        return ((float)$fields[11] + (float)$fields[12]) * 1e4;
+    };
     fill($port, $queue, $n);
+    $host0 = $pid ? $cpuOf($pid) : 0.0;
     $c = new CoyoteRpcClient($rpc);
     $t0 = microtime(true);
     $c->resume($pipeline);
@@ -124,8 +156,9 @@ if ($mode === 'coyote') {
             }
             if ($lines >= $n) {
                 $secs = $last / 1e6 - $t0;
-                printf("{\"stage\":\"amqp_drain\",\"label\":\"P=%d\",\"jobs\":%d,\"seconds\":%.6f,\"jobs_per_s\":%.1f}\n",
-                    $p, $n, $secs, $n / $secs);
+                $host = $pid ? ($cpuOf($pid) - $host0) / $n : 0.0;
+                printf("{\"stage\":\"amqp_drain\",\"label\":\"P=%d\",\"jobs\":%d,\"seconds\":%.6f,\"jobs_per_s\":%.1f,\"host_cpu_us_per_job\":%.1f}\n",
+                    $p, $n, $secs, $n / $secs, $host);
                 exit(0);
             }
         }

@@ -35,6 +35,8 @@ class AckWindow {
 
   /// Deliveries not yet acked or nacked.
   [[nodiscard]] std::uint64_t outstanding() const noexcept { return outstanding_; }
+  /// Acks recorded and not yet returned by flush().
+  [[nodiscard]] std::uint64_t unflushed() const noexcept { return unflushed_; }
 
  private:
   enum class Slot : std::uint8_t { kOutstanding, kAcked, kSettled };

@@ -17,6 +17,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 
 namespace coyote::drivers::amqp {
 
@@ -59,14 +60,14 @@ std::string tcp_error(const std::string& host, int port) {
     const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK, ai->ai_protocol);
     if (fd < 0) continue;
     if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
-      why = std::strerror(errno);
+      why = std::system_category().message(errno);
     } else {
       pollfd p{fd, POLLOUT, 0};
       if (::poll(&p, 1, 1000) == 1) {
         int error = 0;
         socklen_t len = sizeof error;
         ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len);
-        if (error != 0) why = std::strerror(error);
+        if (error != 0) why = std::system_category().message(error);
       }
     }
     ::close(fd);
@@ -81,7 +82,7 @@ std::string describe_status(int status) {
   const int os_error = errno;
   std::string out = amqp_error_string2(status);
   if (status == AMQP_STATUS_SOCKET_ERROR && os_error != 0) {
-    out += " (" + std::string(std::strerror(os_error)) + ")";
+    out += " (" + std::system_category().message(os_error) + ")";
   } else if (status == AMQP_STATUS_HEARTBEAT_TIMEOUT) {
     out +=
         ": no heartbeat from the broker for two intervals (a network partition or a hung "
@@ -186,7 +187,7 @@ sdk::Status AmqpConnection::open(const GlobalSettings& s, const std::string& nam
   amqp_table_entry_t entry{};
   entry.key = amqp_cstring_bytes("connection_name");
   entry.value.kind = AMQP_FIELD_KIND_UTF8;
-  entry.value.value.bytes = bytes_of(name);
+  entry.value.value.bytes = bytes_of(name);  // NOLINT(cppcoreguidelines-pro-type-union-access)
   amqp_table_t properties{1, &entry};
   const amqp_rpc_reply_t login = amqp_login_with_properties(
       state_, s.vhost.c_str(), 0, 131072, static_cast<int>(s.heartbeat.count()), &properties,

@@ -24,6 +24,8 @@ class AmqpConnection {
   ~AmqpConnection();
   AmqpConnection(const AmqpConnection&) = delete;
   AmqpConnection& operator=(const AmqpConnection&) = delete;
+  AmqpConnection(AmqpConnection&&) = delete;
+  AmqpConnection& operator=(AmqpConnection&&) = delete;
 
   /// TCP or TLS connect and AMQP login (bounded by connect_timeout). `name` shows as the
   /// connection name in RabbitMQ's management UI.

@@ -50,6 +50,8 @@ class AmqpCore : public std::enable_shared_from_this<AmqpCore> {
   ~AmqpCore();
   AmqpCore(const AmqpCore&) = delete;
   AmqpCore& operator=(const AmqpCore&) = delete;
+  AmqpCore(AmqpCore&&) = delete;
+  AmqpCore& operator=(AmqpCore&&) = delete;
 
   /// Starts the I/O thread, which connects in the background (never blocks the caller).
   void start();
@@ -156,7 +158,9 @@ class AmqpCore : public std::enable_shared_from_this<AmqpCore> {
   void complete_incoming(Incoming& in);
   void insert_job(std::unique_ptr<sdk::Job> job);
   void offer_held();
-  void flush_acks();
+  /// Sends the acks the window holds when enough have gathered, when the oldest has waited
+  /// kAckDelay, or when `now` is forced (stop).
+  void flush_acks(bool force = false);
   void drop_stale_jobs();
   void fail_pending(const std::string& reason);
   void refresh_stats();
@@ -217,6 +221,7 @@ class AmqpCore : public std::enable_shared_from_this<AmqpCore> {
   Incoming incoming_deliver_;
   Incoming incoming_return_;
   AckWindow window_;
+  Clock::time_point first_unflushed_{};  // when the oldest ack not yet sent was recorded
   std::deque<std::unique_ptr<sdk::Job>> held_;
   bool waiting_for_room_ = false;
   std::map<std::string, Clock::time_point> delay_queues_;  // name -> last declared

@@ -18,6 +18,10 @@ class AmqpDriver final : public sdk::Driver {
  public:
   explicit AmqpDriver(std::shared_ptr<AmqpCore> core) : core_(std::move(core)) {}
   ~AmqpDriver() override { core_->shutdown(); }
+  AmqpDriver(const AmqpDriver&) = delete;
+  AmqpDriver& operator=(const AmqpDriver&) = delete;
+  AmqpDriver(AmqpDriver&&) = delete;
+  AmqpDriver& operator=(AmqpDriver&&) = delete;
 
   void push(sdk::Message message, sdk::Completion done) override;
   void push_batch(std::vector<sdk::Message> messages, sdk::Completion done) override;

@@ -24,7 +24,7 @@ void AmqpJob::write_context(std::string& out) const {
   sdk::json_text::append_string(out, message_.id);
   out += ",\"job\":";
   sdk::json_text::append_string(out, message_.name);
-  out += ",\"driver\":\"amqp\",\"queue\":";
+  out += R"(,"driver":"amqp","queue":)";
   sdk::json_text::append_string(out, core_->settings().queue);
   out += ",\"headers\":";
   sdk::json_text::append_headers(out, message_.headers);

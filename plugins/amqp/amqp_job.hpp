@@ -28,6 +28,10 @@ class AmqpJob final : public sdk::Job {
   AmqpJob(std::shared_ptr<AmqpCore> core, sdk::Message message, std::uint64_t epoch,
           std::uint64_t tag, std::string rr_pipeline, bool delayed);
   ~AmqpJob() override;
+  AmqpJob(const AmqpJob&) = delete;
+  AmqpJob& operator=(const AmqpJob&) = delete;
+  AmqpJob(AmqpJob&&) = delete;
+  AmqpJob& operator=(AmqpJob&&) = delete;
 
   [[nodiscard]] std::string_view driver_name() const override { return "amqp"; }
   /// RoadRunner's amqp context: id, job, driver, queue, headers, pipeline, in that order; the

@@ -249,7 +249,7 @@ std::string GlobalSettings::redacted_addr() const {
 
 void parse_addr(GlobalSettings& s) {
   std::string buffer = s.addr;  // amqp_parse_url writes into its argument
-  amqp_connection_info info;
+  amqp_connection_info info{};
   amqp_default_connection_info(&info);
   if (amqp_parse_url(buffer.data(), &info) != AMQP_STATUS_OK) {
     throw std::invalid_argument("\"" + s.redacted_addr() +
@@ -352,7 +352,8 @@ PipelineSettings parse_file_pipeline(const sdk::Config& config, std::string_view
   const std::string headers_key = key("queue_headers");
   if (auto children = config.keys(headers_key); !children.empty()) {
     for (const auto& child : children) {
-      const std::string path = headers_key + "." + child;
+      std::string path = headers_key;
+      path.append(".").append(child);
       if (auto text = config.text(path)) {
         s.queue_headers.emplace_back(child, FieldValue::from_scalar_text(*text));
       } else if (auto list = config.strings(path)) {

@@ -33,9 +33,9 @@ inline constexpr std::string_view kContentType = "application/octet-stream";
 /// A delivery's properties, read the way RoadRunner's amqp driver reads them (item.go unpack,
 /// conv.go convHeaders): every AMQP header becomes a job header (numbers as decimal text, nested
 /// tables flattened, arrays appended), then rr_headers' JSON is merged over them. A missing (or
-/// empty) rr_id gets a fresh UUID, a missing (or empty) rr_job the name "deduced_by_rr". Unlike RoadRunner, rr_priority
-/// and rr_delay are read from any integer width, rr_headers also from a long string (php-amqp
-/// cannot write byte arrays), and a priority of 0 becomes the pipeline's.
+/// empty) rr_id gets a fresh UUID, a missing (or empty) rr_job the name "deduced_by_rr". Unlike
+/// RoadRunner, rr_priority and rr_delay are read from any integer width, rr_headers also from a
+/// long string (php-amqp cannot write byte arrays), and a priority of 0 becomes the pipeline's.
 struct DecodedJob {
   sdk::Message message;     ///< everything but the payload and options.pipeline
   std::string rr_pipeline;  ///< the rr_pipeline header, empty when absent
@@ -71,6 +71,9 @@ class OutgoingMessage {
                   std::int64_t timestamp_seconds);
   OutgoingMessage(const OutgoingMessage&) = delete;
   OutgoingMessage& operator=(const OutgoingMessage&) = delete;
+  OutgoingMessage(OutgoingMessage&&) = delete;
+  OutgoingMessage& operator=(OutgoingMessage&&) = delete;
+  ~OutgoingMessage() = default;
 
   [[nodiscard]] const amqp_basic_properties_t* properties() const noexcept { return &props_; }
   [[nodiscard]] amqp_bytes_t body() const noexcept { return body_; }
@@ -79,9 +82,9 @@ class OutgoingMessage {
  private:
   std::string headers_json_;
   std::string rr_pipeline_;
-  amqp_table_entry_t entries_[7];
-  amqp_basic_properties_t props_;
-  amqp_bytes_t body_;
+  amqp_table_entry_t entries_[7]{};
+  amqp_basic_properties_t props_{};
+  amqp_bytes_t body_{};
 };
 
 /// JSON of map<string,[]string> for rr_headers: {} when empty; rr_* keys left out.

@@ -30,7 +30,7 @@ class Backoff {
 
   /// The delay to wait before the next attempt; counts the attempt.
   std::chrono::milliseconds next() {
-    double nominal = static_cast<double>(options_.initial.count());
+    auto nominal = static_cast<double>(options_.initial.count());
     const auto cap = static_cast<double>(options_.max.count());
     for (std::uint64_t i = 0; i < attempts_ && nominal < cap; ++i) nominal *= options_.multiplier;
     nominal = std::min(nominal, cap);

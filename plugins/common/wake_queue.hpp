@@ -27,6 +27,8 @@ class WakeQueue {
   ~WakeQueue() { ::close(fd_); }
   WakeQueue(const WakeQueue&) = delete;
   WakeQueue& operator=(const WakeQueue&) = delete;
+  WakeQueue(WakeQueue&&) = delete;
+  WakeQueue& operator=(WakeQueue&&) = delete;
 
   /// Any thread. Wakes the owner only when it has not been woken since its last take_all().
   void push(T item) {
@@ -42,6 +44,33 @@ class WakeQueue {
       // EAGAIN means the counter is already non-zero: the owner is woken either way.
       [[maybe_unused]] const auto n = ::write(fd_, &one, sizeof one);
     }
+  }
+
+  /// Like push(), but does not wake the owner while it is ticking (it promised, through
+  /// set_ticking(true), to call take_all() within its tick anyway). For work that may wait that
+  /// long, such as acknowledgements the owner batches: it saves a wake-up per item under load.
+  void push_lazy(T item) {
+    bool wake = false;
+    {
+      std::lock_guard lock(mutex_);
+      items_.push_back(std::move(item));
+      wake = !ticking_ && !signalled_;
+      if (wake) signalled_ = true;
+    }
+    if (wake) {
+      const std::uint64_t one = 1;
+      [[maybe_unused]] const auto n = ::write(fd_, &one, sizeof one);
+    }
+  }
+
+  /// Owner thread, before it sleeps: `ticking` promises a take_all() within its tick, so lazy
+  /// pushes need not wake it. Returns true when items are already waiting (do not sleep then).
+  /// Under the same lock as push_lazy(), so no lazy item can slip in unseen when the owner stops
+  /// ticking.
+  bool set_ticking(bool ticking) {
+    std::lock_guard lock(mutex_);
+    ticking_ = ticking;
+    return !items_.empty();
   }
 
   /// Owner thread: everything pushed so far, oldest first (into `out`, which is cleared first).
@@ -64,6 +93,7 @@ class WakeQueue {
   std::mutex mutex_;
   std::vector<T> items_;
   bool signalled_ = false;
+  bool ticking_ = false;
 };
 
 }  // namespace coyote::drivers::common
