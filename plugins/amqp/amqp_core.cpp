@@ -146,6 +146,7 @@ AmqpCore::AmqpCore(sdk::Queue& queue, sdk::Logger& log, GlobalSettings global,
       settings_(std::move(settings)),
       push_timeout_(push_timeout),
       prefix_("amqp pipeline " + settings_.name + ": "),
+      ack_batch_(static_cast<std::size_t>(std::max<std::int64_t>(1, settings_.prefetch / 4))),
       error_("connecting to " + global_.redacted_addr()),
       reconnect_backoff_({global_.reconnect_initial, global_.reconnect_max}),
       topology_backoff_({global_.reconnect_initial, global_.reconnect_max}) {}
@@ -277,8 +278,9 @@ sdk::Status AmqpCore::settle_ack(std::uint64_t epoch, std::uint64_t tag, bool de
   if (stopped_) {
     return sdk::Status::error("failed to acknowledge the JOB, the pipeline is probably stopped");
   }
-  // Acks wait for the I/O thread's next tick (at most kAckDelay): no wake-up per job.
-  commands_.push_lazy(AckCmd{epoch, tag});
+  // Acks wait for the I/O thread's next tick (at most kAckDelay) or for a batch: no wake-up per
+  // job, and the prefetch window is never kept waiting.
+  commands_.push_lazy(AckCmd{epoch, tag}, ack_batch_);
   return sdk::Status::ok();
 }
 
@@ -1085,8 +1087,7 @@ void AmqpCore::flush_acks(bool force) {
   if (first_unflushed_ == Clock::time_point{}) first_unflushed_ = now;
   // Enough to matter (a quarter of the prefetch window, so the broker is never kept waiting for
   // room), or the oldest waited long enough.
-  const auto enough = static_cast<std::uint64_t>(std::max<std::int64_t>(1, settings_.prefetch / 4));
-  if (!force && window_.unflushed() < enough && now - first_unflushed_ < kAckDelay) return;
+  if (!force && window_.unflushed() < ack_batch_ && now - first_unflushed_ < kAckDelay) return;
   first_unflushed_ = Clock::time_point{};
   const AckWindow::Flush f = window_.flush();
   amqp_connection_state_t state = conn_->get();

@@ -177,6 +177,8 @@ class AmqpCore : public std::enable_shared_from_this<AmqpCore> {
   const PipelineSettings settings_;
   const std::chrono::milliseconds push_timeout_;
   const std::string prefix_;  // "amqp pipeline <name>: "
+  /// Acks sent together: a quarter of the prefetch window, so the broker never waits for room.
+  const std::size_t ack_batch_;
 
   common::WakeQueue<Command> commands_;
   std::thread thread_;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <system_error>
@@ -47,14 +48,15 @@ class WakeQueue {
   }
 
   /// Like push(), but does not wake the owner while it is ticking (it promised, through
-  /// set_ticking(true), to call take_all() within its tick anyway). For work that may wait that
-  /// long, such as acknowledgements the owner batches: it saves a wake-up per item under load.
-  void push_lazy(T item) {
+  /// set_ticking(true), to call take_all() within its tick anyway), unless `wake_at` items are
+  /// waiting. For work that may wait that long, such as acknowledgements the owner batches: it
+  /// saves a wake-up per item under load, and a full batch still goes out at once.
+  void push_lazy(T item, std::size_t wake_at) {
     bool wake = false;
     {
       std::lock_guard lock(mutex_);
       items_.push_back(std::move(item));
-      wake = !ticking_ && !signalled_;
+      wake = (!ticking_ || items_.size() >= wake_at) && !signalled_;
       if (wake) signalled_ = true;
     }
     if (wake) {

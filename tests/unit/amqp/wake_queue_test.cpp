@@ -51,3 +51,24 @@ TEST_CASE("wake queue hands every item from several producer threads to its owne
   for (auto& p : producers) p.join();
   CHECK(received == kThreads * kPerThread);
 }
+
+TEST_CASE("wake queue lazy items wake a ticking owner only once a batch is full",
+          "[amqp][wake_queue]") {
+  WakeQueue<int> q;
+  pollfd p{q.fd(), POLLIN, 0};
+  CHECK_FALSE(q.set_ticking(true));
+  q.push_lazy(1, 3);
+  q.push_lazy(2, 3);
+  CHECK(::poll(&p, 1, 0) == 0);  // the owner looks at its next tick anyway
+  q.push_lazy(3, 3);
+  CHECK(::poll(&p, 1, 0) == 1);  // a full batch wakes it now
+  std::vector<int> out;
+  q.take_all(out);
+  CHECK(out.size() == 3);
+  // Not ticking: every lazy item wakes, and set_ticking reports what waits.
+  CHECK_FALSE(q.set_ticking(false));
+  q.push_lazy(4, 100);
+  p.revents = 0;
+  CHECK(::poll(&p, 1, 0) == 1);
+  CHECK(q.set_ticking(true));
+}
