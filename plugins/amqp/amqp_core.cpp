@@ -27,6 +27,8 @@ constexpr std::int64_t kMaxDelaySeconds = 4294967295LL / 2 / 1000;
 /// Acks wait this long at most so that a run of them leaves as one multiple=true frame: the
 /// broker handles one frame instead of one per job (its cost per job dominates a busy host).
 constexpr auto kAckDelay = std::chrono::milliseconds{2};
+/// The I/O thread keeps ticking (every kAckDelay) only this long after the last ack.
+constexpr auto kTickIdle = std::chrono::milliseconds{50};
 /// Decode problems are logged at warn this many times per pipeline, then every 1000th.
 constexpr std::uint64_t kLoudWarnings = 20;
 
@@ -381,9 +383,11 @@ void AmqpCore::wait(Clock::time_point now) {
   } else {
     until = std::min(until, next_connect_);
   }
-  // While this host holds deliveries, acks keep coming: tick every kAckDelay and let them queue
-  // up without waking this thread one by one (WakeQueue::push_lazy).
-  const bool tick = conn_ && window_.outstanding() + window_.unflushed() > 0;
+  // While acks keep coming for deliveries this host holds, tick every kAckDelay and let them
+  // queue up without waking this thread one by one (WakeQueue::push_lazy). Jobs that run long
+  // stop the ticking after kTickIdle: no wake-ups while nothing happens.
+  const bool tick =
+      conn_ && window_.outstanding() + window_.unflushed() > 0 && now - last_ack_ < kTickIdle;
   if (tick) until = std::min(until, now + kAckDelay);
   if (commands_.set_ticking(tick)) return;
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count();
@@ -551,6 +555,7 @@ void AmqpCore::handle(Command& command) {
             ++stale_acks_;
             return;
           }
+          last_ack_ = Clock::now();
           if (!window_.ack(c.tag)) return;  // settled already (multiple_ack covered it)
           if (settings_.multiple_ack) {
             if (amqp_basic_ack(conn_->get(), kConsumeChannel, c.tag, 1) != AMQP_STATUS_OK) {
@@ -1086,8 +1091,13 @@ void AmqpCore::flush_acks(bool force) {
   const auto now = Clock::now();
   if (first_unflushed_ == Clock::time_point{}) first_unflushed_ = now;
   // Enough to matter (a quarter of the prefetch window, so the broker is never kept waiting for
-  // room), or the oldest waited long enough.
-  if (!force && window_.unflushed() < ack_batch_ && now - first_unflushed_ < kAckDelay) return;
+  // room), or the oldest waited long enough, or nothing else is coming.
+  // Wait for more only while more can come: once every delivery this host holds is acked, the
+  // broker is waiting for exactly these.
+  if (!force && window_.unflushed() < ack_batch_ && window_.outstanding() > 0 &&
+      now - first_unflushed_ < kAckDelay) {
+    return;
+  }
   first_unflushed_ = Clock::time_point{};
   const AckWindow::Flush f = window_.flush();
   amqp_connection_state_t state = conn_->get();
