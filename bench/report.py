@@ -11,6 +11,7 @@ GOALS = {
     "push_single": 30000.0,         # jobs/s
     "latency_p99_ms": 2.0,          # at 5 000 jobs/s
     "memory_overhead_bytes": 200.0, # per queued job beyond the payload
+    "amqp_peer_ratio": 1.5,         # Coyote + amqp driver / PHP consuming RabbitMQ directly
 }
 
 
@@ -35,6 +36,8 @@ def main():
     ps, pb = get("push_single", "batch=1"), get("push_batch", "batch=1000")
     lat = next((r for r in stages if r["stage"] == "latency" and "error" not in r), None)
     mem = next((r for r in stages if r["stage"] == "memory" and "error" not in r), None)
+    amqp_drain, amqp_peer = get("amqp_drain", ref_label), get("amqp_peer", "php-amqp")
+    amqp_ps, amqp_pb = get("amqp_push_single", "batch=1"), get("amqp_push_batch", "batch=1000")
 
     def ratio(a, b):
         return round(a["jobs_per_s"] / b["jobs_per_s"], 3) if a and b and b["jobs_per_s"] > 0 else None
@@ -60,6 +63,9 @@ def main():
         "push_single": ps["jobs_per_s"] if ps else None,
         "latency_p99_ms": lat["p99_ms"] if lat else None,
         "memory_overhead_bytes": mem["overhead_bytes_per_job"] if mem else None,
+        "amqp_peer_ratio": ratio(amqp_drain, amqp_peer),
+        "amqp_push_single": amqp_ps["jobs_per_s"] if amqp_ps else None,
+        "amqp_push_batch": amqp_pb["jobs_per_s"] if amqp_pb else None,
     }
     lower_is_better = {"latency_p99_ms", "memory_overhead_bytes"}
     verdict = {}
@@ -105,13 +111,26 @@ def main():
             md.append(f"| {name} | - | error | - |")
         else:
             md.append(f"| {r['label']} | {r.get('version', '')} | {r['jobs_per_s']:,.0f} | {ratio(drain, r)} |")
+    if amqp_drain or amqp_peer:
+        md.append("\n## RabbitMQ: the amqp driver against PHP consuming the broker directly (" + ref
+                  + " PHP workers / processes, same broker, same N)\n")
+        md.append("| system | version | jobs/s | Coyote / php-amqp |")
+        md.append("|---|---|---:|---:|")
+        fmt = lambda x: f"{x['jobs_per_s']:,.0f}" if x else "error"  # noqa: E731
+        md.append(f"| Coyote + amqp driver (one consumer, prefetch {int(ref) * 100}) | (this tree) "
+                  f"| {fmt(amqp_drain)} | {ratio(amqp_drain, amqp_peer) or '-'} |")
+        md.append(f"| php-amqp consumers (prefetch 100 each, one ack per job) "
+                  f"| {amqp_peer.get('version', '') if amqp_peer else '-'} | {fmt(amqp_peer)} | 1.0 |")
+        md.append(f"\nPush with publisher confirms: sequential `jobs.Push` {fmt(amqp_ps)}/s, "
+                  f"`jobs.PushBatch` of 1 000 {fmt(amqp_pb)}/s.")
     md.append("\n## Goals\n")
     md.append("| metric | measured | goal | met |")
     md.append("|---|---:|---:|:---:|")
     names = {"ceiling_ratio": f"Coyote / pipe ceiling ({ref} workers)", "peer_ratio": "Coyote / fastest peer",
              "push_batch": "RPC PushBatch(1000) jobs/s", "push_single": "RPC Push (sequential) jobs/s",
              "latency_p99_ms": "p99 push -> worker start at 5 000/s (ms)",
-             "memory_overhead_bytes": "host bytes per queued job beyond payload"}
+             "memory_overhead_bytes": "host bytes per queued job beyond payload",
+             "amqp_peer_ratio": "Coyote + amqp / php-amqp consumers"}
     for k, goal in GOALS.items():
         v = summary.get(k)
         shown = "error" if v is None else (f"{v:,.3f}" if isinstance(v, float) and v < 100 else f"{v:,.0f}")

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Coyote benchmarks: pipe ceiling, Coyote end to end, peers, RPC push, latency, memory, micro.
+# Coyote benchmarks: pipe ceiling, Coyote end to end, peers, RPC push, latency, memory, micro,
+# and the broker drivers against their brokers' native clients (amqp).
 # One command runs every stage on this machine in one run:  bash bench/run.sh [--quick]
 # Results: bench/results/results.{md,json} and chart.png. --quick keeps every stage but shrinks N and
 # writes to build-bench/bench-results (the test suite runs it so the harness cannot rot; then
@@ -80,7 +81,7 @@ build() {
   else
     cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCOYOTE_BUILD_BENCH=ON -DCOYOTE_BUILD_TESTS=OFF >&2
   fi
-  local targets=(coyote coyote_driver_memory coyote-bench-load coyote-bench-ceiling)
+  local targets=(coyote coyote_driver_memory coyote_driver_amqp coyote-bench-load coyote-bench-ceiling)
   grep -q '^benchmark_DIR:PATH=/' "$BUILD/CMakeCache.txt" && targets+=(coyote-bench-micro)
   cmake --build "$BUILD" -j2 --target "${targets[@]}" >&2
 }
@@ -198,6 +199,93 @@ stage_memory() {
   stop_coyote
 }
 
+# --- RabbitMQ: Coyote + the amqp driver against PHP processes consuming the broker directly ---
+# One private broker (tests/e2e/lib/rabbitmq.py via bench/peers/amqp_broker.py) for the stage:
+# the php-amqp peer (P consumers, prefetch 100 each, one ack per job), then Coyote with P PHP
+# workers and one consumer of prefetch P x 100 on a queue filled the same way, then the push rate
+# with publisher confirms (sequential jobs.Push, and jobs.PushBatch of 1000).
+RABBIT_PID=""
+start_rabbitmq() {
+  rm -f "$WORK/rabbitmq.port"
+  python3 "$ROOT/bench/peers/amqp_broker.py" "$WORK/rabbitmq.port" >"$WORK/rabbitmq.log" 2>&1 &
+  RABBIT_PID=$!
+  STARTED+=("$RABBIT_PID")
+  local i
+  for i in $(seq 1 1500); do
+    [[ -s "$WORK/rabbitmq.port" ]] && return 0
+    kill -0 "$RABBIT_PID" 2>/dev/null || return 1
+    sleep 0.2
+  done
+  return 1
+}
+
+start_coyote_amqp() {  # workers latdir amqp-port
+  cat > "$WORK/rr-amqp.yaml" <<YAML
+version: "3"
+rpc:
+  listen: tcp://127.0.0.1:$PORT_RPC
+server:
+  command: "php $PHP_WORKER"
+  env:
+    BENCH_LAT_DIR: "$2"
+logs:
+  mode: production
+  level: error
+amqp:
+  addr: amqp://guest:guest@127.0.0.1:$3/
+jobs:
+  timeout: 60
+  pool:
+    num_workers: $1
+    max_jobs: 0
+  pipelines:
+    amqpbench:
+      driver: amqp
+      config:
+        queue: bench_amqp_coyote
+        routing_key: bench_amqp_coyote
+        prefetch: $(( $1 * 100 ))
+    amqppush:
+      driver: amqp
+      config:
+        queue: bench_amqp_push
+        routing_key: bench_amqp_push
+YAML
+  "$BUILD/bin/coyote" serve -c "$WORK/rr-amqp.yaml" >>"$WORK/coyote.log" 2>&1 &
+  COYOTE_PID=$!
+  STARTED+=("$COYOTE_PID")
+  wait_port "$PORT_RPC" || { log "coyote did not listen; log:"; tail -20 "$WORK/coyote.log" >&2; return 1; }
+  sleep 0.5  # workers finish their pid handshake, the pipelines connect
+}
+
+# coyote-bench-load's push mode, its stage renamed so the memory pipeline's rows stay apart.
+amqp_push() { LOAD push "$@" | sed 's/"stage":"push_\(single\|batch\)"/"stage":"amqp_push_\1"/'; }
+
+stage_amqp() {
+  local p="$REF_WORKERS" v dir="$WORK/amqplat"
+  [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]] || { fail_stage amqp_drain "P=$p" "rabbitmq-server is not installed"; return; }
+  php -r 'exit(extension_loaded("amqp") ? 0 : 1);' || { fail_stage amqp_peer php-amqp "php-amqp is not loaded"; return; }
+  if ! start_rabbitmq; then
+    fail_stage amqp_drain "P=$p" "rabbitmq-server did not start: $(tail -c 200 "$WORK/rabbitmq.log" | tr '\n"\\' '  /')"
+    stop_pid "$RABBIT_PID"
+    return
+  fi
+  local port; port="$(cat "$WORK/rabbitmq.port")"
+  v="$(cat "$WORK/rabbitmq.port.version" 2>/dev/null || echo rabbitmq-server)"
+  record amqp_peer php-amqp timeout "$STAGE_TIMEOUT" php "$ROOT/bench/peers/amqp.php" bench "$port" "$N" "$p" "$v"
+  rm -rf "$dir"; mkdir -p "$dir"
+  if start_coyote_amqp "$p" "$dir" "$port"; then
+    record amqp_drain "P=$p" timeout "$STAGE_TIMEOUT" php "$ROOT/bench/peers/amqp.php" coyote \
+      "tcp://127.0.0.1:$PORT_RPC" bench_amqp_coyote amqpbench "$N" "$dir" "$port" "$p" "$COYOTE_PID"
+    record amqp_push_single "batch=1" amqp_push --pipeline amqppush --batch 1 --jobs "$N_SINGLE" --label "batch=1"
+    record amqp_push_batch "batch=1000" amqp_push --pipeline amqppush --batch 1000 --jobs "$N" --label "batch=1000"
+  else
+    fail_stage amqp_drain "P=$p" "coyote did not start"
+  fi
+  stop_coyote
+  stop_pid "$RABBIT_PID"
+}
+
 # Takes over SERVER, just started in the background as PID: once it listens on PORT, the command
 # after PID runs as peer stage LABEL. The server is stopped either way.
 peer_on_server() {
@@ -285,6 +373,7 @@ main() {
     wanted beanstalkd && stage_beanstalkd
     wanted bullmq && stage_bullmq
     wanted gearman && stage_gearman
+    wanted amqp && stage_amqp
   done
   wanted latency && stage_latency
   wanted memory && stage_memory
