@@ -1,5 +1,5 @@
 #include "amqp/amqp_settings.hpp"
-#include "unit/jobs/test_config.hpp"
+#include "support/map_config.hpp"
 
 #include <catch2/catch.hpp>
 
