@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdlib>
+#include <iterator>
 #include <set>
 #include <utility>
 
@@ -205,11 +206,6 @@ void NatsCore::shutdown() {
   }
   (void)stop();
   if (consumer_thread_.joinable()) consumer_thread_.join();
-  {
-    std::lock_guard lock(mutex_);
-    closing_ = true;
-  }
-  io_cv_.notify_all();
   if (io_thread_.joinable()) io_thread_.join();
   {
     std::lock_guard lock(live_mutex());
@@ -262,8 +258,7 @@ sdk::Status NatsCore::ack(const Delivery& delivery) {
   Op op;
   op.kind = OpKind::kAck;
   op.delivery = delivery;
-  enqueue(std::move(op));
-  return sdk::Status::ok();
+  return enqueue(std::move(op)) ? sdk::Status::ok() : closed_error();
 }
 
 sdk::Status NatsCore::term(const Delivery& delivery) {
@@ -273,8 +268,7 @@ sdk::Status NatsCore::term(const Delivery& delivery) {
   Op op;
   op.kind = OpKind::kTerm;
   op.delivery = delivery;
-  enqueue(std::move(op));
-  return sdk::Status::ok();
+  return enqueue(std::move(op)) ? sdk::Status::ok() : closed_error();
 }
 
 sdk::Status NatsCore::requeue(const Delivery& delivery, sdk::Message message) {
@@ -284,8 +278,9 @@ sdk::Status NatsCore::requeue(const Delivery& delivery, sdk::Message message) {
   op.kind = OpKind::kRequeue;
   op.delivery = delivery;
   op.messages.push_back(std::move(message));
-  enqueue(std::move(op));
-  return sdk::Status::ok();
+  if (enqueue(std::move(op))) return sdk::Status::ok();
+  unhold(delivery.token);
+  return closed_error();
 }
 
 void NatsCore::give_back(const Delivery& delivery, sdk::Message message) {
@@ -293,12 +288,20 @@ void NatsCore::give_back(const Delivery& delivery, sdk::Message message) {
   (void)requeue(delivery, std::move(message));
 }
 
-void NatsCore::enqueue(Op op) {
+bool NatsCore::enqueue(Op op) {
   {
     std::lock_guard lock(mutex_);
+    if (io_done_) return false;
     ops_.push_back(std::move(op));
   }
   io_cv_.notify_one();
+  return true;
+}
+
+sdk::Status NatsCore::closed_error() const {
+  return sdk::Status::error("failed to acknowledge the JOB, the nats pipeline " +
+                            options_.pipeline +
+                            " is stopped (JetStream redelivers the message after ack_wait)");
 }
 
 void NatsCore::release_slot() {
@@ -478,7 +481,11 @@ void NatsCore::consumer_loop() {
       conn_ = nullptr;
     }
     std::unique_lock lock(mutex_);
-    if (consumer_cv_.wait_for(lock, backoff, [&] { return stopping_; })) return;
+    if (consumer_cv_.wait_for(lock, backoff, [&] { return stopping_; })) {
+      consumer_done_ = true;
+      io_cv_.notify_all();
+      return;
+    }
     backoff = std::min(backoff * 2, milliseconds{30'000});
   }
   connect_failed_ = false;
@@ -497,7 +504,10 @@ void NatsCore::consumer_loop() {
     }
     if (needs_setup_) {
       needs_setup_ = false;
-      if (auto status = ensure_stream_and_consumer(); !status) {
+      auto status = ensure_stream_and_consumer();
+      setup_state_ = status ? 1 : 2;
+      io_cv_.notify_all();
+      if (!status) {
         needs_setup_ = true;
         set_error(status.message() + "; retrying in " + std::to_string(backoff.count()) + "ms");
         std::unique_lock lock(mutex_);
@@ -528,6 +538,11 @@ void NatsCore::consumer_loop() {
     fetch_batch(static_cast<int>(std::min<std::int64_t>(room, kMaxBatch)));
   }
   drop_subscription();
+  {
+    std::lock_guard lock(mutex_);
+    consumer_done_ = true;
+  }
+  io_cv_.notify_all();
 }
 
 void NatsCore::drop_subscription() {
@@ -851,10 +866,20 @@ void NatsCore::io_loop() {
     {
       std::unique_lock lock(mutex_);
       io_cv_.wait_for(lock, tick, [&] {
-        return closing_ || (!ops_.empty() && (connection_ready_.load() || connect_failed_.load()));
+        return consumer_done_ ||
+               (!ops_.empty() && (connection_ready_.load() || connect_failed_.load())) ||
+               (!deferred_.empty() && publish_gate_open());
       });
-      closing = closing_;
-      if (connection_ready_ || connect_failed_) batch.swap(ops_);
+      closing = consumer_done_;
+      if (connection_ready_ || connect_failed_) {
+        if (!deferred_.empty() && publish_gate_open()) {
+          std::move(ops_.begin(), ops_.end(), std::back_inserter(deferred_));
+          ops_.clear();
+          batch.swap(deferred_);
+        } else {
+          batch.swap(ops_);
+        }
+      }
     }
     if (!connection_ready_) {
       // No connection can be made with these settings: answer the producers now.
@@ -885,14 +910,24 @@ void NatsCore::finish_close() {
     }
     for (auto& op : batch) execute(op);
     if (!connection_ready_ || Clock::now() >= deadline) break;
-    if (batch.empty() && publishes_pending_.load() == 0) break;
-    if (batch.empty()) std::this_thread::sleep_for(milliseconds{5});
+    bool idle = batch.empty() && publishes_pending_.load() == 0;
+    if (idle) {
+      // Jobs still running answer into this pipeline; their acks are worth waiting for.
+      std::unique_lock lock(mutex_);
+      if (in_flight_ == 0 && ops_.empty()) break;
+      io_cv_.wait_for(lock, milliseconds{20});
+    } else if (batch.empty()) {
+      std::this_thread::sleep_for(milliseconds{5});
+    }
   }
   std::deque<Op> left;
   {
     std::lock_guard lock(mutex_);
     left.swap(ops_);
+    io_done_ = true;
   }
+  std::move(deferred_.begin(), deferred_.end(), std::back_inserter(left));
+  deferred_.clear();
   for (auto& op : left) {
     if (op.done) op.done(not_stored("the pipeline stopped before the job was published"));
   }
@@ -913,9 +948,19 @@ void NatsCore::finish_close() {
   if (connected_) (void)natsConnection_FlushTimeout(conn_, 2000);
 }
 
+bool NatsCore::publish_gate_open() const { return setup_state_ != 0 || !connected_; }
+
 void NatsCore::execute(Op& op) {
   switch (op.kind) {
     case OpKind::kPublish:
+      if (setup_state_ == 2) {
+        op.done(not_stored("the pipeline's stream or consumer is not ready"));
+        return;
+      }
+      if (!publish_gate_open() || !deferred_.empty()) {
+        deferred_.push_back(std::move(op));  // answered once the first setup attempt is done
+        return;
+      }
       publish(std::move(op.messages), std::move(op.done));
       return;
     case OpKind::kAck:
@@ -937,7 +982,7 @@ void NatsCore::execute(Op& op) {
           Op ack;
           ack.kind = OpKind::kAck;
           ack.delivery = d;
-          enqueue(std::move(ack));
+          if (!enqueue(std::move(ack))) unhold(d.token);  // closed: redelivered after ack_wait
           return;
         }
         // The copy is not stored: hand the original back to JetStream (redelivered at once).

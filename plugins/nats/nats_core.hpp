@@ -72,8 +72,9 @@ class NatsCore {
   sdk::Status run();
   sdk::Status pause();
   sdk::Status resume();
-  /// Stops consuming and starts the orderly close on the threads (pending acks and give-backs
-  /// are sent, delete_stream_on_stop applied); returns at once.
+  /// Stops consuming and starts the orderly close on the threads: jobs given back are
+  /// republished, acks of jobs still running are waited for (up to 5s), then
+  /// delete_stream_on_stop is applied. Returns at once.
   sdk::Status stop();
   /// stop(), then waits (bounded) for the threads and closes the connection. Idempotent.
   void shutdown();
@@ -120,6 +121,9 @@ class NatsCore {
   // io thread
   void io_loop();
   void execute(Op& op);
+  /// Pushes may be published: the setup answered, or there is no connection to set up on (cnats
+  /// buffers them until it reconnects, bounded by jobs.timeout).
+  [[nodiscard]] bool publish_gate_open() const;
   void publish(std::vector<sdk::Message> messages, sdk::Completion done);
   void publish_one(sdk::Message message, std::function<void(sdk::Status)> done);
   void send(const std::string& subject, std::string_view data);
@@ -127,7 +131,9 @@ class NatsCore {
   void touch_held();
   void finish_close();
 
-  void enqueue(Op op);
+  /// False once the io thread has ended (the op is dropped).
+  bool enqueue(Op op);
+  [[nodiscard]] sdk::Status closed_error() const;
   void release_slot();
   void set_error(std::string text);
   void clear_error(const char* recovered_what);
@@ -152,13 +158,19 @@ class NatsCore {
   std::atomic<bool> connected_{false};
   std::atomic<bool> needs_setup_{true};
   std::atomic<bool> connect_failed_{false};  // the URL or the options are unusable
+  /// The last stream/consumer setup: 0 not finished yet, 1 ready, 2 failed (error_ says why).
+  /// Pushes wait for the first answer, and fail at once while it is "failed": a subject that
+  /// belongs to another stream would otherwise store them where this pipeline never reads.
+  std::atomic<int> setup_state_{0};
+  std::deque<Op> deferred_;  // io thread only: pushes waiting for the setup's answer
 
   std::mutex mutex_;  // flags, error, counters, the op queue
   std::condition_variable consumer_cv_;
   std::condition_variable io_cv_;
   bool running_ = false;
   bool stopping_ = false;
-  bool closing_ = false;  // shutdown(): the io thread drains and ends
+  bool consumer_done_ = false;  // the consumer thread has ended (after stop)
+  bool io_done_ = false;        // the io thread has drained and ended: nothing more is sent
   bool shut_down_ = false;
   std::deque<Op> ops_;
   std::int64_t in_flight_ = 0;
