@@ -5,9 +5,11 @@
 
 #include <nats/nats.h>
 
+#include <pthread.h>
 #include <algorithm>
 #include <cinttypes>
 #include <cstdlib>
+#include <cstring>
 #include <iterator>
 #include <set>
 #include <utility>
@@ -23,12 +25,16 @@ using std::chrono::milliseconds;
 /// the server-side bound only has to stay out of the way, including for delayed jobs, which
 /// wait in the pending set between their early delivery and their due time.
 constexpr std::int64_t kMaxAckPending = 1'000'000'000;
-constexpr int kMaxBatch = 256;
-constexpr std::int64_t kFetchWaitMs = 1000;
+/// A pull request stays open this long; the server delivers into it as messages arrive.
+constexpr std::int64_t kPullExpiresMs = 10'000;
+/// Pull requests one host keeps open at once (the consumer's MaxWaiting is 512 by default).
+constexpr std::size_t kMaxOpenPulls = 4;
 constexpr std::int64_t kApiWaitMs = 5000;
 constexpr int kReconnectBuffer = 20 * 1024 * 1024;  // RoadRunner's
 constexpr milliseconds kInfoEvery{1000};
 constexpr milliseconds kCloseWait{5000};
+constexpr milliseconds kAckDelay{1};
+constexpr std::size_t kAckBatch = 512;
 /// An early delivery of a delayed job closer than this to its due time is delivered now.
 constexpr std::int64_t kDueSlackNs = 20'000'000;
 
@@ -105,6 +111,16 @@ void on_delete_reply(natsConnection* /*nc*/, natsSubscription* /*sub*/, natsMsg*
   natsMsg_Destroy(msg);
 }
 
+// The pull subscription is drained (its on-complete callback awaited) before its core goes
+// away, so its messages reach the core without the registry lock (a delivery may wait for room
+// in the host queue, which must not hold up every other pipeline's callbacks).
+void on_pull_message(natsConnection* /*nc*/, natsSubscription* /*sub*/, natsMsg* msg,
+                     void* closure) {
+  static_cast<NatsCore*>(closure)->on_pull_message(msg);
+}
+
+void on_pull_complete(void* closure) { static_cast<NatsCore*>(closure)->on_pull_closed(); }
+
 std::string join_subjects(const char** subjects, int count) {
   std::string out = "[";
   for (int i = 0; i < count; ++i) {
@@ -126,13 +142,21 @@ NatsCore::~NatsCore() { shutdown(); }
 
 void NatsCore::start(const std::shared_ptr<NatsCore>& self) {
   self_ = self;
-  consumer_thread_ = std::thread([this] { consumer_loop(); });
-  io_thread_ = std::thread([this] { io_loop(); });
+  // Named for top -H and debuggers (15 characters at most).
+  consumer_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "nats-consume");
+    consumer_loop();
+  });
+  io_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "nats-io");
+    io_loop();
+  });
 }
 
 // ---- host loop ---------------------------------------------------------------------------------
 
 void NatsCore::push(std::vector<sdk::Message> messages, sdk::Completion done) {
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
@@ -140,6 +164,8 @@ void NatsCore::push(std::vector<sdk::Message> messages, sdk::Completion done) {
       op.kind = OpKind::kPublish;
       op.messages = std::move(messages);
       op.done = std::move(done);
+      wake = true;
+      urgent_ = true;
       ops_.push_back(std::move(op));
       done = nullptr;
     }
@@ -148,7 +174,7 @@ void NatsCore::push(std::vector<sdk::Message> messages, sdk::Completion done) {
     done(sdk::Status::error("nats pipeline " + options_.pipeline + " is stopped, push refused"));
     return;
   }
-  io_cv_.notify_one();
+  if (wake) io_cv_.notify_one();
 }
 
 sdk::Status NatsCore::run() {
@@ -251,35 +277,38 @@ sdk::State NatsCore::state() {
   return s;
 }
 
-sdk::Status NatsCore::ack(const Delivery& delivery) {
-  unhold(delivery.token);
-  release_slot();
-  if (delivery.auto_acked) return sdk::Status::ok();
-  Op op;
-  op.kind = OpKind::kAck;
-  op.delivery = delivery;
-  return enqueue(std::move(op)) ? sdk::Status::ok() : closed_error();
-}
+sdk::Status NatsCore::ack(const Delivery& delivery) { return settle(OpKind::kAck, delivery); }
 
-sdk::Status NatsCore::term(const Delivery& delivery) {
+sdk::Status NatsCore::term(const Delivery& delivery) { return settle(OpKind::kTerm, delivery); }
+
+sdk::Status NatsCore::settle(OpKind kind, const Delivery& delivery) {
   unhold(delivery.token);
-  release_slot();
-  if (delivery.auto_acked) return sdk::Status::ok();
+  if (delivery.auto_acked) {
+    release_slot();
+    return sdk::Status::ok();
+  }
+  // The slot frees once the ack is on the wire (before any later pull request on the same
+  // connection), so the server never sees this host hold more than prefetch.
   Op op;
-  op.kind = OpKind::kTerm;
+  op.kind = kind;
   op.delivery = delivery;
-  return enqueue(std::move(op)) ? sdk::Status::ok() : closed_error();
+  op.release = true;
+  if (enqueue(std::move(op))) return sdk::Status::ok();
+  release_slot();
+  return closed_error();
 }
 
 sdk::Status NatsCore::requeue(const Delivery& delivery, sdk::Message message) {
-  release_slot();
-  // Still held (kept in progress) until the copy is stored and the original acked.
+  // An auto-acked original is gone from the server already; any other stays held (kept in
+  // progress) and in its slot until the copy is stored and the original acked.
+  if (delivery.auto_acked) release_slot();
   Op op;
   op.kind = OpKind::kRequeue;
   op.delivery = delivery;
   op.messages.push_back(std::move(message));
   if (enqueue(std::move(op))) return sdk::Status::ok();
   unhold(delivery.token);
+  if (!delivery.auto_acked) release_slot();
   return closed_error();
 }
 
@@ -289,12 +318,18 @@ void NatsCore::give_back(const Delivery& delivery, sdk::Message message) {
 }
 
 bool NatsCore::enqueue(Op op) {
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     if (io_done_) return false;
+    // The io thread takes every queued op at once and lets acks gather for kAckDelay: only the
+    // first ack of a run wakes it (a futex wake per ack costs more than the ack itself).
+    const bool urgent = op.kind != OpKind::kAck && op.kind != OpKind::kTerm;
+    if (urgent) urgent_ = true;
+    wake = urgent || ops_.empty() || ops_.size() + 1 >= kAckBatch;
     ops_.push_back(std::move(op));
   }
-  io_cv_.notify_one();
+  if (wake) io_cv_.notify_one();
   return true;
 }
 
@@ -305,11 +340,19 @@ sdk::Status NatsCore::closed_error() const {
 }
 
 void NatsCore::release_slot() {
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     if (in_flight_ > 0) --in_flight_;
+    // The consumer thread waits for a quarter of prefetch to be free (or for the last job).
+    wake =
+        options_.prefetch - in_flight_ - credit_ == fetch_threshold() || in_flight_ + credit_ == 0;
   }
-  consumer_cv_.notify_one();
+  if (wake) consumer_cv_.notify_one();
+}
+
+std::int64_t NatsCore::fetch_threshold() const {
+  return std::max<std::int64_t>(1, options_.prefetch / 4);
 }
 
 std::uint64_t NatsCore::hold(const std::string& reply) {
@@ -457,6 +500,18 @@ bool NatsCore::connect() {
                                    this);
     }
   }
+  if (s == NATS_OK) {
+    natsInbox* inbox = nullptr;
+    s = natsInbox_Create(&inbox);
+    if (s == NATS_OK) {
+      pull_inbox_ = inbox;
+      natsInbox_Destroy(inbox);
+      const std::string wildcard = pull_inbox_ + ".*";
+      s = natsConnection_Subscribe(&pull_, conn_, wildcard.c_str(), nats::on_pull_message, this);
+    }
+    if (s == NATS_OK) s = natsSubscription_SetPendingLimits(pull_, -1, -1);
+    if (s == NATS_OK) s = natsSubscription_SetOnCompleteCB(pull_, on_pull_complete, this);
+  }
   if (s != NATS_OK) {
     set_error("cannot set up JetStream on the connection: " + last_error_text(s));
     return false;
@@ -524,18 +579,7 @@ void NatsCore::consumer_loop() {
       last_info = Clock::now();
       if (needs_setup_) continue;
     }
-    std::int64_t room = 0;
-    {
-      std::unique_lock lock(mutex_);
-      room = running_ ? options_.prefetch - in_flight_ : 0;
-      if (room <= 0) {
-        consumer_cv_.wait_for(lock, kInfoEvery, [&] {
-          return stopping_ || (running_ && in_flight_ < options_.prefetch);
-        });
-        continue;
-      }
-    }
-    fetch_batch(static_cast<int>(std::min<std::int64_t>(room, kMaxBatch)));
+    pull_more();
   }
   drop_subscription();
   {
@@ -546,10 +590,132 @@ void NatsCore::consumer_loop() {
 }
 
 void NatsCore::drop_subscription() {
-  if (pull_ != nullptr) {
-    natsSubscription_Destroy(pull_);
-    pull_ = nullptr;
+  if (pull_ == nullptr) return;
+  // Drain: deliveries already received still reach the host queue (or are given back when it
+  // is stopping); then wait for the last callback before the core may go away.
+  if (natsSubscription_DrainTimeout(pull_, 2000) != NATS_OK) {
+    (void)natsSubscription_Unsubscribe(pull_);
   }
+  std::unique_lock lock(mutex_);
+  consumer_cv_.wait_for(lock, milliseconds{5000}, [&] { return pull_closed_; });
+}
+
+void NatsCore::on_pull_closed() {
+  {
+    std::lock_guard lock(mutex_);
+    pull_closed_ = true;
+  }
+  consumer_cv_.notify_all();
+}
+
+void NatsCore::pull_more() {
+  std::int64_t batch = 0;
+  std::uint64_t id = 0;
+  {
+    // Pull once a quarter of prefetch is free, not for every job that finishes: a pull request
+    // costs the server about as much as the messages it returns. Messages requested and not yet
+    // received (credit) count against prefetch like the jobs this host holds.
+    std::unique_lock lock(mutex_);
+    const auto now = Clock::now();
+    for (auto it = pulls_.begin(); it != pulls_.end();) {
+      if (now >= it->second.deadline) {  // the server's 408 never came (lost on a reconnect)
+        credit_ = std::max<std::int64_t>(0, credit_ - it->second.remaining);
+        it = pulls_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    const std::int64_t room = running_ ? options_.prefetch - in_flight_ - credit_ : 0;
+    const bool idle = in_flight_ + credit_ == 0;
+    if ((room < fetch_threshold() && !(room > 0 && idle)) || pulls_.size() >= kMaxOpenPulls ||
+        !connected_) {
+      consumer_cv_.wait_for(lock, kInfoEvery, [&] {
+        return stopping_ || needs_setup_ ||
+               (running_ && connected_ && pulls_.size() < kMaxOpenPulls &&
+                options_.prefetch - in_flight_ - credit_ >= fetch_threshold());
+      });
+      return;
+    }
+    batch = room;
+    id = next_pull_++;
+    pulls_.emplace(id, Pull{batch, now + milliseconds{kPullExpiresMs + 5000}});
+    credit_ += batch;
+  }
+  const std::string reply = pull_inbox_ + "." + std::to_string(id);
+  // The server answers on `reply` with up to `batch` messages as they arrive, then a 408
+  // status when the request expires (none when it was filled).
+  const std::string body = "{\"batch\":" + std::to_string(batch) +
+                           ",\"expires\":" + std::to_string(kPullExpiresMs * 1'000'000) + "}";
+  natsStatus s = natsConnection_PublishRequest(conn_, pull_subject_.c_str(), reply.c_str(),
+                                               body.data(), static_cast<int>(body.size()));
+  if (s != NATS_OK) {
+    close_pull(id, -1);
+    log_.warn("nats pipeline " + options_.pipeline +
+              ": cannot send a pull request: " + last_error_text(s));
+    std::unique_lock lock(mutex_);
+    consumer_cv_.wait_for(lock, milliseconds{200}, [&] { return stopping_; });
+  }
+}
+
+void NatsCore::close_pull(std::uint64_t id, std::int64_t pending) {
+  {
+    std::lock_guard lock(mutex_);
+    auto it = pulls_.find(id);
+    // The server's count of what the request would still have delivered is exact; without it,
+    // our estimate (deliveries are attributed to the oldest open request, as the server serves
+    // them) is the best there is.
+    const std::int64_t left =
+        pending >= 0 ? pending : (it != pulls_.end() ? it->second.remaining : 0);
+    credit_ = std::max<std::int64_t>(0, credit_ - left);
+    if (it != pulls_.end()) pulls_.erase(it);
+  }
+  consumer_cv_.notify_one();
+}
+
+void NatsCore::on_pull_message(natsMsg* msg) {
+  const char* status = nullptr;
+  if (natsMsg_GetDataLength(msg) == 0 && natsMsgHeader_Get(msg, "Status", &status) == NATS_OK &&
+      status != nullptr) {
+    // Statuses come on the request's own reply subject (deliveries keep their message's
+    // subject, so those cannot be told apart by request).
+    const char* subject = natsMsg_GetSubject(msg);
+    const char* dot = subject != nullptr ? std::strrchr(subject, '.') : nullptr;
+    const std::uint64_t id = dot != nullptr ? std::strtoull(dot + 1, nullptr, 10) : 0;
+    const std::string code(status);
+    const char* description = nullptr;
+    (void)natsMsgHeader_Get(msg, "Description", &description);
+    const std::string text = description != nullptr ? description : "";
+    const char* pending_text = nullptr;
+    std::int64_t pending = -1;
+    if (natsMsgHeader_Get(msg, "Nats-Pending-Messages", &pending_text) == NATS_OK &&
+        pending_text != nullptr) {
+      pending = std::strtoll(pending_text, nullptr, 10);
+    }
+    natsMsg_Destroy(msg);
+    if (code == "100") return;  // idle heartbeat
+    close_pull(id, pending);
+    if (code == "404" || code == "408") return;  // no messages / the request expired
+    if (code == "503" || text.find("Deleted") != std::string::npos ||
+        text.find("push based") != std::string::npos) {
+      // Nothing answers for the consumer: it or its stream is gone.
+      log_.warn("nats pipeline " + options_.pipeline + ": pull request answered " + code + " " +
+                text + "; checking the stream and consumer");
+      needs_setup_ = true;
+      consumer_cv_.notify_all();
+    } else if (log_.enabled(sdk::LogLevel::kDebug)) {
+      log_.debug("nats pipeline " + options_.pipeline + ": pull request answered " + code + " " +
+                 text);
+    }
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (credit_ > 0) --credit_;
+    if (auto it = pulls_.begin(); it != pulls_.end()) {
+      if (--it->second.remaining <= 0) pulls_.erase(it);  // filled: no status follows
+    }
+  }
+  deliver(msg);
 }
 
 sdk::Status NatsCore::ensure_stream_and_consumer() {
@@ -698,18 +864,13 @@ sdk::Status NatsCore::ensure_stream_and_consumer() {
   }
   jsConsumerInfo_Destroy(ci);
 
-  drop_subscription();
-  jsSubOptions so;
-  jsSubOptions_Init(&so);
-  so.Stream = stream.c_str();
-  so.Consumer = options_.consumer.c_str();
-  jerr = static_cast<jsErrCode>(0);
-  s = js_PullSubscribe(&pull_, js_, subject.c_str(), options_.consumer.c_str(), nullptr, &so,
-                       &jerr);
-  if (s != NATS_OK) {
-    pull_ = nullptr;
-    return api_error("cannot subscribe to " + cname, s, jerr);
+  {
+    // Pull requests of an earlier connection or consumer are gone on the server.
+    std::lock_guard lock(mutex_);
+    pulls_.clear();
+    credit_ = 0;
   }
+  pull_subject_ = "$JS.API.CONSUMER.MSG.NEXT." + stream + "." + options_.consumer;
   return sdk::Status::ok();
 }
 
@@ -728,32 +889,6 @@ void NatsCore::refresh_info() {
     needs_setup_ = true;
   }
   jsConsumerInfo_Destroy(ci);
-}
-
-void NatsCore::fetch_batch(int batch) {
-  natsMsgList list{};
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s = natsSubscription_Fetch(&list, pull_, batch, kFetchWaitMs, &jerr);
-  if (s == NATS_TIMEOUT) return;
-  if (s != NATS_OK) {
-    const std::string text = last_error_text(s);
-    if (connected_) {
-      // The consumer or the stream may be gone (a server restarted without its store):
-      // check and re-create before fetching again.
-      needs_setup_ = true;
-      log_.warn("nats pipeline " + options_.pipeline + ": fetching from consumer " +
-                options_.consumer + " failed (" + text + "); checking the stream and consumer");
-    }
-    std::unique_lock lock(mutex_);
-    consumer_cv_.wait_for(lock, milliseconds{200}, [&] { return stopping_; });
-    return;
-  }
-  for (int i = 0; i < list.Count; ++i) {
-    natsMsg* msg = list.Msgs[i];
-    list.Msgs[i] = nullptr;
-    deliver(msg);
-  }
-  natsMsgList_Destroy(&list);
 }
 
 void NatsCore::deliver(natsMsg* msg) {
@@ -865,11 +1000,18 @@ void NatsCore::io_loop() {
     bool closing = false;
     {
       std::unique_lock lock(mutex_);
+      auto ready = [&] { return connection_ready_.load() || connect_failed_.load(); };
       io_cv_.wait_for(lock, tick, [&] {
-        return consumer_done_ ||
-               (!ops_.empty() && (connection_ready_.load() || connect_failed_.load())) ||
+        return consumer_done_ || (!ops_.empty() && ready()) ||
                (!deferred_.empty() && publish_gate_open());
       });
+      if (!urgent_ && !consumer_done_ && !ops_.empty() && ready()) {
+        // Only acks so far: let the ones finishing right now join them (up to kAckDelay). A
+        // producer's push or a requeue (urgent_) does not wait.
+        io_cv_.wait_for(lock, kAckDelay,
+                        [&] { return urgent_ || consumer_done_ || ops_.size() >= kAckBatch; });
+      }
+      urgent_ = false;
       closing = consumer_done_;
       if (connection_ready_ || connect_failed_) {
         if (!deferred_.empty() && publish_gate_open()) {
@@ -967,10 +1109,12 @@ void NatsCore::execute(Op& op) {
       send(op.delivery.reply, "+ACK");
       if (options_.delete_after_ack) delete_message(op.delivery.stream_seq);
       unhold(op.delivery.token);
+      if (op.release) release_slot();
       return;
     case OpKind::kTerm:
       send(op.delivery.reply, "+TERM");
       unhold(op.delivery.token);
+      if (op.release) release_slot();
       return;
     case OpKind::kRequeue: {
       Delivery d = op.delivery;
@@ -982,7 +1126,11 @@ void NatsCore::execute(Op& op) {
           Op ack;
           ack.kind = OpKind::kAck;
           ack.delivery = d;
-          if (!enqueue(std::move(ack))) unhold(d.token);  // closed: redelivered after ack_wait
+          ack.release = true;
+          if (!enqueue(std::move(ack))) {  // closed: the original returns after ack_wait
+            unhold(d.token);
+            release_slot();
+          }
           return;
         }
         // The copy is not stored: hand the original back to JetStream (redelivered at once).
@@ -991,7 +1139,10 @@ void NatsCore::execute(Op& op) {
             status.message() + ")" +
             (d.auto_acked ? "; it was auto-acked, so it is lost" : "; redelivering the original"));
         unhold(d.token);
-        if (!d.auto_acked) send(d.reply, "-NAK");
+        if (!d.auto_acked) {
+          send(d.reply, "-NAK");
+          release_slot();
+        }
       });
       return;
     }

@@ -95,6 +95,9 @@ class NatsCore {
   void on_disconnected();
   void on_connected(bool reconnected);
   void on_async_error(const std::string& text);
+  /// A message on the pull inbox: a delivery or a pull request's status.
+  void on_pull_message(__natsMsg* msg);
+  void on_pull_closed();
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -104,6 +107,11 @@ class NatsCore {
     Delivery delivery;
     std::vector<sdk::Message> messages;
     sdk::Completion done;
+    bool release = false;  ///< frees the job's prefetch slot once sent
+  };
+  struct Pull {
+    std::int64_t remaining;  ///< messages the server may still deliver into this request
+    Clock::time_point deadline;
   };
   struct Held {
     std::string reply;
@@ -115,7 +123,10 @@ class NatsCore {
   bool connect();
   sdk::Status ensure_stream_and_consumer();
   void refresh_info();
-  void fetch_batch(int batch);
+  void pull_more();
+  /// A pull request ended; `pending` is the server's count of what it would still have
+  /// delivered (-1: unknown).
+  void close_pull(std::uint64_t id, std::int64_t pending);
   void deliver(__natsMsg* msg);
   void drop_subscription();
   // io thread
@@ -131,10 +142,13 @@ class NatsCore {
   void touch_held();
   void finish_close();
 
+  sdk::Status settle(OpKind kind, const Delivery& delivery);
   /// False once the io thread has ended (the op is dropped).
   bool enqueue(Op op);
   [[nodiscard]] sdk::Status closed_error() const;
   void release_slot();
+  /// Free slots (of prefetch) before the consumer thread fetches again.
+  [[nodiscard]] std::int64_t fetch_threshold() const;
   void set_error(std::string text);
   void clear_error(const char* recovered_what);
   [[nodiscard]] std::string error_text();
@@ -151,7 +165,9 @@ class NatsCore {
   // by shutdown() after both threads have ended.
   __natsConnection* conn_ = nullptr;
   __jsCtx* js_ = nullptr;
-  __natsSubscription* pull_ = nullptr;
+  __natsSubscription* pull_ = nullptr;  // async, on pull_inbox_.*: deliveries and statuses
+  std::string pull_inbox_;
+  std::string pull_subject_;  // $JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>
   __natsSubscription* delete_replies_ = nullptr;
   std::string delete_inbox_;
   std::atomic<bool> connection_ready_{false};
@@ -173,7 +189,12 @@ class NatsCore {
   bool io_done_ = false;        // the io thread has drained and ended: nothing more is sent
   bool shut_down_ = false;
   std::deque<Op> ops_;
+  bool urgent_ = false;  // an op that must not wait for the ack batching is queued
   std::int64_t in_flight_ = 0;
+  std::map<std::uint64_t, Pull> pulls_;  // open pull requests
+  std::int64_t credit_ = 0;              // messages requested, not received yet
+  std::uint64_t next_pull_ = 1;
+  bool pull_closed_ = false;
   std::string error_;
   std::int64_t info_ack_pending_ = 0;
   std::int64_t info_pending_ = 0;
