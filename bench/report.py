@@ -11,6 +11,7 @@ GOALS = {
     "push_single": 30000.0,         # jobs/s
     "latency_p99_ms": 2.0,          # at 5 000 jobs/s
     "memory_overhead_bytes": 200.0, # per queued job beyond the payload
+    "nats_direct_ratio": 1.5,       # Coyote + nats / the fastest direct JetStream consumers
 }
 
 
@@ -39,6 +40,15 @@ def main():
     def ratio(a, b):
         return round(a["jobs_per_s"] / b["jobs_per_s"], 3) if a and b and b["jobs_per_s"] > 0 else None
 
+    # NATS JetStream stage: Coyote's run and the direct consumers' runs (best repetition each).
+    def best_nats(prefix):
+        got = [r for r in stages if r["stage"] == "nats" and "error" not in r
+               and r.get("label", "").startswith(prefix)]
+        return max(got, key=lambda r: r.get("jobs_per_s", 0), default=None)
+    nats_coyote = best_nats("coyote")
+    nats_direct = [d for d in (best_nats("direct ("), best_nats("direct PHP")) if d]
+    nats_best_direct = max(nats_direct, key=lambda r: r["jobs_per_s"], default=None)
+
     # The ceiling and the drain of one repetition run back to back, so their ratio is the least
     # disturbed by load that comes and goes on a shared machine; the median over repetitions is
     # reported beside the ratio of the two best results.
@@ -60,6 +70,8 @@ def main():
         "push_single": ps["jobs_per_s"] if ps else None,
         "latency_p99_ms": lat["p99_ms"] if lat else None,
         "memory_overhead_bytes": mem["overhead_bytes_per_job"] if mem else None,
+        "nats_direct_ratio": ratio(nats_coyote, nats_best_direct),
+        "nats_ratios": {d["label"]: ratio(nats_coyote, d) for d in nats_direct},
     }
     lower_is_better = {"latency_p99_ms", "memory_overhead_bytes"}
     verdict = {}
@@ -105,13 +117,22 @@ def main():
             md.append(f"| {name} | - | error | - |")
         else:
             md.append(f"| {r['label']} | {r.get('version', '')} | {r['jobs_per_s']:,.0f} | {ratio(drain, r)} |")
+    if nats_coyote or nats_direct:
+        md.append(f"\n## NATS JetStream (same stream contents, {ref} consumers, timed by the consumer's acks)\n")
+        md.append("| consumer | version | jobs/s | Coyote / it |")
+        md.append("|---|---|---:|---:|")
+        for r in ([nats_coyote] if nats_coyote else []) + nats_direct:
+            md.append(f"| {r['label']} | {r.get('version', '')} | {r['jobs_per_s']:,.0f} | {ratio(nats_coyote, r) or '-'} |")
+        md.append("\nCoyote runs the nats driver with PHP workers (one goridge round trip per job); the direct "
+                  "consumers pull batches and ack with no per-job work beyond decoding the job.")
     md.append("\n## Goals\n")
     md.append("| metric | measured | goal | met |")
     md.append("|---|---:|---:|:---:|")
     names = {"ceiling_ratio": f"Coyote / pipe ceiling ({ref} workers)", "peer_ratio": "Coyote / fastest peer",
              "push_batch": "RPC PushBatch(1000) jobs/s", "push_single": "RPC Push (sequential) jobs/s",
              "latency_p99_ms": "p99 push -> worker start at 5 000/s (ms)",
-             "memory_overhead_bytes": "host bytes per queued job beyond payload"}
+             "memory_overhead_bytes": "host bytes per queued job beyond payload",
+             "nats_direct_ratio": "Coyote + nats / fastest direct JetStream consumers"}
     for k, goal in GOALS.items():
         v = summary.get(k)
         shown = "error" if v is None else (f"{v:,.3f}" if isinstance(v, float) and v < 100 else f"{v:,.0f}")

@@ -242,9 +242,10 @@ stage_gearman() {
 }
 
 # NATS JetStream: the same N RoadRunner-format jobs in a stream, consumed by Coyote (nats driver,
-# REF_WORKERS PHP workers) and by REF_WORKERS direct cnats consumers sharing one durable pull
-# consumer (bench/peers/nats_peer.c). Both runs are timed by one consumer-info poll: first
-# delivery -> every job acked.
+# REF_WORKERS PHP workers) and directly by REF_WORKERS consumers sharing one durable pull consumer:
+# cnats's Fetch/Ack (bench/peers/nats_peer.c) and a PHP stdlib client (bench/peers/nats_direct.php,
+# acks sent with the next pull). Every run is timed by one consumer-info poll: first delivery ->
+# every job acked.
 NATS_PREFETCH="${COYOTE_BENCH_NATS_PREFETCH:-256}"
 NATS_DIRECT_BATCH="${COYOTE_BENCH_NATS_BATCH:-10}"
 stage_nats() {
@@ -254,7 +255,7 @@ stage_nats() {
   if [[ ! -x "$peer" ]] && ! cc -O2 -o "$peer" "$ROOT/bench/peers/nats_peer.c" -lnats -lpthread 2>"$WORK/stage.err"; then
     fail_stage nats all "$(tail -c 300 "$WORK/stage.err" | tr '\n"\\' '  /')"; return
   fi
-  v="nats-server $(nats-server --version | grep -o 'v[0-9.]*'), cnats $(pkg-config --modversion libnats 2>/dev/null || echo '?')"
+  v="nats-server $(nats-server --version | grep -o 'v[0-9][0-9.]*'), cnats $(pkg-config --modversion libnats 2>/dev/null || echo '?')"
   rm -rf "$WORK/nats"
   nats-server -js -a 127.0.0.1 -p "$PORT_NATS" -sd "$WORK/nats" >"$WORK/nats.log" 2>&1 &
   local npid=$!
@@ -264,6 +265,14 @@ stage_nats() {
     record nats "direct" timeout "$STAGE_TIMEOUT" "$peer" direct "$url" BENCHD bench.direct "$N" "$REF_WORKERS" "$NATS_DIRECT_BATCH" "$v"
   else
     fail_stage nats direct "$(tail -c 300 "$WORK/stage.err" | tr '\n"\\' '  /')"
+  fi
+  if "$peer" fill "$url" BENCHP bench.php "$N" 2>"$WORK/stage.err"; then
+    php "$ROOT/bench/peers/nats_direct.php" bench "$PORT_NATS" BENCHP bench.php "$REF_WORKERS" "$NATS_DIRECT_BATCH" 2>>"$WORK/nats.log" &
+    local ppid=$!
+    record nats "direct-php" timeout "$STAGE_TIMEOUT" "$peer" watch "$url" BENCHP direct-php "$N" "direct PHP (batch $NATS_DIRECT_BATCH)" "$REF_WORKERS" "$v"
+    wait "$ppid" || true
+  else
+    fail_stage nats direct-php "$(tail -c 300 "$WORK/stage.err" | tr '\n"\\' '  /')"
   fi
   if "$peer" fill "$url" BENCHC bench.coyote "$N" 2>"$WORK/stage.err"; then
     cat > "$WORK/rr-nats.yaml" <<YAML
