@@ -52,7 +52,7 @@ std::set<const void*>& live_cores() {
 template <typename F>
 void with_core(void* closure, F&& f) {
   std::lock_guard lock(live_mutex());
-  if (live_cores().count(closure) != 0) f(*static_cast<NatsCore*>(closure));
+  if (live_cores().contains(closure)) f(*static_cast<NatsCore*>(closure));
 }
 
 std::string last_error_text(natsStatus s) {
@@ -389,7 +389,7 @@ std::string NatsCore::error_text() {
   return error_;
 }
 
-sdk::Status NatsCore::not_stored(std::string why) {
+sdk::Status NatsCore::not_stored(const std::string& why) {
   std::string text = "nats pipeline " + options_.pipeline + ": the job was not stored: " + why;
   if (auto e = error_text(); !e.empty()) text += " (" + e + ")";
   return sdk::Status::error(std::move(text));
@@ -406,26 +406,23 @@ void NatsCore::on_publish_ack(natsMsg* msg, const sdk::Status& status) {
     done = std::move(it->second);
     publishing_.erase(it);
   }
-  // Counted down only after `done`, which may queue the ack of a requeued original: the close
-  // drain waits for both.
-  struct CountDown {
-    std::atomic<std::int64_t>& n;
-    ~CountDown() { n.fetch_sub(1); }
-  } count_down{publishes_pending_};
   if (status) {
     done(status);
-    return;
+  } else {
+    std::string why = status.message();
+    if (why == "timeout") {
+      why = "no JetStream publish ack from " + options_.address + " within " +
+            std::to_string(options_.publish_timeout.count()) + "ms (jobs.timeout)";
+    } else if (why == "no responders") {
+      why = "no JetStream stream stores subject \"" + options_.subject +
+            "\" (is JetStream enabled on the server, and does stream \"" + options_.stream +
+            "\" exist?)";
+    }
+    done(not_stored(why));
   }
-  std::string why = status.message();
-  if (why == "timeout") {
-    why = "no JetStream publish ack from " + options_.address + " within " +
-          std::to_string(options_.publish_timeout.count()) + "ms (jobs.timeout)";
-  } else if (why == "no responders") {
-    why = "no JetStream stream stores subject \"" + options_.subject +
-          "\" (is JetStream enabled on the server, and does stream \"" + options_.stream +
-          "\" exist?)";
-  }
-  done(not_stored(std::move(why)));
+  // Counted down only after `done`, which may queue the ack of a requeued original: the close
+  // drain waits for both.
+  publishes_pending_.fetch_sub(1);
 }
 
 void NatsCore::on_disconnected() {
@@ -738,7 +735,7 @@ sdk::Status NatsCore::ensure_stream_and_consumer() {
     return sdk::Status::error(std::move(text));
   };
 
-  jsErrCode jerr = static_cast<jsErrCode>(0);
+  auto jerr = static_cast<jsErrCode>(0);
   jsStreamInfo* si = nullptr;
   natsStatus s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, &jerr);
   if (s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr) {
@@ -876,7 +873,7 @@ sdk::Status NatsCore::ensure_stream_and_consumer() {
 
 void NatsCore::refresh_info() {
   jsConsumerInfo* ci = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
+  auto jerr = static_cast<jsErrCode>(0);
   natsStatus s = js_GetConsumerInfo(&ci, js_, options_.stream.c_str(), options_.consumer.c_str(),
                                     nullptr, &jerr);
   if (s == NATS_OK) {
@@ -917,10 +914,10 @@ void NatsCore::deliver(natsMsg* msg) {
       int value_count = 0;
       if (natsMsgHeader_Values(msg, keys[k], &values, &value_count) == NATS_OK) {
         for (int v = 0; v < value_count; ++v) headers.emplace_back(keys[k], values[v]);
-        std::free(static_cast<void*>(values));
+        std::free(static_cast<void*>(values));  // NOLINT(cppcoreguidelines-no-malloc): cnats API
       }
     }
-    std::free(static_cast<void*>(keys));
+    std::free(static_cast<void*>(keys));  // NOLINT(cppcoreguidelines-no-malloc): cnats API
   }
   const std::string_view body(natsMsg_GetData(msg),
                               static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
@@ -1075,7 +1072,7 @@ void NatsCore::finish_close() {
   }
   if (!connection_ready_) return;
   if (options_.delete_stream_on_stop) {
-    jsErrCode jerr = static_cast<jsErrCode>(0);
+    auto jerr = static_cast<jsErrCode>(0);
     natsStatus s = js_DeleteStream(js_, options_.stream.c_str(), nullptr, &jerr);
     if (s == NATS_OK) {
       log_.info("nats pipeline " + options_.pipeline + ": deleted stream " + options_.stream +
@@ -1120,7 +1117,7 @@ void NatsCore::execute(Op& op) {
       Delivery d = op.delivery;
       sdk::Message copy = std::move(op.messages.front());
       const std::string id = copy.id;
-      publish_one(std::move(copy), [this, d, id](sdk::Status status) {
+      publish_one(std::move(copy), [this, d, id](const sdk::Status& status) {
         if (status) {
           if (d.auto_acked) return;
           Op ack;
@@ -1160,8 +1157,8 @@ void NatsCore::publish(std::vector<sdk::Message> messages, sdk::Completion done)
   }
   struct Gather {
     std::mutex mutex;
-    std::size_t pending;
-    std::size_t first_failed;
+    std::size_t pending = 0;
+    std::size_t first_failed = 0;
     sdk::Status first_error;
     sdk::Completion done;
   };

@@ -11,6 +11,8 @@
 #include <coyote/sdk/state.hpp>
 #include <coyote/sdk/status.hpp>
 
+#include <nats/nats.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -24,12 +26,6 @@
 #include <thread>
 #include <unordered_map>
 #include <vector>
-
-// cnats types, kept out of every other header.
-struct __natsConnection;
-struct __natsSubscription;
-struct __natsMsg;
-struct __jsCtx;
 
 namespace coyote::drivers::nats {
 
@@ -63,6 +59,8 @@ class NatsCore {
   ~NatsCore();
   NatsCore(const NatsCore&) = delete;
   NatsCore& operator=(const NatsCore&) = delete;
+  NatsCore(NatsCore&&) = delete;
+  NatsCore& operator=(NatsCore&&) = delete;
 
   /// Starts the threads (connecting happens on them). `self` is this core's owner, handed to
   /// the jobs the consumer thread makes.
@@ -91,12 +89,12 @@ class NatsCore {
   [[nodiscard]] const NatsOptions& options() const noexcept { return options_; }
 
   // cnats callbacks (static trampolines in the .cpp forward here).
-  void on_publish_ack(__natsMsg* msg, const sdk::Status& status);
+  void on_publish_ack(natsMsg* msg, const sdk::Status& status);
   void on_disconnected();
   void on_connected(bool reconnected);
   void on_async_error(const std::string& text);
   /// A message on the pull inbox: a delivery or a pull request's status.
-  void on_pull_message(__natsMsg* msg);
+  void on_pull_message(natsMsg* msg);
   void on_pull_closed();
 
  private:
@@ -110,8 +108,8 @@ class NatsCore {
     bool release = false;  ///< frees the job's prefetch slot once sent
   };
   struct Pull {
-    std::int64_t remaining;  ///< messages the server may still deliver into this request
-    Clock::time_point deadline;
+    std::int64_t remaining = 0;  ///< messages the server may still deliver into this request
+    Clock::time_point deadline{};
   };
   struct Held {
     std::string reply;
@@ -127,7 +125,7 @@ class NatsCore {
   /// A pull request ended; `pending` is the server's count of what it would still have
   /// delivered (-1: unknown).
   void close_pull(std::uint64_t id, std::int64_t pending);
-  void deliver(__natsMsg* msg);
+  void deliver(natsMsg* msg);
   void drop_subscription();
   // io thread
   void io_loop();
@@ -152,7 +150,7 @@ class NatsCore {
   void set_error(std::string text);
   void clear_error(const char* recovered_what);
   [[nodiscard]] std::string error_text();
-  [[nodiscard]] sdk::Status not_stored(std::string why);
+  [[nodiscard]] sdk::Status not_stored(const std::string& why);
   std::uint64_t hold(const std::string& reply);
   void unhold(std::uint64_t token);
 
@@ -163,12 +161,12 @@ class NatsCore {
 
   // Connection objects: created by the consumer thread before `connection_ready_`, destroyed
   // by shutdown() after both threads have ended.
-  __natsConnection* conn_ = nullptr;
-  __jsCtx* js_ = nullptr;
-  __natsSubscription* pull_ = nullptr;  // async, on pull_inbox_.*: deliveries and statuses
+  natsConnection* conn_ = nullptr;
+  jsCtx* js_ = nullptr;
+  natsSubscription* pull_ = nullptr;  // async, on pull_inbox_.*: deliveries and statuses
   std::string pull_inbox_;
   std::string pull_subject_;  // $JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>
-  __natsSubscription* delete_replies_ = nullptr;
+  natsSubscription* delete_replies_ = nullptr;
   std::string delete_inbox_;
   std::atomic<bool> connection_ready_{false};
   std::atomic<bool> connected_{false};
@@ -205,7 +203,7 @@ class NatsCore {
   std::uint64_t next_token_ = 1;
 
   std::mutex publish_mutex_;  // publishes waiting for their JetStream ack
-  std::unordered_map<__natsMsg*, std::function<void(sdk::Status)>> publishing_;
+  std::unordered_map<natsMsg*, std::function<void(sdk::Status)>> publishing_;
   std::atomic<std::int64_t> publishes_pending_{0};
 
   std::thread consumer_thread_;

@@ -20,6 +20,8 @@ class NatsDriver final : public sdk::Driver {
   ~NatsDriver() override { core_->shutdown(); }
   NatsDriver(const NatsDriver&) = delete;
   NatsDriver& operator=(const NatsDriver&) = delete;
+  NatsDriver(NatsDriver&&) = delete;
+  NatsDriver& operator=(NatsDriver&&) = delete;
 
   /// Completes on the JetStream publish ack (or its failure, bounded by jobs.timeout).
   void push(sdk::Message message, sdk::Completion done) override;

@@ -20,7 +20,7 @@ void NatsJob::write_context(std::string& out) const {
   sdk::json_text::append_string(out, message_.id);
   out += ",\"job\":";
   sdk::json_text::append_string(out, message_.name);
-  out += ",\"driver\":\"nats\",\"headers\":";
+  out += R"(,"driver":"nats","headers":)";
   sdk::json_text::append_headers(out, message_.headers);
   out += ",\"pipeline\":";
   sdk::json_text::append_string(out, message_.options.pipeline);

@@ -18,6 +18,8 @@ class NatsJob final : public sdk::Job {
   ~NatsJob() override;
   NatsJob(const NatsJob&) = delete;
   NatsJob& operator=(const NatsJob&) = delete;
+  NatsJob(NatsJob&&) = delete;
+  NatsJob& operator=(NatsJob&&) = delete;
 
   [[nodiscard]] std::string_view driver_name() const override { return "nats"; }
   void write_context(std::string& out) const override;

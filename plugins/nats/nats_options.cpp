@@ -161,7 +161,7 @@ NatsOptions options_from_pipeline(const sdk::Config& config, const sdk::Pipeline
     if (text.empty()) return fallback;
     if (text == "true") return true;
     if (text == "false") return false;
-    fail(k, "expected \"true\" or \"false\", got " + quoted(text));
+    fail(k, R"(expected "true" or "false", got )" + quoted(text));
     return fallback;
   };
   o.subject = pipeline.string("subject", std::string(kDefaultSubject));
@@ -174,7 +174,7 @@ NatsOptions options_from_pipeline(const sdk::Config& config, const sdk::Pipeline
   o.delete_stream_on_stop = boolean("delete_stream_on_stop", false);
   if (const std::string text = pipeline.string("ack_wait"); !text.empty()) {
     if (!parse_duration(text, o.ack_wait)) {
-      fail("ack_wait", "expected seconds (\"30\") or a duration (\"30s\"), got " + quoted(text));
+      fail("ack_wait", R"(expected seconds ("30") or a duration ("30s"), got )" + quoted(text));
     }
   }
   validate(o, fail);

@@ -30,7 +30,7 @@ bool ascii_iequal(std::string_view a, std::string_view b) {
 
 /// Go's encoding/json picks a struct field by exact name first, then case-insensitively.
 const boost::json::value* field(const boost::json::object& object, std::string_view name) {
-  if (auto it = object.find(name); it != object.end()) return &it->value();
+  if (const auto* it = object.find(name); it != object.end()) return &it->value();
   for (const auto& member : object) {
     if (ascii_iequal(member.key(), name)) return &member.value();
   }
@@ -89,9 +89,9 @@ std::string encode_body(const sdk::Message& message) {
   sdk::json_text::append_string(out, message.name);
   out += ",\"id\":";
   sdk::json_text::append_string(out, message.id);
-  out += ",\"payload\":\"";
+  out += R"(,"payload":")";
   out += base64_encode(message.payload);
-  out += "\",\"options\":{\"priority\":";
+  out += R"(","options":{"priority":)";
   out += std::to_string(message.options.priority);
   if (!message.options.pipeline.empty()) {
     out += ",\"pipeline\":";
@@ -104,7 +104,7 @@ std::string encode_body(const sdk::Message& message) {
   out += ",\"auto_ack\":";
   out += message.options.auto_ack ? "true" : "false";
   // Go marshals RR's untagged Options.Queue field under its Go name.
-  out += ",\"Queue\":\"\"}}";
+  out += R"(,"Queue":""}})";
   return out;
 }
 
@@ -112,7 +112,7 @@ std::vector<std::pair<std::string, std::string>> wire_headers(const sdk::Headers
                                                               std::vector<std::string>* dropped) {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [key, values] : headers) {
-    bool key_ok = !key.empty() && values.size() > 0;
+    bool key_ok = !key.empty() && !values.empty();
     for (char c : key) {
       if (c == ':' || static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) key_ok = false;
     }
