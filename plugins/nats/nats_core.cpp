@@ -34,6 +34,7 @@ constexpr int kReconnectBuffer = 20 * 1024 * 1024;  // RoadRunner's
 constexpr milliseconds kInfoEvery{1000};
 constexpr milliseconds kCloseWait{5000};
 constexpr milliseconds kAckDelay{1};
+constexpr milliseconds kRecreateDelay{1000};
 constexpr std::size_t kAckBatch = 512;
 /// An early delivery of a delayed job closer than this to its due time is delivered now.
 constexpr std::int64_t kDueSlackNs = 20'000'000;
@@ -555,6 +556,13 @@ void NatsCore::consumer_loop() {
       continue;
     }
     if (needs_setup_) {
+      {
+        std::unique_lock lock(mutex_);
+        if (Clock::now() < setup_not_before_) {
+          consumer_cv_.wait_until(lock, setup_not_before_, [&] { return stopping_; });
+          continue;
+        }
+      }
       needs_setup_ = false;
       auto status = ensure_stream_and_consumer();
       setup_state_ = status ? 1 : 2;
@@ -584,6 +592,18 @@ void NatsCore::consumer_loop() {
     consumer_done_ = true;
   }
   io_cv_.notify_all();
+}
+
+void NatsCore::setup_later() {
+  {
+    // nats-server 2.9 removes a deleted stream's files after answering the delete; a stream of
+    // the same name created within that window can be left unable to store anything ("error
+    // opening msg block file", 10077). Give the server a moment before re-creating.
+    std::lock_guard lock(mutex_);
+    setup_not_before_ = Clock::now() + kRecreateDelay;
+  }
+  needs_setup_ = true;
+  consumer_cv_.notify_all();
 }
 
 void NatsCore::drop_subscription() {
@@ -697,8 +717,7 @@ void NatsCore::on_pull_message(natsMsg* msg) {
       // Nothing answers for the consumer: it or its stream is gone.
       log_.warn("nats pipeline " + options_.pipeline + ": pull request answered " + code + " " +
                 text + "; checking the stream and consumer");
-      needs_setup_ = true;
-      consumer_cv_.notify_all();
+      setup_later();
     } else if (log_.enabled(sdk::LogLevel::kDebug)) {
       log_.debug("nats pipeline " + options_.pipeline + ": pull request answered " + code + " " +
                  text);
@@ -791,6 +810,7 @@ sdk::Status NatsCore::ensure_stream_and_consumer() {
                 before + "; added " + subject);
     }
   }
+  const std::int64_t stream_created = si != nullptr ? si->Created : 0;
   jsStreamInfo_Destroy(si);
 
   jsConsumerConfig cc;
@@ -807,12 +827,24 @@ sdk::Status NatsCore::ensure_stream_and_consumer() {
   s = js_GetConsumerInfo(&ci, js_, stream.c_str(), options_.consumer.c_str(), nullptr, &jerr);
   const std::string cname = "consumer \"" + options_.consumer + "\" on stream \"" + stream + "\"";
   if (s == NATS_NOT_FOUND || jerr == JSConsumerNotFoundErr) {
+    std::string from = options_.deliver_new ? "new" : "all";
+    std::uint64_t floor = 0;
+    {
+      std::lock_guard lock(mutex_);
+      if (stream_created != 0 && stream_created == known_stream_created_) floor = ack_floor_;
+    }
+    if (floor > 0) {
+      // The consumer was lost but not its stream: start after what it had acked (as last seen),
+      // not at the stream's beginning, which would replay every acked job still stored.
+      cc.DeliverPolicy = js_DeliverByStartSequence;
+      cc.OptStartSeq = floor + 1;
+      from = "from stream sequence " + std::to_string(floor + 1) + ", after its last ack floor";
+    }
     jerr = static_cast<jsErrCode>(0);
     s = js_AddConsumer(&ci, js_, stream.c_str(), &cc, nullptr, &jerr);
     if (s != NATS_OK) return api_error("cannot create durable " + cname, s, jerr);
     log_.info("nats pipeline " + options_.pipeline + ": created durable " + cname + " (deliver " +
-              (options_.deliver_new ? "new" : "all") + ", ack_wait " +
-              std::to_string(options_.ack_wait.count()) + "ms)");
+              from + ", ack_wait " + std::to_string(options_.ack_wait.count()) + "ms)");
   } else if (s != NATS_OK) {
     return api_error("cannot read " + cname, s, jerr);
   } else {
@@ -866,6 +898,8 @@ sdk::Status NatsCore::ensure_stream_and_consumer() {
     std::lock_guard lock(mutex_);
     pulls_.clear();
     credit_ = 0;
+    if (stream_created != known_stream_created_) ack_floor_ = 0;
+    known_stream_created_ = stream_created;
   }
   pull_subject_ = "$JS.API.CONSUMER.MSG.NEXT." + stream + "." + options_.consumer;
   return sdk::Status::ok();
@@ -880,10 +914,11 @@ void NatsCore::refresh_info() {
     std::lock_guard lock(mutex_);
     info_ack_pending_ = ci->NumAckPending;
     info_pending_ = static_cast<std::int64_t>(ci->NumPending);
+    ack_floor_ = std::max(ack_floor_, ci->AckFloor.Stream);
   } else if (s == NATS_NOT_FOUND || jerr == JSConsumerNotFoundErr || jerr == JSStreamNotFoundErr) {
     log_.warn("nats pipeline " + options_.pipeline + ": consumer " + options_.consumer +
               " or stream " + options_.stream + " is gone from the server; re-creating it");
-    needs_setup_ = true;
+    setup_later();
   }
   jsConsumerInfo_Destroy(ci);
 }

@@ -127,6 +127,8 @@ class NatsCore {
   void close_pull(std::uint64_t id, std::int64_t pending);
   void deliver(natsMsg* msg);
   void drop_subscription();
+  /// The stream or the consumer is gone: set them up again after a short pause.
+  void setup_later();
   // io thread
   void io_loop();
   void execute(Op& op);
@@ -193,9 +195,14 @@ class NatsCore {
   std::int64_t credit_ = 0;              // messages requested, not received yet
   std::uint64_t next_pull_ = 1;
   bool pull_closed_ = false;
+  Clock::time_point setup_not_before_{};
   std::string error_;
   std::int64_t info_ack_pending_ = 0;
   std::int64_t info_pending_ = 0;
+  /// The consumer's ack floor (stream sequence) as last seen, and the stream incarnation it
+  /// belongs to: a consumer the server lost is re-created from there.
+  std::uint64_t ack_floor_ = 0;
+  std::int64_t known_stream_created_ = 0;
   std::multimap<std::chrono::system_clock::time_point, int> delayed_due_;
 
   std::mutex held_mutex_;  // jobs this host holds, kept in progress
