@@ -428,6 +428,10 @@ void NatsCore::on_publish_ack(natsMsg* msg, const sdk::Status& status) {
 
 void NatsCore::on_disconnected() {
   connected_ = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;  // our own close
+  }
   set_error("lost the connection to " + options_.address +
             "; reconnecting every second, forever (pushes wait up to jobs.timeout)");
 }
@@ -1120,6 +1124,8 @@ void NatsCore::finish_close() {
     }
   }
   if (connected_) (void)natsConnection_FlushTimeout(conn_, 2000);
+  // A destroyed pipeline's driver lives on until the host exits: let its connection go now.
+  natsConnection_Close(conn_);
 }
 
 bool NatsCore::publish_gate_open() const { return setup_state_ != 0 || !connected_; }
