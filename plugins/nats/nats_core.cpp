@@ -588,9 +588,21 @@ void NatsCore::consumer_loop() {
       last_info = Clock::now();
       if (needs_setup_) continue;
     }
+    std::deque<std::unique_ptr<sdk::Job>> parked;
+    {
+      std::lock_guard lock(mutex_);
+      if (running_) parked.swap(parked_);
+    }
+    for (auto& job : parked) insert(std::move(job));
     pull_more();
   }
   drop_subscription();
+  std::deque<std::unique_ptr<sdk::Job>> parked;
+  {
+    std::lock_guard lock(mutex_);
+    parked.swap(parked_);
+  }
+  parked.clear();  // given back (their destructors republish them)
   {
     std::lock_guard lock(mutex_);
     consumer_done_ = true;
@@ -651,7 +663,7 @@ void NatsCore::pull_more() {
     if ((room < fetch_threshold() && !(room > 0 && idle)) || pulls_.size() >= kMaxOpenPulls ||
         !connected_) {
       consumer_cv_.wait_for(lock, kInfoEvery, [&] {
-        return stopping_ || needs_setup_ ||
+        return stopping_ || needs_setup_ || (running_ && !parked_.empty()) ||
                (running_ && connected_ && pulls_.size() < kMaxOpenPulls &&
                 options_.prefetch - in_flight_ - credit_ >= fetch_threshold());
       });
@@ -1017,6 +1029,19 @@ void NatsCore::deliver(natsMsg* msg) {
     ++in_flight_;
   }
   std::unique_ptr<sdk::Job> job = std::make_unique<NatsJob>(std::move(self), std::move(message), d);
+  {
+    // A pull request still open when the pipeline paused may deliver after it: such jobs wait
+    // here (held, kept in progress) until resume, or are given back at stop.
+    std::lock_guard lock(mutex_);
+    if (!running_ && !stopping_) {
+      parked_.push_back(std::move(job));
+      return;
+    }
+  }
+  insert(std::move(job));
+}
+
+void NatsCore::insert(std::unique_ptr<sdk::Job> job) {
   while (!queue_.insert(job, milliseconds{500})) {
     std::lock_guard lock(mutex_);
     if (stopping_) break;

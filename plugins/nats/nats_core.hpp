@@ -5,6 +5,7 @@
 #include "nats/nats_options.hpp"
 
 #include <coyote/sdk/completion.hpp>
+#include <coyote/sdk/job.hpp>
 #include <coyote/sdk/logger.hpp>
 #include <coyote/sdk/message.hpp>
 #include <coyote/sdk/queue.hpp>
@@ -126,6 +127,7 @@ class NatsCore {
   /// delivered (-1: unknown).
   void close_pull(std::uint64_t id, std::int64_t pending);
   void deliver(natsMsg* msg);
+  void insert(std::unique_ptr<sdk::Job> job);
   void drop_subscription();
   /// The stream or the consumer is gone: set them up again after a short pause.
   void setup_later();
@@ -191,8 +193,9 @@ class NatsCore {
   std::deque<Op> ops_;
   bool urgent_ = false;  // an op that must not wait for the ack batching is queued
   std::int64_t in_flight_ = 0;
-  std::map<std::uint64_t, Pull> pulls_;  // open pull requests
-  std::int64_t credit_ = 0;              // messages requested, not received yet
+  std::map<std::uint64_t, Pull> pulls_;           // open pull requests
+  std::deque<std::unique_ptr<sdk::Job>> parked_;  // delivered while paused
+  std::int64_t credit_ = 0;                       // messages requested, not received yet
   std::uint64_t next_pull_ = 1;
   bool pull_closed_ = false;
   Clock::time_point setup_not_before_{};

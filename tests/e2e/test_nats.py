@@ -162,6 +162,20 @@ class NatsBehaviourTest(unittest.TestCase):
             self.assertGreater(peak, 0)
             self.assertLessEqual(peak, 3)
 
+    def test_a_paused_pipeline_runs_nothing_until_resumed(self):
+        pipelines = {"pz": {"subject": "pz", "stream": "PZ", "prefetch": 20}}
+        with Node(yaml_for(SERVER.url, pipelines, ["pz"])) as node, node.rpc() as client:
+            client.push("pz", "t", "first", b"x")
+            node.wait_records(1)
+            # Idle and running: a pull request for 20 is open on the server when it pauses.
+            client.pause("pz")
+            client.push_batch([client.job("pz", "t", "p-%d" % i, b"x") for i in range(5)])
+            time.sleep(1.5)
+            self.assertEqual(len(node.records()), 1, "nothing runs while paused")
+            client.resume("pz")
+            wait_for(lambda: len(set(node.acked())) == 6, what="the 5 after resume")
+            self.assertEqual(len(node.records()), 6)
+
     def test_every_worker_response_type(self):
         pipelines = {"resp": {"subject": "resp", "stream": "RESP",
                               "_retry": {"max_attempts": 2, "initial": "0s", "jitter": 0}}}
