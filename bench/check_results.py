@@ -15,7 +15,8 @@ required = {"ceiling": "jobs_per_s", "drain": "jobs_per_s", "concurrent": "jobs_
             "push_batch": "jobs_per_s", "latency": "p99_ms", "memory": "overhead_bytes_per_job",
             "peer": "jobs_per_s", "micro": "ns_per_op",
             "amqp_drain": "jobs_per_s", "amqp_peer": "jobs_per_s", "amqp_push_single": "jobs_per_s",
-            "amqp_push_batch": "jobs_per_s"}
+            "amqp_push_batch": "jobs_per_s",
+            "nats": "jobs_per_s"}
 for stage, key in required.items():
     got = [r for r in stages if r["stage"] == stage and "error" not in r]
     if not got:
@@ -28,6 +29,11 @@ peers = {r["label"] for r in stages if r["stage"] == "peer" and "error" not in r
 for p in ("beanstalkd", "bullmq", "gearman"):
     if p not in peers:
         problems.append(f"peer {p} produced no result")
+nats = {r["label"].split(" ")[0] + (" php" if "PHP" in r["label"] else "") for r in stages
+        if r["stage"] == "nats" and "error" not in r}
+for n in ("coyote", "direct", "direct php"):
+    if n not in nats:
+        problems.append(f"nats {n} produced no result")
 if problems:
     print("bench results incomplete:\n  " + "\n  ".join(problems), file=sys.stderr)
     sys.exit(1)

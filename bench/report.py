@@ -12,6 +12,7 @@ GOALS = {
     "latency_p99_ms": 2.0,          # at 5 000 jobs/s
     "memory_overhead_bytes": 200.0, # per queued job beyond the payload
     "amqp_peer_ratio": 1.5,         # Coyote + amqp driver / PHP consuming RabbitMQ directly
+    "nats_direct_ratio": 1.5,       # Coyote + nats / the fastest direct JetStream consumers
 }
 
 
@@ -42,6 +43,15 @@ def main():
     def ratio(a, b):
         return round(a["jobs_per_s"] / b["jobs_per_s"], 3) if a and b and b["jobs_per_s"] > 0 else None
 
+    # NATS JetStream stage: Coyote's run and the direct consumers' runs (best repetition each).
+    def best_nats(prefix):
+        got = [r for r in stages if r["stage"] == "nats" and "error" not in r
+               and r.get("label", "").startswith(prefix)]
+        return max(got, key=lambda r: r.get("jobs_per_s", 0), default=None)
+    nats_coyote = best_nats("coyote")
+    nats_direct = [d for d in (best_nats("direct ("), best_nats("direct PHP")) if d]
+    nats_best_direct = max(nats_direct, key=lambda r: r["jobs_per_s"], default=None)
+
     # The ceiling and the drain of one repetition run back to back, so their ratio is the least
     # disturbed by load that comes and goes on a shared machine; the median over repetitions is
     # reported beside the ratio of the two best results.
@@ -66,6 +76,8 @@ def main():
         "amqp_peer_ratio": ratio(amqp_drain, amqp_peer),
         "amqp_push_single": amqp_ps["jobs_per_s"] if amqp_ps else None,
         "amqp_push_batch": amqp_pb["jobs_per_s"] if amqp_pb else None,
+        "nats_direct_ratio": ratio(nats_coyote, nats_best_direct),
+        "nats_ratios": {d["label"]: ratio(nats_coyote, d) for d in nats_direct},
     }
     lower_is_better = {"latency_p99_ms", "memory_overhead_bytes"}
     verdict = {}
@@ -123,6 +135,14 @@ def main():
                   f"| {amqp_peer.get('version', '') if amqp_peer else '-'} | {fmt(amqp_peer)} | 1.0 |")
         md.append(f"\nPush with publisher confirms: sequential `jobs.Push` {fmt(amqp_ps)}/s, "
                   f"`jobs.PushBatch` of 1 000 {fmt(amqp_pb)}/s.")
+    if nats_coyote or nats_direct:
+        md.append(f"\n## NATS JetStream (same stream contents, {ref} consumers, timed by the consumer's acks)\n")
+        md.append("| consumer | version | jobs/s | Coyote / it |")
+        md.append("|---|---|---:|---:|")
+        for r in ([nats_coyote] if nats_coyote else []) + nats_direct:
+            md.append(f"| {r['label']} | {r.get('version', '')} | {r['jobs_per_s']:,.0f} | {ratio(nats_coyote, r) or '-'} |")
+        md.append("\nCoyote runs the nats driver with PHP workers (one goridge round trip per job); the direct "
+                  "consumers pull batches and ack with no per-job work beyond decoding the job.")
     md.append("\n## Goals\n")
     md.append("| metric | measured | goal | met |")
     md.append("|---|---:|---:|:---:|")
@@ -130,7 +150,8 @@ def main():
              "push_batch": "RPC PushBatch(1000) jobs/s", "push_single": "RPC Push (sequential) jobs/s",
              "latency_p99_ms": "p99 push -> worker start at 5 000/s (ms)",
              "memory_overhead_bytes": "host bytes per queued job beyond payload",
-             "amqp_peer_ratio": "Coyote + amqp / php-amqp consumers"}
+             "amqp_peer_ratio": "Coyote + amqp / php-amqp consumers",
+             "nats_direct_ratio": "Coyote + nats / fastest direct JetStream consumers"}
     for k, goal in GOALS.items():
         v = summary.get(k)
         shown = "error" if v is None else (f"{v:,.3f}" if isinstance(v, float) and v < 100 else f"{v:,.0f}")

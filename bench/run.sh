@@ -17,6 +17,7 @@ if (( QUICK )); then RESULTS="${COYOTE_BENCH_RESULTS:-$BUILD/bench-results}"; el
 WORK="$(mktemp -d /tmp/coyote-bench.XXXXXX)"
 RAW="$WORK/raw.jsonl"
 PORT_RPC=16101; PORT_BEANSTALK=16102; PORT_REDIS=16103; PORT_GEARMAN=16104
+PORT_NATS=16105; PORT_NATS_RPC=16106
 PHP_WORKER="$ROOT/bench/workers/noop.php"
 STARTED=()
 
@@ -83,6 +84,7 @@ build() {
   fi
   local targets=(coyote coyote_driver_memory coyote_driver_amqp coyote-bench-load coyote-bench-ceiling)
   grep -q '^benchmark_DIR:PATH=/' "$BUILD/CMakeCache.txt" && targets+=(coyote-bench-micro)
+  grep -q '^COYOTE_NATS_LIBRARY:FILEPATH=/' "$BUILD/CMakeCache.txt" && targets+=(coyote_driver_nats)
   cmake --build "$BUILD" -j2 --target "${targets[@]}" >&2
 }
 
@@ -327,6 +329,83 @@ stage_gearman() {
     php "$ROOT/bench/peers/gearman.php" bench "$PORT_GEARMAN" "$N" "$REF_WORKERS" "$v"
 }
 
+# NATS JetStream: the same N RoadRunner-format jobs in a stream, consumed by Coyote (nats driver,
+# REF_WORKERS PHP workers) and directly by REF_WORKERS consumers sharing one durable pull consumer:
+# cnats's Fetch/Ack (bench/peers/nats_peer.c) and a PHP stdlib client (bench/peers/nats_direct.php,
+# acks sent with the next pull). Every run is timed by one consumer-info poll: first delivery ->
+# every job acked.
+NATS_PREFETCH="${COYOTE_BENCH_NATS_PREFETCH:-256}"
+NATS_DIRECT_BATCH="${COYOTE_BENCH_NATS_BATCH:-10}"
+stage_nats() {
+  command -v nats-server >/dev/null || { fail_stage nats all "nats-server is not installed"; return; }
+  [[ -f "$BUILD/lib/coyote/plugins/libcoyote_driver_nats.so" ]] || { fail_stage nats all "the nats driver was not built (libnats-dev?)"; return; }
+  local peer="$WORK/nats_peer" url="nats://127.0.0.1:$PORT_NATS" v
+  if [[ ! -x "$peer" ]] && ! cc -O2 -o "$peer" "$ROOT/bench/peers/nats_peer.c" -lnats -lpthread 2>"$WORK/stage.err"; then
+    fail_stage nats all "$(tail -c 300 "$WORK/stage.err" | tr '\n"\\' '  /')"; return
+  fi
+  v="nats-server $(nats-server --version | grep -o 'v[0-9][0-9.]*'), cnats $(pkg-config --modversion libnats 2>/dev/null || echo '?')"
+  rm -rf "$WORK/nats"
+  nats-server -js -a 127.0.0.1 -p "$PORT_NATS" -sd "$WORK/nats" >"$WORK/nats.log" 2>&1 &
+  local npid=$!
+  STARTED+=("$npid")
+  if ! wait_port "$PORT_NATS"; then fail_stage nats all "nats-server did not listen"; stop_pid "$npid"; return; fi
+  if "$peer" fill "$url" BENCHD bench.direct "$N" 2>"$WORK/stage.err"; then
+    record nats "direct" timeout "$STAGE_TIMEOUT" "$peer" direct "$url" BENCHD bench.direct "$N" "$REF_WORKERS" "$NATS_DIRECT_BATCH" "$v"
+  else
+    fail_stage nats direct "$(tail -c 300 "$WORK/stage.err" | tr '\n"\\' '  /')"
+  fi
+  if "$peer" fill "$url" BENCHP bench.php "$N" 2>"$WORK/stage.err"; then
+    php "$ROOT/bench/peers/nats_direct.php" bench "$PORT_NATS" BENCHP bench.php "$REF_WORKERS" "$NATS_DIRECT_BATCH" 2>>"$WORK/nats.log" &
+    local ppid=$!
+    record nats "direct-php" timeout "$STAGE_TIMEOUT" "$peer" watch "$url" BENCHP direct-php "$N" "direct PHP (batch $NATS_DIRECT_BATCH)" "$REF_WORKERS" "$v"
+    wait "$ppid" || true
+  else
+    fail_stage nats direct-php "$(tail -c 300 "$WORK/stage.err" | tr '\n"\\' '  /')"
+  fi
+  if "$peer" fill "$url" BENCHC bench.coyote "$N" 2>"$WORK/stage.err"; then
+    cat > "$WORK/rr-nats.yaml" <<YAML
+version: "3"
+rpc:
+  listen: tcp://127.0.0.1:$PORT_NATS_RPC
+server:
+  command: "php $PHP_WORKER"
+logs:
+  mode: production
+  level: error
+nats:
+  addr: $url
+jobs:
+  pool:
+    num_workers: $REF_WORKERS
+    max_jobs: 0
+  consume: []
+  pipelines:
+    nbench:
+      driver: nats
+      config:
+        subject: bench.coyote
+        stream: BENCHC
+        prefetch: $NATS_PREFETCH
+YAML
+    "$BUILD/bin/coyote" serve -c "$WORK/rr-nats.yaml" >>"$WORK/coyote.log" 2>&1 &
+    local cpid=$!
+    STARTED+=("$cpid")
+    if wait_port "$PORT_NATS_RPC"; then
+      sleep 0.5  # workers finish their pid handshake
+      ( sleep 0.2; "$BUILD/bin/coyote" jobs resume --rpc "tcp://127.0.0.1:$PORT_NATS_RPC" nbench >/dev/null ) &
+      local rpid=$!
+      record nats "coyote" timeout "$STAGE_TIMEOUT" "$peer" watch "$url" BENCHC coyote-nbench "$N" "coyote (prefetch $NATS_PREFETCH)" "$REF_WORKERS" "$v"
+      wait "$rpid" || true
+    else
+      fail_stage nats coyote "coyote did not listen"
+    fi
+    stop_pid "$cpid"
+  else
+    fail_stage nats coyote "$(tail -c 300 "$WORK/stage.err" | tr '\n"\\' '  /')"
+  fi
+  stop_pid "$npid"
+}
+
 stage_micro() {
   [[ -x "$BUILD/bin/coyote-bench-micro" ]] || { fail_stage micro all "coyote-bench-micro was not built (libbenchmark-dev?)"; return; }
   if timeout "$STAGE_TIMEOUT" "$BUILD/bin/coyote-bench-micro" --benchmark_min_time="$MICRO_MIN" \
@@ -374,6 +453,7 @@ main() {
     wanted bullmq && stage_bullmq
     wanted gearman && stage_gearman
     wanted amqp && stage_amqp
+    wanted nats && stage_nats
   done
   wanted latency && stage_latency
   wanted memory && stage_memory

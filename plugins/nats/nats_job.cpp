@@ -1,0 +1,55 @@
+#include "nats/nats_job.hpp"
+
+#include <coyote/sdk/json_text.hpp>
+
+#include <utility>
+
+namespace coyote::drivers::nats {
+
+NatsJob::NatsJob(std::shared_ptr<NatsCore> core, sdk::Message message, Delivery delivery)
+    : sdk::Job(std::move(message)), core_(std::move(core)), delivery_(std::move(delivery)) {}
+
+NatsJob::~NatsJob() {
+  // The host dropped the job unanswered (its pipeline stopped or was destroyed): hand it to
+  // another consumer now instead of after ack_wait.
+  if (!settled_) core_->give_back(delivery_, std::move(message_));
+}
+
+void NatsJob::write_context(std::string& out) const {
+  out += "{\"id\":";
+  sdk::json_text::append_string(out, message_.id);
+  out += ",\"job\":";
+  sdk::json_text::append_string(out, message_.name);
+  out += R"(,"driver":"nats","headers":)";
+  sdk::json_text::append_headers(out, message_.headers);
+  out += ",\"pipeline\":";
+  sdk::json_text::append_string(out, message_.options.pipeline);
+  out += ",\"queue\":";
+  sdk::json_text::append_string(out, core_->options().stream);
+  out.push_back('}');
+}
+
+sdk::Status NatsJob::ack() {
+  settled_ = true;
+  return core_->ack(delivery_);
+}
+
+sdk::Status NatsJob::nack() {
+  settled_ = true;
+  return core_->term(delivery_);
+}
+
+sdk::Status NatsJob::nack_with_options(bool requeue, std::chrono::seconds delay) {
+  if (!requeue) return nack();
+  return this->requeue({}, delay);
+}
+
+sdk::Status NatsJob::requeue(const sdk::Headers& headers, std::chrono::seconds delay) {
+  settled_ = true;
+  sdk::Message copy = std::move(message_);
+  sdk::merge_headers(copy.headers, headers);
+  copy.options.delay_seconds = delay.count() > 0 ? delay.count() : 0;
+  return core_->requeue(delivery_, std::move(copy));
+}
+
+}  // namespace coyote::drivers::nats
