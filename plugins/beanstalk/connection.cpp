@@ -112,7 +112,11 @@ void Connection::on_connect(const boost::system::error_code& ec, std::size_t ind
 void Connection::sent(protocol::Command command, std::uint64_t tag,
                       std::chrono::milliseconds allowance) {
   pending_.push_back(Pending{command, tag, Clock::now() + timeout_ + allowance});
-  start_write();
+  if (corked_ == 0) start_write();
+}
+
+void Connection::uncork() {
+  if (corked_ > 0 && --corked_ == 0) start_write();
 }
 
 void Connection::start_write() {
@@ -157,6 +161,13 @@ void Connection::start_read() {
 }
 
 void Connection::parse() {
+  // Commands the replies cause (stats-job after RESERVED, the next reserves) leave together.
+  cork();
+  parse_replies();
+  uncork();
+}
+
+void Connection::parse_replies() {
   while (!closed_ && in_start_ < in_.size()) {
     const std::string_view view(in_.data() + in_start_, in_.size() - in_start_);
     auto result = protocol::parse_reply(view, max_data_);

@@ -66,6 +66,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   /// Where the next command's text is appended (protocol::put(c.buffer(), ...)).
   std::string& buffer() { return out_; }
 
+  /// While corked, commands accumulate and leave in one write at uncork(): the owner corks
+  /// around a burst (a batch of acknowledgements), and parse() corks around one read's replies.
+  void cork() noexcept { ++corked_; }
+  void uncork();
+
   /// Closes without calling the Handler. Idempotent.
   void close();
   /// Fails the connection as if the I/O had failed (the Handler gets on_down).
@@ -89,6 +94,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void start_write();
   void start_read();
   void parse();
+  void parse_replies();
 
   Address address_;
   std::chrono::milliseconds timeout_;
@@ -105,6 +111,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string out_;      // commands not yet handed to the kernel
   std::string writing_;  // the write in flight
   bool write_in_flight_ = false;
+  int corked_ = 0;
   std::string in_;  // received bytes not yet parsed (from in_start_)
   std::size_t in_start_ = 0;
   std::deque<Pending> pending_;

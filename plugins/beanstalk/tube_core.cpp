@@ -111,10 +111,7 @@ void TubeCore::push(std::vector<sdk::Message> messages, sdk::Completion done) {
     std::lock_guard lock(inbox_mutex_);
     if (accepting_) {
       inbox_.push_back(PushRequest{std::move(messages), std::move(done)});
-      if (!inbox_posted_) {
-        inbox_posted_ = true;
-        asio::post(io_, [this] { drain_inbox(); });
-      }
+      post_inbox_locked();
       return;
     }
   }
@@ -168,36 +165,62 @@ sdk::State TubeCore::state() {
 
 sdk::Status TubeCore::settle(std::uint64_t ticket, Settle how, std::chrono::seconds delay,
                              sdk::Message message) {
+  std::lock_guard lock(inbox_mutex_);
   if (!accepting_) {
     return sdk::Status::error("beanstalk pipeline " + settings_.pipeline +
                               " is stopped: beanstalkd gives the job to a consumer again");
   }
-  asio::post(io_, [this, ticket, how, delay, m = std::move(message)]() mutable {
-    do_settle(ticket, how, delay, std::move(m));
-  });
+  settles_.push_back(SettleRequest{ticket, how, false, delay, std::move(message)});
+  post_inbox_locked();
   return sdk::Status::ok();
 }
 
 sdk::Status TubeCore::requeue(std::uint64_t ticket, sdk::Message message,
                               std::chrono::seconds delay) {
+  std::lock_guard lock(inbox_mutex_);
   if (!accepting_) {
     return sdk::Status::error("beanstalk pipeline " + settings_.pipeline +
                               " is stopped: beanstalkd gives the job to a consumer again");
   }
-  asio::post(io_, [this, ticket, delay, m = std::move(message)]() mutable {
-    do_requeue(ticket, std::move(m), delay);
-  });
+  settles_.push_back(SettleRequest{ticket, Settle::kDelete, true, delay, std::move(message)});
+  post_inbox_locked();
   return sdk::Status::ok();
+}
+
+void TubeCore::post_inbox_locked() {
+  if (inbox_posted_) return;
+  inbox_posted_ = true;
+  asio::post(io_, [this] { drain_inbox(); });
+}
+
+TubeCore::Corked::Corked(TubeCore& core) {
+  if (core.producer_) conns_.push_back(core.producer_);
+  for (const auto& c : core.consumers_) conns_.push_back(c.conn);
+  for (const auto& c : conns_) c->cork();
+}
+
+TubeCore::Corked::~Corked() {
+  for (const auto& c : conns_) c->uncork();
 }
 
 // --- pushes -------------------------------------------------------------------------------------
 
 void TubeCore::drain_inbox() {
   std::vector<PushRequest> requests;
+  std::vector<SettleRequest> settles;
   {
     std::lock_guard lock(inbox_mutex_);
     requests.swap(inbox_);
+    settles.swap(settles_);
     inbox_posted_ = false;
+  }
+  const Corked corked(*this);
+  for (auto& r : settles) {
+    if (r.requeue) {
+      do_requeue(r.ticket, std::move(r.message), r.delay);
+    } else {
+      do_settle(r.ticket, r.how, r.delay, std::move(r.message));
+    }
   }
   for (auto& r : requests) submit(std::move(r.messages), std::move(r.done));
 }
@@ -970,13 +993,14 @@ void TubeCore::on_down(Connection& connection, const std::string& error, std::de
   consumers_.erase(it);
   drop_consumer_jobs(serial);
   if (stopping_) return;
-  // The outage is the last consumer going (extra ones die with it and say nothing new).
+  // An outage is counted (and retried with back-off) when the last consumer goes.
   if (consumers_.empty()) {
     note_down(consumer_backoff_, "consumer", error);
     if (running_) schedule_reconnect(false);
-  } else if (log_.enabled(sdk::LogLevel::kDebug)) {
-    log_.debug("beanstalk pipeline " + settings_.pipeline +
-               ": extra consumer connection lost: " + error);
+  } else {
+    log_.warn("beanstalk pipeline " + settings_.pipeline + ": a consumer connection to " +
+              settings_.global.address.text + " failed: " + error +
+              "; beanstalkd gives its reserved jobs to a consumer again");
   }
 }
 
@@ -1120,6 +1144,27 @@ void TubeCore::tick() {
     if (c.held != 0 || c.reserves != 0) c.idle_since = now;
   }
   if (now - counts_at_ > kStatsEvery) request_tube_stats();
+  if (log_.enabled(sdk::LogLevel::kTrace) && now - traced_at_ > std::chrono::seconds{2}) {
+    traced_at_ = now;
+    std::size_t phases[5] = {0, 0, 0, 0, 0};
+    for (const auto& [ticket, h] : held_) ++phases[static_cast<int>(h.phase)];
+    std::string text = "beanstalk pipeline " + settings_.pipeline + ": running " +
+                       std::to_string(running_) + ", hot " + std::to_string(tube_hot_) +
+                       ", in host " + std::to_string(in_host_) + ", before host " +
+                       std::to_string(pre_host_) + ", reserves out " +
+                       std::to_string(reserves_out_) + ", held stats/room/host/requeue/settling " +
+                       std::to_string(phases[0]) + "/" + std::to_string(phases[1]) + "/" +
+                       std::to_string(phases[2]) + "/" + std::to_string(phases[3]) + "/" +
+                       std::to_string(phases[4]) + ", puts " + std::to_string(puts_.size()) +
+                       " (unsent " + std::to_string(unsent_.size()) + "), consumers:";
+    for (const auto& c : consumers_) {
+      text += " [#" + std::to_string(c.conn->serial()) + (c.conn->up() ? " up" : " down") +
+              " held " + std::to_string(c.held) + " reserves " + std::to_string(c.reserves) +
+              (c.blocking ? " waiting" : "") + " outstanding " +
+              std::to_string(c.conn->outstanding()) + "]";
+    }
+    log_.trace(text);
+  }
   if (running_) {
     // The poll of last resort when every connection holds jobs (see pump).
     if (!tube_hot_ && std::none_of(consumers_.begin(), consumers_.end(),

@@ -147,6 +147,25 @@ class TubeCore final : public std::enable_shared_from_this<TubeCore>, private Co
     std::vector<sdk::Message> messages;
     sdk::Completion done;
   };
+  /// An acknowledgement from the host; requeue when `requeue` is set.
+  struct SettleRequest {
+    std::uint64_t ticket = 0;
+    Settle how = Settle::kDelete;
+    bool requeue = false;
+    std::chrono::seconds delay{0};
+    sdk::Message message;
+  };
+  /// Corks the producer and every consumer for a burst of commands from one handler.
+  class Corked {
+   public:
+    explicit Corked(TubeCore& core);
+    ~Corked();
+    Corked(const Corked&) = delete;
+    Corked& operator=(const Corked&) = delete;
+
+   private:
+    std::vector<std::shared_ptr<Connection>> conns_;
+  };
 
   // Connection::Handler (io thread)
   void on_connected(Connection& connection) override;
@@ -156,6 +175,8 @@ class TubeCore final : public std::enable_shared_from_this<TubeCore>, private Co
 
   // io thread
   void drain_inbox();
+  /// Caller holds inbox_mutex_.
+  void post_inbox_locked();
   void submit(std::vector<sdk::Message> messages, sdk::Completion done);
   std::uint32_t broker_priority(std::int64_t job_priority) const;
   void send_put(std::uint64_t tag);
@@ -211,7 +232,10 @@ class TubeCore final : public std::enable_shared_from_this<TubeCore>, private Co
   std::atomic<bool> host_running_{false};
   std::atomic<bool> accepting_{true};
   std::mutex inbox_mutex_;
+  // Host-to-io work, gathered so that a burst of pushes or acknowledgements costs one wake-up
+  // of the io thread and leaves in one write per connection.
   std::vector<PushRequest> inbox_;
+  std::vector<SettleRequest> settles_;
   bool inbox_posted_ = false;
   bool shut_down_ = false;
 
@@ -241,6 +265,7 @@ class TubeCore final : public std::enable_shared_from_this<TubeCore>, private Co
   std::uint64_t next_orphan_ = 1;
   bool tube_stats_outstanding_ = false;
   Clock::time_point tube_stats_sent_{};
+  Clock::time_point traced_at_{};
 
   // Counters for jobs.Stat, written on the io thread, read by state().
   std::mutex state_mutex_;
