@@ -26,6 +26,11 @@ peers = {r["label"] for r in stages if r["stage"] == "peer" and "error" not in r
 for p in ("beanstalkd", "bullmq", "gearman"):
     if p not in peers:
         problems.append(f"peer {p} produced no result")
+brokers = {r["label"] for r in stages if r["stage"] == "broker" and "error" not in r
+           and isinstance(r.get("jobs_per_s"), (int, float))}
+for b in ("beanstalk",):
+    if b not in brokers:
+        problems.append(f"broker stage {b} produced no result")
 if problems:
     print("bench results incomplete:\n  " + "\n  ".join(problems), file=sys.stderr)
     sys.exit(1)

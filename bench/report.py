@@ -11,7 +11,10 @@ GOALS = {
     "push_single": 30000.0,         # jobs/s
     "latency_p99_ms": 2.0,          # at 5 000 jobs/s
     "memory_overhead_bytes": 200.0, # per queued job beyond the payload
+    "beanstalk_peer_ratio": 1.5,    # Coyote + beanstalk driver / 4 PHP consumers on beanstalkd
 }
+# Broker stages (Coyote + a broker driver) and the peer stage that uses the same broker directly.
+BROKER_PEERS = {"beanstalk": "beanstalkd"}
 
 
 def main():
@@ -48,7 +51,9 @@ def main():
     paired = [ratio(d, c) for c, d in pairs]
     paired_median = sorted(paired)[len(paired) // 2] if paired else None
 
+    brokers = {name: get("broker", name) for name in sorted({r["label"] for r in stages if r["stage"] == "broker"})}
     summary = {
+        "beanstalk_peer_ratio": ratio(brokers.get("beanstalk"), get("peer", "beanstalkd")),
         "ceiling_ratio": ratio(drain, ceiling),
         "ceiling_ratio_paired_median": paired_median,
         "ceiling_ratio_paired": paired,
@@ -105,13 +110,23 @@ def main():
             md.append(f"| {name} | - | error | - |")
         else:
             md.append(f"| {r['label']} | {r.get('version', '')} | {r['jobs_per_s']:,.0f} | {ratio(drain, r)} |")
+    if brokers:
+        md.append(f"\n## Broker drivers ({ref} PHP workers behind Coyote vs {ref} PHP consumers on the broker directly)\n")
+        md.append("| broker | Coyote + driver jobs/s | direct consumers jobs/s | Coyote / direct |")
+        md.append("|---|---:|---:|---:|")
+        for name, r in brokers.items():
+            peer = get("peer", BROKER_PEERS.get(name, ""))
+            shown = f"{r['jobs_per_s']:,.0f}" if r else "error"
+            direct = f"{peer['jobs_per_s']:,.0f}" if peer else "-"
+            md.append(f"| {name} | {shown} | {direct} | {ratio(r, peer) if r and peer else '-'} |")
     md.append("\n## Goals\n")
     md.append("| metric | measured | goal | met |")
     md.append("|---|---:|---:|:---:|")
     names = {"ceiling_ratio": f"Coyote / pipe ceiling ({ref} workers)", "peer_ratio": "Coyote / fastest peer",
              "push_batch": "RPC PushBatch(1000) jobs/s", "push_single": "RPC Push (sequential) jobs/s",
              "latency_p99_ms": "p99 push -> worker start at 5 000/s (ms)",
-             "memory_overhead_bytes": "host bytes per queued job beyond payload"}
+             "memory_overhead_bytes": "host bytes per queued job beyond payload",
+             "beanstalk_peer_ratio": "Coyote + beanstalk / beanstalkd's own PHP consumers"}
     for k, goal in GOALS.items():
         v = summary.get(k)
         shown = "error" if v is None else (f"{v:,.3f}" if isinstance(v, float) and v < 100 else f"{v:,.0f}")
