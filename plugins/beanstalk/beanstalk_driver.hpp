@@ -17,9 +17,16 @@ namespace coyote::drivers::beanstalk {
 class BeanstalkDriver final : public sdk::Driver {
  public:
   explicit BeanstalkDriver(std::shared_ptr<TubeCore> core) : core_(std::move(core)) {}
-  ~BeanstalkDriver() override { core_->shutdown(); }
+  ~BeanstalkDriver() override {
+    try {
+      core_->shutdown();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw
+    }
+  }
   BeanstalkDriver(const BeanstalkDriver&) = delete;
   BeanstalkDriver& operator=(const BeanstalkDriver&) = delete;
+  BeanstalkDriver(BeanstalkDriver&&) = delete;
+  BeanstalkDriver& operator=(BeanstalkDriver&&) = delete;
 
   /// Completes when beanstalkd answered the put: ok on INSERTED, an error naming the cause on
   /// BURIED, JOB_TOO_BIG, DRAINING, or when beanstalkd stays unreachable for jobs.timeout.

@@ -21,7 +21,7 @@ void BeanstalkJob::write_context(std::string& out) const {
   sdk::json_text::append_string(out, message_.id);
   out += ",\"job\":";
   sdk::json_text::append_string(out, message_.name);
-  out += ",\"driver\":\"beanstalk\",\"headers\":";
+  out += R"(,"driver":"beanstalk","headers":)";
   sdk::json_text::append_headers(out, message_.headers);
   out += ",\"queue\":";
   sdk::json_text::append_string(out, core_->tube());

@@ -17,6 +17,8 @@ class BeanstalkJob final : public sdk::Job {
   ~BeanstalkJob() override;
   BeanstalkJob(const BeanstalkJob&) = delete;
   BeanstalkJob& operator=(const BeanstalkJob&) = delete;
+  BeanstalkJob(BeanstalkJob&&) = delete;
+  BeanstalkJob& operator=(BeanstalkJob&&) = delete;
 
   [[nodiscard]] std::string_view driver_name() const override { return "beanstalk"; }
   void write_context(std::string& out) const override;

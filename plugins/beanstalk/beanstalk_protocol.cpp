@@ -410,12 +410,12 @@ std::optional<ServerStats> parse_server_stats(std::string_view yaml) {
 
 std::string printable(std::string_view bytes, std::size_t limit) {
   std::string out;
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
+  for (const char byte : bytes) {
     if (out.size() >= limit) {
       out += "...";
       break;
     }
-    const auto c = static_cast<unsigned char>(bytes[i]);
+    const auto c = static_cast<unsigned char>(byte);
     if (c == '\r') {
       out += "\\r";
     } else if (c == '\n') {

@@ -13,7 +13,7 @@ namespace coyote::drivers::beanstalk {
 namespace {
 
 /// Read granularity; a reserved job body may be larger and then arrives over several reads.
-constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kReadChunk = std::size_t{64} * 1024;
 /// Until the server's max-job-size is known (its stats reply is the first data reply).
 constexpr std::size_t kInitialMaxData = 1 << 20;
 
@@ -42,9 +42,9 @@ void tune_tcp(int fd, std::chrono::milliseconds timeout) {
 
 }  // namespace
 
-Connection::Connection(asio::io_context& io, const Address& address,
-                       std::chrono::milliseconds timeout, Handler& handler, std::uint64_t serial)
-    : address_(address),
+Connection::Connection(asio::io_context& io, Address address, std::chrono::milliseconds timeout,
+                       Handler& handler, std::uint64_t serial)
+    : address_(std::move(address)),
       timeout_(timeout),
       handler_(handler),
       serial_(serial),
@@ -53,7 +53,12 @@ Connection::Connection(asio::io_context& io, const Address& address,
       resolver_(io),
       connect_timer_(io) {}
 
-Connection::~Connection() { close(); }
+Connection::~Connection() {
+  try {
+    close();
+  } catch (...) {  // NOLINT(bugprone-empty-catch): closing a socket cannot usefully fail here
+  }
+}
 
 void Connection::connect() {
   connect_timer_.expires_after(timeout_);

@@ -41,6 +41,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   class Handler {
    public:
+    Handler() = default;
+    Handler(const Handler&) = delete;
+    Handler& operator=(const Handler&) = delete;
+    Handler(Handler&&) = delete;
+    Handler& operator=(Handler&&) = delete;
     virtual ~Handler() = default;
     /// The socket is connected; the owner sends its set-up commands (use, watch) first.
     virtual void on_connected(Connection& connection) = 0;
@@ -51,11 +56,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
                          std::deque<Pending> lost) = 0;
   };
 
-  Connection(asio::io_context& io, const Address& address, std::chrono::milliseconds timeout,
+  Connection(asio::io_context& io, Address address, std::chrono::milliseconds timeout,
              Handler& handler, std::uint64_t serial);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
+  Connection(Connection&&) = delete;
+  Connection& operator=(Connection&&) = delete;
 
   /// Resolves and connects, bounded by the timeout.
   void connect();

@@ -63,6 +63,8 @@ class TubeCore final : public std::enable_shared_from_this<TubeCore>, private Co
   ~TubeCore() override;
   TubeCore(const TubeCore&) = delete;
   TubeCore& operator=(const TubeCore&) = delete;
+  TubeCore(TubeCore&&) = delete;
+  TubeCore& operator=(TubeCore&&) = delete;
 
   /// Starts the io thread and the producer connection. Called once, after construction.
   void start();
@@ -162,6 +164,8 @@ class TubeCore final : public std::enable_shared_from_this<TubeCore>, private Co
     ~Corked();
     Corked(const Corked&) = delete;
     Corked& operator=(const Corked&) = delete;
+    Corked(Corked&&) = delete;
+    Corked& operator=(Corked&&) = delete;
 
    private:
     std::vector<std::shared_ptr<Connection>> conns_;
@@ -181,7 +185,8 @@ class TubeCore final : public std::enable_shared_from_this<TubeCore>, private Co
   std::uint32_t broker_priority(std::int64_t job_priority) const;
   void send_put(std::uint64_t tag);
   void finish_put(std::uint64_t tag, const sdk::Status& status);
-  void complete(const std::shared_ptr<Batch>& batch, std::size_t index, const sdk::Status& status);
+  static void complete(const std::shared_ptr<Batch>& batch, std::size_t index,
+                       const sdk::Status& status);
   void on_producer_reply(const Pending& pending, const protocol::Reply& reply);
   void on_consumer_reply(Consumer& consumer, const Pending& pending, const protocol::Reply& reply);
   void on_reserved(Consumer& consumer, const protocol::Reply& reply);
@@ -190,7 +195,7 @@ class TubeCore final : public std::enable_shared_from_this<TubeCore>, private Co
   void drain_room();
   void send_final(std::uint64_t ticket, Settle how, std::chrono::seconds delay);
   void do_settle(std::uint64_t ticket, Settle how, std::chrono::seconds delay,
-                 sdk::Message message);
+                 const sdk::Message& message);
   void do_requeue(std::uint64_t ticket, sdk::Message message, std::chrono::seconds delay);
   void pump();
   void open_consumer();
@@ -205,7 +210,7 @@ class TubeCore final : public std::enable_shared_from_this<TubeCore>, private Co
   [[nodiscard]] bool stop_pending() const;
   void wait_then_stop();
   void finish_stop();
-  void drop_job(Held& h);
+  static void drop_job(Held& h);
   Consumer* consumer_of(std::uint64_t serial);
   void note_down(Backoff& backoff, const char* role, const std::string& error);
   void note_up(Backoff& backoff, const char* role);
