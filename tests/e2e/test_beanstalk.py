@@ -352,7 +352,9 @@ class BeanstalkRestartTest(unittest.TestCase):
                          what="the error cleared")
 
 
-class BeanstalkBadInputTest(unittest.TestCase):
+class BeanstalkConnectionTest(unittest.TestCase):
+    """Addresses, what goes over the wire, and bad input: nothing is lost, the host stays up."""
+
     def test_an_unreachable_server_fails_pushes_clearly_and_the_host_recovers(self):
         port = free_port()
         address = "tcp://127.0.0.1:%d" % port
@@ -397,6 +399,27 @@ class BeanstalkBadInputTest(unittest.TestCase):
                     self.assertIsNone(node.proc.poll())
             finally:
                 proxy.close()
+
+    def test_an_idle_consumer_waits_reserve_timeout_seconds_per_reserve(self):
+        with Beanstalkd() as server:
+            proxy = FaultProxy(server.port)
+            try:
+                pipelines = {"w": "      config:\n        tube: waits\n        reserve_timeout: 3s\n"}
+                node = Node(yaml_for("tcp://127.0.0.1:%d" % proxy.port, pipelines))
+                with node:
+                    wait_for(lambda: b"reserve-with-timeout 3\r\n" in proxy.from_clients,
+                             what="a waiting reserve of 3 s")
+                    self.assertIn(b"watch waits\r\n", proxy.from_clients)
+                    self.assertIn(b"use waits\r\n", proxy.from_clients)
+            finally:
+                proxy.close()
+
+    def test_a_unix_socket_address_works(self):
+        with Beanstalkd(unix=True) as server:
+            node = Node(yaml_for(server.address, {"x": "      config:\n        tube: over-unix\n"}))
+            with node, node.rpc() as client:
+                client.push("x", "t", "unix-1", b"x")
+                wait_for(lambda: "unix-1" in node.acked(), what="the job over unix://")
 
     def test_bad_options_are_refused_at_startup_naming_the_key(self):
         for config, key, text in (

@@ -19,21 +19,27 @@ from harness import free_port
 
 
 class Beanstalkd:
-    def __init__(self, host="127.0.0.1", port=None, binlog=True, topology=None, ns_host=None):
-        """With `topology`/`ns_host` (netns.Topology), it runs in that namespace on its address."""
+    def __init__(self, host="127.0.0.1", port=None, binlog=True, topology=None, ns_host=None,
+                 unix=False):
+        """With `topology`/`ns_host` (netns.Topology), it runs in that namespace on its address.
+        With `unix`, it listens on a socket file in its directory instead of TCP."""
         self.topology, self.ns_host = topology, ns_host
         self.host = topology.ip(ns_host) if topology else host
         self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="coyote-beanstalkd-")
+        self.socket_path = os.path.join(self.dir, "beanstalkd.sock") if unix else None
         self.binlog = binlog
         self.proc = None
 
     @property
     def address(self):
+        if self.socket_path:
+            return "unix://" + self.socket_path
         return "tcp://%s:%d" % (self.host, self.port)
 
     def start(self):
-        argv = ["beanstalkd", "-l", self.host, "-p", str(self.port)]
+        listen = "unix:" + self.socket_path if self.socket_path else self.host
+        argv = ["beanstalkd", "-l", listen, "-p", str(self.port)]
         if self.binlog:
             argv += ["-b", self.dir]
         log = open(os.path.join(self.dir, "beanstalkd.log"), "ab")
@@ -54,6 +60,14 @@ class Beanstalkd:
         raise AssertionError("beanstalkd did not listen on %s" % self.address)
 
     def _listening(self):
+        if self.socket_path:
+            try:
+                s = socket.socket(socket.AF_UNIX)
+                s.connect(self.socket_path)
+                s.close()
+                return True
+            except OSError:
+                return False
         if self.topology is not None:
             probe = ("import socket,sys\ns=socket.socket();s.settimeout(0.3)\n"
                      "sys.exit(0 if s.connect_ex((%r,%d))==0 else 1)" % (self.host, self.port))
@@ -175,8 +189,9 @@ class BeanstalkClient:
 
 
 class FaultProxy:
-    """A TCP relay in front of beanstalkd that can slip bytes into the server-to-client stream:
-    beanstalkd itself never sends an unexpected reply, so this is how a test makes one."""
+    """A TCP relay in front of beanstalkd that can slip bytes into the server-to-client stream
+    (beanstalkd itself never sends an unexpected reply, so this is how a test makes one) and keeps
+    what the clients sent."""
 
     def __init__(self, upstream_port, upstream_host="127.0.0.1"):
         self.upstream = (upstream_host, upstream_port)
@@ -187,6 +202,7 @@ class FaultProxy:
         self.listener.listen(16)
         self.inject_before = None  # (marker bytes, garbage bytes): once, before the marker
         self.injected = 0
+        self.from_clients = b""  # everything clients sent, for tests that check the commands
         self.lock = threading.Lock()
         self.stopped = False
         self.sockets = []
@@ -218,6 +234,9 @@ class FaultProxy:
                 data = src.recv(65536)
                 if not data:
                     break
+                if not from_server:
+                    with self.lock:
+                        self.from_clients += data
                 if from_server:
                     with self.lock:
                         if self.inject_before and self.inject_before[0] in data:
