@@ -370,6 +370,13 @@ void TubeCore::on_connected(Connection& connection) {
     }
     tube_stats_outstanding_ = false;
     request_tube_stats();
+    // Jobs answered while beanstalkd was away (a restart keeps them with its binlog).
+    std::deque<Orphan> orphans;
+    orphans.swap(orphans_waiting_);
+    const auto too_old = Clock::now() - std::chrono::minutes{5};
+    for (auto& o : orphans) {
+      if (o.since > too_old) clean_up_orphan(std::move(o));
+    }
     return;
   }
   Consumer* c = consumer_of(connection.serial());
@@ -738,6 +745,7 @@ void TubeCore::send_final(std::uint64_t ticket, Settle how, std::chrono::seconds
   Held& h = it->second;
   Consumer* c = consumer_of(h.conn_serial);
   if (c != nullptr && c->conn->up()) {
+    h.settling_delete = how == Settle::kDelete;
     if (how == Settle::kDelete) {
       protocol::delete_job(c->conn->buffer(), h.id);
       c->conn->sent(protocol::Command::kDelete, ticket);
@@ -751,17 +759,29 @@ void TubeCore::send_final(std::uint64_t ticket, Settle how, std::chrono::seconds
     drop_job(h);
     return;
   }
-  // Its connection is gone, so beanstalkd made the job ready again when it noticed. A delete can
-  // still spare a second run if nobody took it yet: check it is the same job (ids restart with a
-  // beanstalkd that restarted without its binlog) and delete it from the producer connection.
-  if (how == Settle::kDelete && producer_ && producer_->up()) {
-    const std::uint64_t tag = next_orphan_++;
-    orphans_.emplace(tag, Orphan{h.id, h.body_hash, h.job ? h.job->id() : std::to_string(h.id)});
-    protocol::peek(producer_->buffer(), h.id);
-    producer_->sent(protocol::Command::kPeek, tag);
+  // Its connection is gone, so beanstalkd made the job ready again when it noticed.
+  if (how == Settle::kDelete) {
+    clean_up_orphan(
+        Orphan{h.id, h.body_hash, h.job ? h.job->id() : std::to_string(h.id), Clock::now()});
   }
   drop_job(h);
   held_.erase(it);
+}
+
+void TubeCore::clean_up_orphan(Orphan orphan) {
+  // A delete can still spare a second run if nobody took the job yet: check it is the same job
+  // (ids restart with a beanstalkd that restarted without its binlog) and delete it from the
+  // producer connection, once there is one again.
+  constexpr std::size_t kMaxWaitingOrphans = 10'000;
+  if (!producer_ || !producer_->up()) {
+    if (orphans_waiting_.size() < kMaxWaitingOrphans) orphans_waiting_.push_back(std::move(orphan));
+    return;
+  }
+  const std::uint64_t tag = next_orphan_++;
+  const std::uint64_t id = orphan.id;
+  orphans_.emplace(tag, std::move(orphan));
+  protocol::peek(producer_->buffer(), id);
+  producer_->sent(protocol::Command::kPeek, tag);
 }
 
 void TubeCore::drop_job(Held& h) {
@@ -943,6 +963,10 @@ void TubeCore::drop_consumer_jobs(std::uint64_t serial) {
       continue;
     }
     if (h.phase == Phase::kSettling) {
+      // A delete without answer may not have happened: try again from the producer.
+      if (h.settling_delete) {
+        clean_up_orphan(Orphan{h.id, h.body_hash, std::to_string(h.id), Clock::now()});
+      }
       it = held_.erase(it);
       continue;
     }
@@ -980,7 +1004,10 @@ void TubeCore::on_down(Connection& connection, const std::string& error, std::de
       if (p.command == protocol::Command::kPut && puts_.contains(p.tag)) resend.push_back(p.tag);
       if (p.command == protocol::Command::kStatsTube) tube_stats_outstanding_ = false;
       if (p.command == protocol::Command::kPeek || p.command == protocol::Command::kDelete) {
-        orphans_.erase(p.tag);
+        if (auto o = orphans_.find(p.tag); o != orphans_.end()) {
+          orphans_waiting_.push_back(std::move(o->second));
+          orphans_.erase(o);
+        }
       }
     }
     // Unanswered puts go again, first: beanstalkd may or may not have stored them, so a

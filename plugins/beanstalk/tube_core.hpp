@@ -122,6 +122,7 @@ class TubeCore final : public std::enable_shared_from_this<TubeCore>, private Co
     Clock::time_point next_touch;
     Phase phase = Phase::kStats;
     bool auto_acked = false;
+    bool settling_delete = false;  ///< kSettling: the command sent was a delete
     std::size_t body_hash = 0;
     std::string body;               ///< kept until the job is built (kStats)
     std::unique_ptr<sdk::Job> job;  ///< kRoom: the job waiting for room
@@ -135,10 +136,13 @@ class TubeCore final : public std::enable_shared_from_this<TubeCore>, private Co
     Clock::time_point idle_since{};
     bool connected = false;
   };
+  /// A job answered after its consumer connection was lost: deleted from the producer
+  /// connection if beanstalkd still has it ready under the same id with the same body.
   struct Orphan {
     std::uint64_t id = 0;
     std::size_t body_hash = 0;
     std::string job_id;
+    Clock::time_point since;
   };
   struct Backoff {
     int attempts = 0;
@@ -204,6 +208,7 @@ class TubeCore final : public std::enable_shared_from_this<TubeCore>, private Co
   void set_running(bool running);
   void release_waiting();
   void drop_consumer_jobs(std::uint64_t serial);
+  void clean_up_orphan(Orphan orphan);
   void tick();
   void request_tube_stats();
   void begin_stop();
@@ -266,7 +271,8 @@ class TubeCore final : public std::enable_shared_from_this<TubeCore>, private Co
   std::size_t pre_host_ = 0;
   std::size_t in_host_ = 0;
   std::size_t reserves_out_ = 0;
-  std::unordered_map<std::uint64_t, Orphan> orphans_;
+  std::unordered_map<std::uint64_t, Orphan> orphans_;  // peek or delete sent
+  std::deque<Orphan> orphans_waiting_;                 // for the producer connection
   std::uint64_t next_orphan_ = 1;
   bool tube_stats_outstanding_ = false;
   Clock::time_point tube_stats_sent_{};
