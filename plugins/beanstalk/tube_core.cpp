@@ -683,7 +683,7 @@ void TubeCore::on_job_stats(Consumer& consumer, std::uint64_t ticket,
     std::lock_guard lock(state_mutex_);
     if (counts_.reserved > 0) --counts_.reserved;
   }
-  offer(ticket);
+  offer(ticket);  // not under state_mutex_: the queue may call back
 }
 
 void TubeCore::offer(std::uint64_t ticket) {
@@ -875,21 +875,13 @@ void TubeCore::release_waiting() {
   for (auto ticket : waiting) {
     auto it = held_.find(ticket);
     if (it == held_.end() || it->second.phase != Phase::kRoom) continue;
-    --pre_host_;
     if (it->second.auto_acked) {
-      // Already deleted: it cannot be released. Keep it for the host instead.
-      std::unique_ptr<sdk::Job> job = std::move(it->second.job);
-      if (queue_.try_insert(job)) {
-        it->second.phase = Phase::kHost;
-        ++in_host_;
-      } else {
-        log_.error("beanstalk pipeline " + settings_.pipeline + ": auto_ack job " +
-                   (job ? job->id() : std::string()) +
-                   " was already deleted from beanstalkd and the host queue is full: dropped");
-        held_.erase(it);
-      }
+      // Already deleted from beanstalkd, so it cannot be given back: it waits for room in the
+      // host queue, paused or not.
+      room_wait_.push_back(ticket);
       continue;
     }
+    --pre_host_;
     send_final(ticket, Settle::kRelease, seconds{0});
   }
 }
