@@ -34,6 +34,11 @@ nats = {r["label"].split(" ")[0] + (" php" if "PHP" in r["label"] else "") for r
 for n in ("coyote", "direct", "direct php"):
     if n not in nats:
         problems.append(f"nats {n} produced no result")
+brokers = {r["label"] for r in stages if r["stage"] == "broker" and "error" not in r
+           and isinstance(r.get("jobs_per_s"), (int, float))}
+for b in ("beanstalk",):
+    if b not in brokers:
+        problems.append(f"broker stage {b} produced no result")
 if problems:
     print("bench results incomplete:\n  " + "\n  ".join(problems), file=sys.stderr)
     sys.exit(1)

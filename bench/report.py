@@ -13,7 +13,10 @@ GOALS = {
     "memory_overhead_bytes": 200.0, # per queued job beyond the payload
     "amqp_peer_ratio": 1.5,         # Coyote + amqp driver / PHP consuming RabbitMQ directly
     "nats_direct_ratio": 1.5,       # Coyote + nats / the fastest direct JetStream consumers
+    "beanstalk_peer_ratio": 1.5,    # Coyote + beanstalk driver / 4 PHP consumers on beanstalkd
 }
+# Broker stages (Coyote + a broker driver) and the peer stage that uses the same broker directly.
+BROKER_PEERS = {"beanstalk": "beanstalkd"}
 
 
 def main():
@@ -61,7 +64,9 @@ def main():
     paired = [ratio(d, c) for c, d in pairs]
     paired_median = sorted(paired)[len(paired) // 2] if paired else None
 
+    brokers = {name: get("broker", name) for name in sorted({r["label"] for r in stages if r["stage"] == "broker"})}
     summary = {
+        "beanstalk_peer_ratio": ratio(brokers.get("beanstalk"), get("peer", "beanstalkd")),
         "ceiling_ratio": ratio(drain, ceiling),
         "ceiling_ratio_paired_median": paired_median,
         "ceiling_ratio_paired": paired,
@@ -143,6 +148,15 @@ def main():
             md.append(f"| {r['label']} | {r.get('version', '')} | {r['jobs_per_s']:,.0f} | {ratio(nats_coyote, r) or '-'} |")
         md.append("\nCoyote runs the nats driver with PHP workers (one goridge round trip per job); the direct "
                   "consumers pull batches and ack with no per-job work beyond decoding the job.")
+    if brokers:
+        md.append(f"\n## Broker drivers ({ref} PHP workers behind Coyote vs {ref} PHP consumers on the broker directly)\n")
+        md.append("| broker | Coyote + driver jobs/s | direct consumers jobs/s | Coyote / direct |")
+        md.append("|---|---:|---:|---:|")
+        for name, r in brokers.items():
+            peer = get("peer", BROKER_PEERS.get(name, ""))
+            shown = f"{r['jobs_per_s']:,.0f}" if r else "error"
+            direct = f"{peer['jobs_per_s']:,.0f}" if peer else "-"
+            md.append(f"| {name} | {shown} | {direct} | {ratio(r, peer) if r and peer else '-'} |")
     md.append("\n## Goals\n")
     md.append("| metric | measured | goal | met |")
     md.append("|---|---:|---:|:---:|")
@@ -151,7 +165,8 @@ def main():
              "latency_p99_ms": "p99 push -> worker start at 5 000/s (ms)",
              "memory_overhead_bytes": "host bytes per queued job beyond payload",
              "amqp_peer_ratio": "Coyote + amqp / php-amqp consumers",
-             "nats_direct_ratio": "Coyote + nats / fastest direct JetStream consumers"}
+             "nats_direct_ratio": "Coyote + nats / fastest direct JetStream consumers",
+             "beanstalk_peer_ratio": "Coyote + beanstalk / beanstalkd's own PHP consumers"}
     for k, goal in GOALS.items():
         v = summary.get(k)
         shown = "error" if v is None else (f"{v:,.3f}" if isinstance(v, float) and v < 100 else f"{v:,.0f}")

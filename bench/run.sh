@@ -18,6 +18,7 @@ WORK="$(mktemp -d /tmp/coyote-bench.XXXXXX)"
 RAW="$WORK/raw.jsonl"
 PORT_RPC=16101; PORT_BEANSTALK=16102; PORT_REDIS=16103; PORT_GEARMAN=16104
 PORT_NATS=16105; PORT_NATS_RPC=16106
+PORT_BEANSTALK_COYOTE=16107
 PHP_WORKER="$ROOT/bench/workers/noop.php"
 STARTED=()
 
@@ -82,7 +83,7 @@ build() {
   else
     cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCOYOTE_BUILD_BENCH=ON -DCOYOTE_BUILD_TESTS=OFF >&2
   fi
-  local targets=(coyote coyote_driver_memory coyote_driver_amqp coyote-bench-load coyote-bench-ceiling)
+  local targets=(coyote coyote_driver_memory coyote_driver_amqp coyote_driver_beanstalk coyote-bench-load coyote-bench-ceiling)
   grep -q '^benchmark_DIR:PATH=/' "$BUILD/CMakeCache.txt" && targets+=(coyote-bench-micro)
   grep -q '^COYOTE_NATS_LIBRARY:FILEPATH=/' "$BUILD/CMakeCache.txt" && targets+=(coyote_driver_nats)
   cmake --build "$BUILD" -j2 --target "${targets[@]}" >&2
@@ -115,8 +116,8 @@ install_peers() {
 
 # --- coyote -------------------------------------------------------------------------------------
 COYOTE_PID=""
-start_coyote() {  # workers consume-list(e.g. '"live"') extra-env
-  local workers="$1" consume="$2" latdir="${3:-}"
+start_coyote() {  # workers consume-list(e.g. '"live"') [lat-dir] [extra top-level yaml and pipelines]
+  local workers="$1" consume="$2" latdir="${3:-}" extra="${4:-}"
   cat > "$WORK/rr.yaml" <<YAML
 version: "3"
 rpc:
@@ -144,6 +145,7 @@ jobs:
       driver: memory
       config:
         prefetch: 100000
+$extra
 YAML
   "$BUILD/bin/coyote" serve -c "$WORK/rr.yaml" >>"$WORK/coyote.log" 2>&1 &
   COYOTE_PID=$!
@@ -309,6 +311,30 @@ stage_beanstalkd() {
     php "$ROOT/bench/peers/beanstalk.php" bench "$PORT_BEANSTALK" "$N" "$REF_WORKERS" "$v"
 }
 
+# Coyote + the beanstalk driver, REF_WORKERS PHP workers, against the same beanstalkd build: N jobs
+# pushed through Coyote into a paused pipeline (pipelined puts), then resume -> the tube is empty.
+# The beanstalkd peer stage (REF_WORKERS PHP consumers on beanstalkd directly) is the comparison.
+broker_drain() { LOAD drain "$@" | sed 's/"stage":"drain"/"stage":"broker"/'; }
+stage_beanstalk() {
+  command -v beanstalkd >/dev/null || { fail_stage broker beanstalk "beanstalkd is not installed"; return; }
+  beanstalkd -l 127.0.0.1 -p "$PORT_BEANSTALK_COYOTE" -z 65536 >"$WORK/beanstalkd-coyote.log" 2>&1 &
+  local pid=$!
+  STARTED+=("$pid")
+  if wait_port "$PORT_BEANSTALK_COYOTE"; then
+    start_coyote "$REF_WORKERS" '"live"' "" "    bs:
+      driver: beanstalk
+      config:
+        tube: bench
+beanstalk:
+  addr: tcp://127.0.0.1:$PORT_BEANSTALK_COYOTE" \
+      && record broker beanstalk broker_drain --pipeline bs --jobs "$N" --pid "$COYOTE_PID" --label beanstalk
+    stop_coyote
+  else
+    fail_stage broker beanstalk "beanstalkd did not listen"
+  fi
+  stop_pid "$pid"
+}
+
 stage_bullmq() {
   command -v redis-server >/dev/null || { fail_stage peer bullmq "redis-server is not installed"; return; }
   [[ -d "$ROOT/bench/peers/node_modules/bullmq" ]] || { fail_stage peer bullmq "bullmq is not installed (npm)"; return; }
@@ -450,6 +476,7 @@ main() {
     wanted throughput && stage_throughput
     wanted push && stage_push
     wanted beanstalkd && stage_beanstalkd
+    wanted beanstalk && stage_beanstalk
     wanted bullmq && stage_bullmq
     wanted gearman && stage_gearman
     wanted amqp && stage_amqp

@@ -157,8 +157,12 @@ sdk::State stat(RpcClient& c, const std::string& pipeline) {
 
 /// Polls jobs.Stat until the memory pipeline has nothing in flight and nothing buffered (a running
 /// memory pipeline refills in-flight from its buffer on every ack, so active==0 means drained).
+/// Broker pipelines report waiting jobs as active and jobs handed out as reserved (RoadRunner's
+/// meaning): drained is both at zero. The memory driver's reserved is always zero.
 void wait_drained(RpcClient& c, const Args& a, Clock::time_point t0) {
-  while (stat(c, a.pipeline).active != 0) {
+  for (;;) {
+    const auto s = stat(c, a.pipeline);
+    if (s.active == 0 && s.reserved == 0) break;
     if (seconds_since(t0) > a.timeout_s) die("pipeline " + a.pipeline + " did not drain in time");
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
