@@ -61,12 +61,4 @@ std::string explain_error(std::string_view redis_error, const ErrorContext& cont
   return out;
 }
 
-bool is_transient(std::string_view redis_error) {
-  for (std::string_view prefix : {"LOADING", "READONLY", "OOM", "MASTERDOWN", "BUSY", "TRYAGAIN",
-                                  "CLUSTERDOWN", "NOREPLICAS"}) {
-    if (starts_with(redis_error, prefix)) return true;
-  }
-  return false;
-}
-
 }  // namespace coyote::drivers::redis

@@ -18,8 +18,4 @@ struct ErrorContext {
 /// other errors are passed through with the "redis: " prefix.
 std::string explain_error(std::string_view redis_error, const ErrorContext& context);
 
-/// True for errors that go away by themselves or by an operator's action while we retry
-/// (LOADING, READONLY, OOM, MASTERDOWN, BUSY, TRYAGAIN, connection-level ones).
-bool is_transient(std::string_view redis_error);
-
 }  // namespace coyote::drivers::redis
