@@ -201,7 +201,10 @@ sdk::Status StreamPipeline::pause() {
     return sdk::Status::error("no active listeners, nothing to pause");
   }
   host_paused_ = true;
-  post([this] { paused_ = true; });
+  post([this] {
+    paused_ = true;
+    give_back_held();
+  });
   return sdk::Status::ok();
 }
 
@@ -368,6 +371,12 @@ void StreamPipeline::stop_consuming() {
   if (stopped_) return;
   stopped_ = true;
   consuming_ = false;
+  give_back_held();
+  if (reader_) reader_->shutdown();
+  flush_acks();
+}
+
+void StreamPipeline::give_back_held() {
   // Delivered here but never given to the host: straight back to the stream for other hosts.
   auto held = std::move(held_);
   held_.clear();
@@ -376,8 +385,6 @@ void StreamPipeline::stop_consuming() {
     schedule(Settlement{Settlement::Kind::kGiveBack, std::move(d.entry_id), d.auto_acked,
                         std::move(d.message), 0ms});
   }
-  if (reader_) reader_->shutdown();
-  flush_acks();
 }
 
 void StreamPipeline::ensure_group() {
@@ -414,7 +421,11 @@ void StreamPipeline::maybe_read() {
     return;
   }
   if (Clock::now() < read_retry_at_) return;
-  const std::int64_t credit = options_.prefetch - in_flight_;
+  // Entries stay counted until Redis confirmed their ack, so this consumer never holds more
+  // than `prefetch` pending entries, even while acks are on their way.
+  const std::int64_t held =
+      std::max<std::int64_t>(in_flight_, static_cast<std::int64_t>(owned_.size()));
+  const std::int64_t credit = options_.prefetch - held;
   if (credit <= 0) return;
   RespCommand c("XREADGROUP");
   c.arg("GROUP").arg(options_.group).arg(options_.consumer);
@@ -474,7 +485,7 @@ void StreamPipeline::on_read(Reply reply, const std::string& /*error*/) {
     // auto_ack (RoadRunner's semantics): acknowledged on receipt; the job's own ack is a no-op.
     if (d.auto_ack) acks_.push_back(id);
     Delivery delivery{std::move(id), std::move(d.message), d.auto_ack};
-    if (stopped_) {
+    if (stopped_ || paused_) {
       --in_flight_;
       schedule(Settlement{Settlement::Kind::kGiveBack, std::move(delivery.entry_id),
                           delivery.auto_acked, std::move(delivery.message), 0ms});
@@ -604,6 +615,7 @@ void StreamPipeline::on_acked(const std::vector<std::string>& ids, Reply reply,
   for (const auto& id : ids) owned_.erase(id);
   settle_error_.clear();
   adjust(0, -reply_integer(xack).value_or(0), 0);
+  maybe_read();
 }
 
 void StreamPipeline::schedule(Settlement settlement) {
@@ -626,7 +638,10 @@ void StreamPipeline::schedule(Settlement settlement) {
            return;
          }
          self->settle_error_.clear();
-         if (settles_entry) self->owned_.erase(s->entry_id);
+         if (settles_entry) {
+           self->owned_.erase(s->entry_id);
+           self->maybe_read();
+         }
          if (reply_integer(reply->element[0]).value_or(0) == 0) return;  // settled elsewhere
          const std::int64_t was_pending = settles_entry ? -1 : 0;
          if (s->delay.count() > 0) {

@@ -108,6 +108,7 @@ class StreamPipeline : public std::enable_shared_from_this<StreamPipeline> {
   void on_acked(const std::vector<std::string>& ids, Reply reply, const std::string& error);
   void start_consuming();
   void stop_consuming();
+  void give_back_held();
   void ensure_group();
   void maybe_read();
   void on_read(Reply reply, const std::string& error);
