@@ -124,14 +124,15 @@ void Connection::on_disconnected(const redisAsyncContext* /*ac*/, int /*status*/
 void Connection::handshake() {
   state_ = State::kHandshake;
   const Endpoint& ep = settings_.endpoint;
-  const ErrorContext where{ep.display(), {}, {}};
   const auto gen = generation_;
-  auto fatal = [this, gen, where](const char* step) {
-    return [this, gen, where, step](const redisReply* reply, const std::string&) {
+  auto fatal = [this, gen](const char* step) {
+    return [this, gen, step](const redisReply* reply, const std::string&) {
       if (reply == nullptr || gen != generation_) return;  // the context is going away anyway
       if (reply->type == REDIS_REPLY_ERROR) {
+        const std::string address = settings_.endpoint.display();
         down_reason_ =
-            explain_error(std::string_view(reply->str, reply->len), where) + " (" + step + ")";
+            explain_error(std::string_view(reply->str, reply->len), ErrorContext{address, {}, {}}) +
+            " (" + step + ")";
         if (ac_ != nullptr) redisAsyncFree(ac_);  // deferred by hiredis until we return
       }
     };
@@ -143,14 +144,20 @@ void Connection::handshake() {
     send(auth.wire(), fatal("AUTH"), 0ms);
   }
   if (ep.db != 0) send(RespCommand("SELECT").arg(ep.db).wire(), fatal("SELECT"), 0ms);
-  // Last step; its own failure (an ACL user without +client) is not fatal.
+  // Last step. It also tells a missing password (NOAUTH) apart; an ACL user without +client
+  // (NOPERM) is fine.
   RespCommand name("CLIENT");
   name.arg("SETNAME").arg(settings_.client_name.empty() ? "coyote" : settings_.client_name);
   send(
       name.wire(),
-      [this, gen](const redisReply* reply, const std::string&) {
+      [this, gen, fatal](const redisReply* reply, const std::string& error) {
         if (reply == nullptr || gen != generation_ || state_ != State::kHandshake) return;
         if (ac_ == nullptr || (ac_->c.flags & REDIS_FREEING) != 0) return;
+        if (reply->type == REDIS_REPLY_ERROR &&
+            std::string_view(reply->str, reply->len).substr(0, 6) != "NOPERM") {
+          fatal("CLIENT SETNAME")(reply, error);
+          return;
+        }
         become_ready();
       },
       0ms);

@@ -55,6 +55,14 @@ end
 return {1, due}
 )lua";
 
+constexpr std::string_view kAck = R"lua(
+local ids = {}
+for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
+local n = redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
+if ARGV[2] == '1' then redis.call('XDEL', KEYS[1], unpack(ids)) end
+return n
+)lua";
+
 // A member that is not the driver's netstring form (written by hand) is delivered as the payload
 // of a job rather than left to block the set forever. XADD comes before ZREM so that a failure
 // in between (OOM) leaves the job in the set, never in neither.
@@ -144,6 +152,11 @@ LuaScript make(std::string_view name, std::string_view text) {
 
 const LuaScript& schedule_script() {
   static const LuaScript script = make("schedule", kSchedule);
+  return script;
+}
+
+const LuaScript& ack_script() {
+  static const LuaScript script = make("ack", kAck);
   return script;
 }
 

@@ -26,6 +26,12 @@ struct LuaScript {
 /// Returns {done (1/0), delay ms or -1}.
 const LuaScript& schedule_script();
 
+/// XACK and (when deleting) XDEL of a batch of entries, in one step.
+///   KEYS: stream.   ARGV: group, delete on ack ("1"/"0"), then the entry ids.
+/// A script rather than MULTI/EXEC: under maxmemory Redis refuses every command queued in a
+/// transaction, but not these two, which free memory.  Returns the number acked.
+const LuaScript& ack_script();
+
 /// Moves due jobs from the delayed set into the stream (server clock), at most ARGV[1] of them.
 ///   KEYS: delayed set, stream.   ARGV: limit, maxlen, approximate.
 /// Returns {moved, ms until the next job is due or -1 when the set is empty}.

@@ -34,6 +34,8 @@ constexpr auto kRetryEvery = 500ms;
 constexpr auto kConsumerGcEvery = std::chrono::minutes(10);
 constexpr std::int64_t kDeadConsumerIdleMs = 3'600'000;
 constexpr auto kLogRepeat = 30s;
+// How long jobs.Stat shows the last refused push (unless a push succeeds first).
+constexpr auto kPushErrorShown = 30s;
 
 bool starts_with(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
@@ -239,7 +241,11 @@ sdk::State StreamPipeline::state() {
   s.active = counts_.waiting + counts_.pending;
   s.reserved = counts_.pending;
   s.delayed = counts_.delayed;
-  s.error = !error_.empty() ? error_ : push_error_;
+  if (!error_.empty()) {
+    s.error = error_;
+  } else if (!push_error_.empty() && Clock::now() < push_error_until_) {
+    s.error = push_error_;
+  }
   return s;
 }
 
@@ -264,6 +270,9 @@ void StreamPipeline::submit_pushes(std::vector<PushItem> items, sdk::Completion 
     sdk::Status first_error;
     sdk::Completion done;
   };
+  // The group goes ahead of the first push on the same connection: a backlog that fills Redis
+  // up to maxmemory must not leave consumers unable to create it.
+  if (!group_checked_) ensure_group();
   auto gather = std::make_shared<Gather>();
   const bool wait = client_.options().wait_replicas > 0;
   gather->remaining = items.size() + (wait ? 1 : 0);
@@ -317,6 +326,10 @@ void StreamPipeline::submit_pushes(std::vector<PushItem> items, sdk::Completion 
 sdk::Status StreamPipeline::push_outcome(Reply reply, const std::string& error, bool delayed) {
   const auto now = Clock::now();
   if (reply == nullptr) {
+    if (starts_with(error, "not connected")) {
+      // Never sent: certainly not stored.
+      return sdk::Status::error("redis: the job was not stored: " + error);
+    }
     return sdk::Status::error("redis: no answer from " + address_ + " (" + error +
                               "); the job may or may not be stored, retrying the push is safe "
                               "(delivery is at least once)");
@@ -326,6 +339,7 @@ sdk::Status StreamPipeline::push_outcome(Reply reply, const std::string& error, 
     {
       std::lock_guard lock(state_mutex_);
       push_error_ = text;
+      push_error_until_ = now + kPushErrorShown;
     }
     report("push", "push refused: " + text, now);
     return sdk::Status::error(std::move(text));
@@ -353,13 +367,10 @@ void StreamPipeline::start_consuming() {
   paused_ = false;
   if (!reader_) {
     reader_ = client_.dedicated("reader for pipeline " + options_.pipeline);
+    // A group lost with its stream (a Redis restarted without persistence, a deleted key)
+    // shows up as NOGROUP on the next read, which creates it again.
     reader_->set_on_ready([weak = weak_from_this()] {
-      if (auto self = weak.lock()) {
-        // Every new connection checks the group: a Redis restarted without persistence (or a
-        // deleted stream) lost it.
-        self->group_ready_ = false;
-        self->ensure_group();
-      }
+      if (auto self = weak.lock()) self->maybe_read();
     });
     reader_->start();
     next_reclaim_ = Clock::now();
@@ -388,26 +399,31 @@ void StreamPipeline::give_back_held() {
 }
 
 void StreamPipeline::ensure_group() {
-  if (group_creating_ || group_ready_ || stopped_ || !consuming_ || !reader_ || !reader_->ready()) {
-    return;
-  }
+  // On the command connection and for every pipeline, consumed here or not: the group must
+  // exist before a backlog fills Redis, because XGROUP CREATE is refused under maxmemory while
+  // XREADGROUP and XACK (which drain it) are not.
+  if (group_creating_ || (group_checked_ && group_ready_)) return;
   group_creating_ = true;
   RespCommand c("XGROUP");
   // From 0: jobs pushed before any consumer existed are not skipped.
   c.arg("CREATE").arg(options_.stream).arg(options_.group).arg("0").arg("MKSTREAM");
-  reader_->submit(c.wire(), [self = shared_from_this()](Reply reply, const std::string&) {
+  conn_->submit(c.wire(), [self = shared_from_this()](Reply reply, const std::string&) {
     self->group_creating_ = false;
-    if (reply == nullptr) return;  // reconnecting; on_ready tries again
+    if (reply == nullptr) return;  // reconnecting; the next tick tries again
     const auto now = Clock::now();
     if (is_error(reply) && !starts_with(reply_text(reply), "BUSYGROUP")) {
+      self->group_retry_at_ = now + self->read_backoff_.next();
+      // Under maxmemory the group may well exist (XGROUP CREATE is refused before it looks):
+      // only a read that found no group makes this an error worth showing.
+      if (starts_with(reply_text(reply), "OOM") && self->group_ready_) return;
       self->reader_error_ = self->explain(reply);
       self->report("group",
                    "cannot create consumer group " + self->options_.group + ": " +
                        self->reader_error_ + " (retrying)",
                    now);
-      self->group_retry_at_ = now + self->read_backoff_.next();
       return;
     }
+    self->group_checked_ = true;
     self->group_ready_ = true;
     self->reader_error_.clear();
     self->read_backoff_.reset();
@@ -563,20 +579,17 @@ void StreamPipeline::flush_acks() {
     std::vector<std::string> ids(std::make_move_iterator(acks_.begin()),
                                  std::make_move_iterator(acks_.begin() + static_cast<long>(n)));
     acks_.erase(acks_.begin(), acks_.begin() + static_cast<long>(n));
-    // One transaction: an entry is never acked without being deleted (or the reverse).
-    conn_->submit(RespCommand("MULTI").wire(), nullptr);
-    RespCommand ack("XACK");
-    ack.arg(options_.stream).arg(options_.group).args(ids);
-    conn_->submit(ack.wire(), nullptr);
-    if (options_.delete_on_ack) {
-      RespCommand del("XDEL");
-      del.arg(options_.stream).args(ids);
-      conn_->submit(del.wire(), nullptr);
-    }
-    conn_->submit(RespCommand("EXEC").wire(), [self = shared_from_this(), ids = std::move(ids)](
-                                                  Reply reply, const std::string& error) {
-      self->on_acked(ids, reply, error);
-    });
+    // One script: an entry is never acked without being deleted (or the reverse).
+    std::vector<std::string> args;
+    args.reserve(n + 3);
+    args.push_back(options_.stream);
+    args.push_back(options_.group);
+    args.emplace_back(options_.delete_on_ack ? "1" : "0");
+    args.insert(args.end(), ids.begin(), ids.end());
+    eval(ack_script(), std::move(args), 1,
+         [self = shared_from_this(), ids = std::move(ids)](Reply reply, const std::string& error) {
+           self->on_acked(ids, reply, error);
+         });
   }
 }
 
@@ -594,11 +607,8 @@ void StreamPipeline::on_acked(const std::vector<std::string>& ids, Reply reply,
     again("redis: acknowledgements not confirmed (" + error + "); resending");
     return;
   }
-  const redisReply* xack = nullptr;
-  if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1) xack = reply->element[0];
-  if (is_error(reply) || xack == nullptr || is_error(xack)) {
-    const redisReply* err = is_error(reply) ? reply : xack;
-    if (err != nullptr && starts_with(reply_text(err), "NOGROUP")) {
+  if (is_error(reply)) {
+    if (starts_with(reply_text(reply), "NOGROUP")) {
       for (const auto& id : ids) owned_.erase(id);
       report("ack",
              std::to_string(ids.size()) + " acknowledgement(s) found no consumer group " +
@@ -606,15 +616,14 @@ void StreamPipeline::on_acked(const std::vector<std::string>& ids, Reply reply,
              now);
       return;
     }
-    const std::string text =
-        err != nullptr ? explain(err) : std::string("redis: unexpected reply to XACK");
+    const std::string text = explain(reply);
     report("ack", "acknowledgements failed: " + text + " (retrying)", now);
     again(text);
     return;
   }
   for (const auto& id : ids) owned_.erase(id);
   settle_error_.clear();
-  adjust(0, -reply_integer(xack).value_or(0), 0);
+  adjust(0, -reply_integer(reply).value_or(0), 0);
   maybe_read();
 }
 
@@ -903,7 +912,7 @@ void StreamPipeline::tick(Clock::time_point now) {
     for (auto& s : again) schedule(std::move(s));
     flush_acks();
   }
-  if (consuming_ && !group_ready_ && now >= group_retry_at_) ensure_group();
+  if ((!group_checked_ || !group_ready_) && now >= group_retry_at_) ensure_group();
   if (now >= read_retry_at_) maybe_read();
 }
 

@@ -135,7 +135,7 @@ class StreamPipeline : public std::enable_shared_from_this<StreamPipeline> {
   sdk::Logger& log_;
   const std::string address_;           // redis.addr for messages, password masked
   std::shared_ptr<Connection> conn_;    // a pool connection: pushes, acks, scripts, counts
-  std::shared_ptr<Connection> reader_;  // this pipeline's own: XGROUP CREATE, XREADGROUP
+  std::shared_ptr<Connection> reader_;  // this pipeline's own: XREADGROUP
 
   // Host loop thread only.
   bool host_consuming_ = false;
@@ -146,7 +146,10 @@ class StreamPipeline : public std::enable_shared_from_this<StreamPipeline> {
   bool consuming_ = false;
   bool paused_ = false;
   bool stopped_ = false;
-  bool group_ready_ = false;
+  // Assumed to exist until a read says NOGROUP: under maxmemory XGROUP CREATE is refused even
+  // for a group that exists, while XREADGROUP still works.
+  bool group_ready_ = true;
+  bool group_checked_ = false;  // created (or found) once since start
   bool group_creating_ = false;
   bool reading_ = false;
   bool waiting_room_ = false;
@@ -184,7 +187,8 @@ class StreamPipeline : public std::enable_shared_from_this<StreamPipeline> {
   mutable std::mutex state_mutex_;
   Counts counts_;
   std::string error_;       // what state() reports
-  std::string push_error_;  // the last push refusal, until a push succeeds
+  std::string push_error_;  // the last push refusal, until a push succeeds (or it is old)
+  Clock::time_point push_error_until_{};
 };
 
 }  // namespace coyote::drivers::redis

@@ -85,8 +85,14 @@ class Node(Coyote):
                                                               self.log()[-3000:]))
 
     def stat(self, pipeline):
+        """jobs.Stat's entry for `pipeline`, plus "error": the driver's State.error, which RR's
+        wire format leaves out of jobs.Stat and informer.Jobs carries as ErrorMessage."""
         with self.rpc() as client:
-            return client.stat().get(pipeline, {})
+            stat = client.stat().get(pipeline, {})
+            for state in client.call("informer.Jobs", "jobs") or []:
+                if state.get("Pipeline") == pipeline and state.get("ErrorMessage"):
+                    stat["error"] = state["ErrorMessage"]
+            return stat
 
 
 def stream_state(redis, stream, group):
