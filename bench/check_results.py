@@ -13,7 +13,7 @@ problems = [f"{r['stage']} {r.get('label', '')}: {r['error']}" for r in stages i
 # One number each stage must produce.
 required = {"ceiling": "jobs_per_s", "drain": "jobs_per_s", "concurrent": "jobs_per_s", "push_single": "jobs_per_s",
             "push_batch": "jobs_per_s", "latency": "p99_ms", "memory": "overhead_bytes_per_job",
-            "peer": "jobs_per_s", "micro": "ns_per_op"}
+            "peer": "jobs_per_s", "micro": "ns_per_op", "redis": "jobs_per_s"}
 for stage, key in required.items():
     got = [r for r in stages if r["stage"] == stage and "error" not in r]
     if not got:
@@ -26,6 +26,10 @@ peers = {r["label"] for r in stages if r["stage"] == "peer" and "error" not in r
 for p in ("beanstalkd", "bullmq", "gearman"):
     if p not in peers:
         problems.append(f"peer {p} produced no result")
+redis = {r["label"] for r in stages if r["stage"] == "redis" and "error" not in r}
+for label in ("coyote", "php-redis"):
+    if label not in redis:
+        problems.append(f"redis stage {label} produced no result")
 if problems:
     print("bench results incomplete:\n  " + "\n  ".join(problems), file=sys.stderr)
     sys.exit(1)

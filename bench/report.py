@@ -11,6 +11,7 @@ GOALS = {
     "push_single": 30000.0,         # jobs/s
     "latency_p99_ms": 2.0,          # at 5 000 jobs/s
     "memory_overhead_bytes": 200.0, # per queued job beyond the payload
+    "redis_ratio": 1.5,             # Coyote + redis driver / PHP consuming the stream directly
 }
 
 
@@ -60,6 +61,7 @@ def main():
         "push_single": ps["jobs_per_s"] if ps else None,
         "latency_p99_ms": lat["p99_ms"] if lat else None,
         "memory_overhead_bytes": mem["overhead_bytes_per_job"] if mem else None,
+        "redis_ratio": ratio(get("redis", "coyote"), get("redis", "php-redis")),
     }
     lower_is_better = {"latency_p99_ms", "memory_overhead_bytes"}
     verdict = {}
@@ -105,13 +107,27 @@ def main():
             md.append(f"| {name} | - | error | - |")
         else:
             md.append(f"| {r['label']} | {r.get('version', '')} | {r['jobs_per_s']:,.0f} | {ratio(drain, r)} |")
+    redis_rows = [(label, get(stage, label)) for stage, label in
+                  (("redis", "coyote"), ("redis", "php-redis"), ("peer", "bullmq"))]
+    if any(r for _, r in redis_rows[:2]):
+        coy = redis_rows[0][1]
+        md.append(f"\n## Redis Streams ({ref} PHP workers; BullMQ: one Node worker, concurrency 100; same redis-server build, no persistence)\n")
+        md.append("| system | version | jobs/s | Coyote + redis / system |")
+        md.append("|---|---|---:|---:|")
+        names = {"coyote": "Coyote + redis driver (prefetch 1000)", "php-redis": "PHP workers on the stream directly (XREADGROUP 10, XACK per job)", "bullmq": "BullMQ"}
+        for label, r in redis_rows:
+            if r is None:
+                md.append(f"| {names[label]} | - | error | - |")
+            else:
+                md.append(f"| {names[label]} | {r.get('version', '(this tree)')} | {r['jobs_per_s']:,.0f} | {ratio(coy, r) if coy else '-'} |")
     md.append("\n## Goals\n")
     md.append("| metric | measured | goal | met |")
     md.append("|---|---:|---:|:---:|")
     names = {"ceiling_ratio": f"Coyote / pipe ceiling ({ref} workers)", "peer_ratio": "Coyote / fastest peer",
              "push_batch": "RPC PushBatch(1000) jobs/s", "push_single": "RPC Push (sequential) jobs/s",
              "latency_p99_ms": "p99 push -> worker start at 5 000/s (ms)",
-             "memory_overhead_bytes": "host bytes per queued job beyond payload"}
+             "memory_overhead_bytes": "host bytes per queued job beyond payload",
+             "redis_ratio": f"Coyote + redis / PHP on the stream directly ({ref} workers)"}
     for k, goal in GOALS.items():
         v = summary.get(k)
         shown = "error" if v is None else (f"{v:,.3f}" if isinstance(v, float) and v < 100 else f"{v:,.0f}")

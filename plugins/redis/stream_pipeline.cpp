@@ -34,6 +34,7 @@ constexpr auto kRetryEvery = 500ms;
 constexpr auto kConsumerGcEvery = std::chrono::minutes(10);
 constexpr std::int64_t kDeadConsumerIdleMs = 3'600'000;
 constexpr auto kLogRepeat = 30s;
+constexpr auto kAckCoalesce = std::chrono::microseconds(500);
 // How long jobs.Stat shows the last refused push (unless a push succeeds first).
 constexpr auto kPushErrorShown = 30s;
 
@@ -72,7 +73,8 @@ StreamPipeline::StreamPipeline(RedisClient& client, StreamOptions options, sdk::
       log_(client.log()),
       address_(client.options().endpoint.display()),
       conn_(client.connection_for(options_.pipeline)),
-      read_backoff_(std::chrono::milliseconds(10'000), std::chrono::milliseconds(200)) {}
+      read_backoff_(std::chrono::milliseconds(10'000), std::chrono::milliseconds(200)),
+      settle_timer_(client.io()) {}
 
 StreamPipeline::~StreamPipeline() {
   // Connections live on the client's thread; hand ours over for closing there.
@@ -257,8 +259,18 @@ void StreamPipeline::settle(Settlement settlement) {
     first = !inbox_posted_;
     inbox_posted_ = true;
   }
-  // One wake-up for a run of acknowledgements: they are flushed as one XACK.
-  if (first) post([this] { drain_inbox(); });
+  // One wake-up for a run of acknowledgements, and a short wait before the flush so that the
+  // acks of many workers go out as one script call: a Redis round trip and a few syscalls per
+  // batch instead of per job. Credit for new reads frees up a little later, which prefetch
+  // absorbs.
+  if (first) {
+    post([this] {
+      settle_timer_.expires_after(kAckCoalesce);
+      settle_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+        if (!ec) self->drain_inbox();
+      });
+    });
+  }
 }
 
 // --- pushes (client thread) ------------------------------------------------------------------
@@ -443,6 +455,8 @@ void StreamPipeline::maybe_read() {
       std::max<std::int64_t>(in_flight_, static_cast<std::int64_t>(owned_.size()));
   const std::int64_t credit = options_.prefetch - held;
   if (credit <= 0) return;
+  // While jobs are still in hand, wait until a quarter of prefetch is free: fewer, fuller reads.
+  if (held > 0 && credit < std::max<std::int64_t>(1, options_.prefetch / 4)) return;
   RespCommand c("XREADGROUP");
   c.arg("GROUP").arg(options_.group).arg(options_.consumer);
   c.arg("COUNT").arg(std::min(credit, kMaxReadCount));

@@ -14,6 +14,8 @@
 #include <coyote/sdk/state.hpp>
 #include <coyote/sdk/status.hpp>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -159,6 +161,7 @@ class StreamPipeline : public std::enable_shared_from_this<StreamPipeline> {
   std::vector<std::string> acks_;          // entry ids to XACK on the next flush
   std::vector<Settlement> retry_;          // settlements to send again (no reply / transient)
   Backoff read_backoff_;
+  boost::asio::steady_timer settle_timer_;  // coalesces acknowledgements into batches
   Clock::time_point read_retry_at_{};
   Clock::time_point group_retry_at_{};
   Clock::time_point retry_at_{};
