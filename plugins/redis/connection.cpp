@@ -112,7 +112,7 @@ void Connection::on_connected(const redisAsyncContext* ac, int status) {
   // with the socket error (connection refused, no route, ...).
   if (status != REDIS_OK) return;
   if (!self->settings_.endpoint.is_unix()) {
-    redisEnableKeepAlive(const_cast<redisContext*>(&ac->c));
+    redisEnableKeepAlive(&self->ac_->c);  // the same context, without the callback's const
   }
   self->handshake();
 }

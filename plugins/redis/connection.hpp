@@ -51,6 +51,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
+  Connection(Connection&&) = delete;
+  Connection& operator=(Connection&&) = delete;
 
   /// Starts connecting (and keeps reconnecting until shutdown).
   void start();

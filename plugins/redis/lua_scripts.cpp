@@ -3,29 +3,30 @@
 #include <boost/uuid/detail/sha1.hpp>
 
 #include <cstdio>
+#include <string>
 
 namespace coyote::drivers::redis {
 namespace {
 
 // Shared by every script. The server clock (TIME) dates delayed jobs so that hosts whose clocks
 // disagree still agree on when a job is due.
-#define COYOTE_REDIS_LUA_PRELUDE                                                       \
-  "local function xadd(key, maxlen, approx, fields)\n"                                 \
-  "  if maxlen ~= '0' and maxlen ~= '' then\n"                                         \
-  "    if approx == '1' then\n"                                                        \
-  "      return redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', unpack(fields))\n" \
-  "    end\n"                                                                          \
-  "    return redis.call('XADD', key, 'MAXLEN', maxlen, '*', unpack(fields))\n"        \
-  "  end\n"                                                                            \
-  "  return redis.call('XADD', key, '*', unpack(fields))\n"                            \
-  "end\n"                                                                              \
-  "local function now_ms()\n"                                                          \
-  "  local t = redis.call('TIME')\n"                                                   \
-  "  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"               \
-  "end\n"
+constexpr std::string_view kPrelude = R"lua(
+local function xadd(key, maxlen, approx, fields)
+  if maxlen ~= '0' and maxlen ~= '' then
+    if approx == '1' then
+      return redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', unpack(fields))
+    end
+    return redis.call('XADD', key, 'MAXLEN', maxlen, '*', unpack(fields))
+  end
+  return redis.call('XADD', key, '*', unpack(fields))
+end
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+)lua";
 
-constexpr std::string_view kSchedule = COYOTE_REDIS_LUA_PRELUDE
-    R"lua(
+constexpr std::string_view kSchedule = R"lua(
 local stream, delayed = KEYS[1], KEYS[2]
 local group, entry, del, delay = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 if entry ~= '' then
@@ -66,8 +67,7 @@ return n
 // A member that is not the driver's netstring form (written by hand) is delivered as the payload
 // of a job rather than left to block the set forever. XADD comes before ZREM so that a failure
 // in between (OOM) leaves the job in the set, never in neither.
-constexpr std::string_view kMoveDue = COYOTE_REDIS_LUA_PRELUDE
-    R"lua(
+constexpr std::string_view kMoveDue = R"lua(
 local delayed, stream = KEYS[1], KEYS[2]
 local now = now_ms()
 local due = redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
@@ -94,8 +94,7 @@ if #head > 0 then nxt = math.max(0, tonumber(head[2]) - now) end
 return {#due, nxt}
 )lua";
 
-constexpr std::string_view kReclaim = COYOTE_REDIS_LUA_PRELUDE
-    R"lua(
+constexpr std::string_view kReclaim = R"lua(
 local stream, group, consumer = KEYS[1], ARGV[1], ARGV[2]
 local r = redis.call('XAUTOCLAIM', stream, group, consumer, ARGV[3], ARGV[4], 'COUNT', ARGV[5])
 local moved = 0
@@ -128,8 +127,6 @@ if r[3] then lost = #r[3] end
 return {r[1], moved, lost}
 )lua";
 
-#undef COYOTE_REDIS_LUA_PRELUDE
-
 std::string sha1_hex(std::string_view text) {
   boost::uuids::detail::sha1 hash;
   hash.process_bytes(text.data(), text.size());
@@ -144,29 +141,32 @@ std::string sha1_hex(std::string_view text) {
   return out;
 }
 
-LuaScript make(std::string_view name, std::string_view text) {
-  return LuaScript{name, text, sha1_hex(text)};
+LuaScript make(std::string_view name, std::string_view body, bool with_prelude) {
+  std::string text(with_prelude ? kPrelude : std::string_view{});
+  text.append(body);
+  std::string sha = sha1_hex(text);
+  return LuaScript{name, std::move(text), std::move(sha)};
 }
 
 }  // namespace
 
 const LuaScript& schedule_script() {
-  static const LuaScript script = make("schedule", kSchedule);
+  static const LuaScript script = make("schedule", kSchedule, true);
   return script;
 }
 
 const LuaScript& ack_script() {
-  static const LuaScript script = make("ack", kAck);
+  static const LuaScript script = make("ack", kAck, false);
   return script;
 }
 
 const LuaScript& move_due_script() {
-  static const LuaScript script = make("move_due", kMoveDue);
+  static const LuaScript script = make("move_due", kMoveDue, true);
   return script;
 }
 
 const LuaScript& reclaim_script() {
-  static const LuaScript script = make("reclaim", kReclaim);
+  static const LuaScript script = make("reclaim", kReclaim, true);
   return script;
 }
 

@@ -9,7 +9,7 @@ namespace coyote::drivers::redis {
 /// A script and its SHA-1 (for EVALSHA; the connection falls back to EVAL on NOSCRIPT).
 struct LuaScript {
   std::string_view name;
-  std::string_view text;
+  std::string text;
   std::string sha1;
 };
 

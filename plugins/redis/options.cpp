@@ -203,7 +203,7 @@ StreamOptions StreamOptions::from_pipeline(const sdk::Pipeline& pipeline, sdk::L
       (key == "prefetch" ? o.prefetch : o.maxlen) = n;
     } else if (key == "maxlen_exact" || key == "delete_on_ack") {
       if (value != "true" && value != "false") {
-        bad(key, "expected \"true\" or \"false\", got \"" + value + "\"");
+        bad(key, R"(expected "true" or "false", got ")" + value + "\"");
       }
       (key == "maxlen_exact" ? o.maxlen_exact : o.delete_on_ack) = value == "true";
     } else if (key == "claim_idle") {

@@ -41,6 +41,13 @@ RedisClient::RedisClient(ClientOptions options, sdk::Logger& log)
 }
 
 RedisClient::~RedisClient() {
+  try {
+    shutdown();
+  } catch (...) {  // NOLINT(bugprone-empty-catch): nothing to report to at exit
+  }
+}
+
+void RedisClient::shutdown() {
   asio::post(io_, [this] {
     closing_ = true;
     tick_timer_.cancel();

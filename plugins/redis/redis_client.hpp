@@ -37,6 +37,8 @@ class RedisClient {
   ~RedisClient();
   RedisClient(const RedisClient&) = delete;
   RedisClient& operator=(const RedisClient&) = delete;
+  RedisClient(RedisClient&&) = delete;
+  RedisClient& operator=(RedisClient&&) = delete;
 
   [[nodiscard]] boost::asio::io_context& io() noexcept { return io_; }
   [[nodiscard]] const ClientOptions& options() const noexcept { return options_; }
@@ -52,6 +54,7 @@ class RedisClient {
 
  private:
   void tick();
+  void shutdown();
 
   ClientOptions options_;
   sdk::Logger& log_;

@@ -20,6 +20,8 @@ class RedisDriver final : public sdk::Driver {
   ~RedisDriver() override { (void)pipeline_->stop(); }
   RedisDriver(const RedisDriver&) = delete;
   RedisDriver& operator=(const RedisDriver&) = delete;
+  RedisDriver(RedisDriver&&) = delete;
+  RedisDriver& operator=(RedisDriver&&) = delete;
 
   /// Completes when Redis answered the XADD (or the delayed-set script): see config/reference.md
   /// for which server settings make that answer durable.
@@ -47,6 +49,8 @@ class RedisConstructor final : public sdk::DriverConstructor {
   ~RedisConstructor() override = default;
   RedisConstructor(const RedisConstructor&) = delete;
   RedisConstructor& operator=(const RedisConstructor&) = delete;
+  RedisConstructor(RedisConstructor&&) = delete;
+  RedisConstructor& operator=(RedisConstructor&&) = delete;
 
   [[nodiscard]] std::string_view name() const override { return "redis"; }
   /// Throws sdk::ConfigError for a bad key in `config` or in the `redis:` section.

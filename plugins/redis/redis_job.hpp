@@ -20,6 +20,10 @@ class RedisJob final : public sdk::Job {
   /// Destroyed without an acknowledgement (the host removed it from its queue at stop or
   /// destroy): the job goes back to the stream for any host to take.
   ~RedisJob() override;
+  RedisJob(const RedisJob&) = delete;
+  RedisJob& operator=(const RedisJob&) = delete;
+  RedisJob(RedisJob&&) = delete;
+  RedisJob& operator=(RedisJob&&) = delete;
 
   [[nodiscard]] std::string_view driver_name() const override { return "redis"; }
   /// XACK (+ XDEL when delete_on_ack).

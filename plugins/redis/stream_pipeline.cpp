@@ -78,8 +78,10 @@ StreamPipeline::StreamPipeline(RedisClient& client, StreamOptions options, sdk::
 
 StreamPipeline::~StreamPipeline() {
   // Connections live on the client's thread; hand ours over for closing there.
-  if (reader_) {
+  if (!reader_) return;
+  try {
     asio::post(client_.io(), [reader = std::move(reader_)] { reader->shutdown(); });
+  } catch (...) {  // NOLINT(bugprone-empty-catch): only at exit, when the loop is gone already
   }
 }
 
@@ -538,7 +540,7 @@ bool StreamPipeline::offer(Delivery& delivery) {
   std::unique_ptr<sdk::Job> job = std::make_unique<RedisJob>(
       shared_from_this(), std::move(delivery.message), delivery.entry_id, delivery.auto_acked);
   if (queue_.try_insert(job)) return true;
-  delivery.message = static_cast<RedisJob*>(job.get())->take_back();
+  delivery.message = dynamic_cast<RedisJob&>(*job).take_back();
   job.reset();
   if (!waiting_room_) {
     waiting_room_ = true;

@@ -57,6 +57,8 @@ class StreamPipeline : public std::enable_shared_from_this<StreamPipeline> {
   ~StreamPipeline();
   StreamPipeline(const StreamPipeline&) = delete;
   StreamPipeline& operator=(const StreamPipeline&) = delete;
+  StreamPipeline(StreamPipeline&&) = delete;
+  StreamPipeline& operator=(StreamPipeline&&) = delete;
 
   // Host loop thread.
   void push(sdk::Message message, sdk::Completion done);
