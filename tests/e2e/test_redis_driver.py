@@ -61,6 +61,29 @@ class RedisDriverTest(unittest.TestCase):
             self.assertEqual((stat["driver"], stat["queue"], stat["ready"]), ("redis", "t1:flow", True))
             self.assertNotIn("error", stat)
 
+    def test_unix_socket_acl_user_database_and_pool_size(self):
+        acl = ["--user", "app", "on", ">app-secret", "~t11:*", "+@all"]
+        with RedisServer(args=acl, unixsocket=True) as redis:
+            section = {"addr": "unix://%s?db=3" % redis.unix, "username": "app", "password": "app-secret",
+                       "pool_size": 3, "connect_timeout": "2s", "command_timeout": "5s"}
+            yaml_text = redis_yaml(section, {"u1": {"stream": "t11:a"}, "u2": {"stream": "t11:b"}})
+            with Node(yaml_text) as node, node.rpc() as client:
+                client.push_batch([client.job("u1", "t", "a-%d" % i, b"x") for i in range(10)])
+                client.push_batch([client.job("u2", "t", "b-%d" % i, b"x") for i in range(10)])
+                node.wait_acked(["a-%d" % i for i in range(10)] + ["b-%d" % i for i in range(10)])
+                with redis.client() as admin:
+                    admin.call("SELECT", 3)
+                    self.assertEqual(admin.call("EXISTS", "t11:a", "t11:b"), 2)
+                    admin.call("SELECT", 0)
+                    self.assertEqual(admin.call("EXISTS", "t11:a", "t11:b"), 0)
+                    ours = [line for line in admin.call("CLIENT", "LIST").splitlines() if " name=coyote:" in line]
+                # pool_size command connections plus one reader per consuming pipeline, all as app.
+                self.assertEqual(len(ours), 3 + 2, ours)
+                for line in ours:
+                    self.assertIn(" user=app ", line)
+                    self.assertIn(" db=3 ", line)
+                    self.assertIn("addr=/", line)  # a unix socket
+
     def test_the_entry_format_is_readable_and_hand_written_entries_are_jobs(self):
         yaml_text = redis_yaml(self.section(), {"fmt": {"stream": "t1:fmt"}}, consume=[])
         with Node(yaml_text) as node, node.rpc() as client:
