@@ -21,7 +21,11 @@ constexpr auto kShutdownGrace = 3s;
 }  // namespace
 
 RedisClient::RedisClient(ClientOptions options, sdk::Logger& log)
-    : options_(std::move(options)), log_(log), work_(asio::make_work_guard(io_)), tick_timer_(io_) {
+    : options_(std::move(options)),
+      log_(log),
+      gate_(std::make_shared<LoopGate>(io_)),
+      work_(asio::make_work_guard(io_)),
+      tick_timer_(io_) {
   const std::string name = "coyote:" + default_consumer_name();
   for (int i = 0; i < options_.pool_size; ++i) {
     ConnectionSettings s;
@@ -66,10 +70,20 @@ void RedisClient::shutdown() {
   if (thread_.joinable()) thread_.join();
   // The thread is gone: whatever is still open is closed here, on this thread, before the
   // io_context (and the handlers it still holds) is destroyed.
+  gate_->close();
   for (auto& c : pool_) c->abort("the host is exiting");
   for (auto& weak : dedicated_) {
     if (auto c = weak.lock()) c->abort("the host is exiting");
   }
+  {
+    std::lock_guard lock(attach_mutex_);
+    for (auto& p : attached_) pipelines_.push_back(std::move(p));
+    attached_.clear();
+  }
+  for (auto& weak : pipelines_) {
+    if (auto p = weak.lock()) p->detach();
+  }
+  pool_.clear();
 }
 
 std::shared_ptr<Connection> RedisClient::connection_for(std::string_view pipeline) const {

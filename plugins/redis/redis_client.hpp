@@ -9,6 +9,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <memory>
@@ -21,6 +22,31 @@ namespace coyote::drivers::redis {
 
 class StreamPipeline;
 
+/// The way into the client's loop from other threads that may outlive it (jobs still held by
+/// the host at exit): posting after the client closed is refused instead of touching a
+/// destroyed io_context.
+class LoopGate {
+ public:
+  explicit LoopGate(boost::asio::io_context& io) : io_(&io) {}
+
+  /// Posts `work` (moved from only when posted). False once the client is closing down.
+  template <typename Work>
+  bool post(Work& work) {
+    std::lock_guard lock(mutex_);
+    if (io_ == nullptr) return false;
+    boost::asio::post(*io_, std::move(work));
+    return true;
+  }
+  void close() {
+    std::lock_guard lock(mutex_);
+    io_ = nullptr;
+  }
+
+ private:
+  std::mutex mutex_;
+  boost::asio::io_context* io_;
+};
+
 /// One per process (per `redis:` section), created with the first redis pipeline. Every Redis
 /// round trip of every redis pipeline runs on its thread; the host's loop only posts to it.
 ///
@@ -32,8 +58,9 @@ class StreamPipeline;
 class RedisClient {
  public:
   RedisClient(ClientOptions options, sdk::Logger& log);
-  /// Closes every connection, waiting a little for replies still due (acks in flight), then
-  /// joins the thread. Called on the host's thread at exit, after every pipeline stopped.
+  /// Closes every connection, waiting a little for replies still due (acks in flight), joins
+  /// the thread, then detaches the pipelines still alive from it (their later calls fail or do
+  /// nothing). Called on the host's thread at exit, after every pipeline stopped.
   ~RedisClient();
   RedisClient(const RedisClient&) = delete;
   RedisClient& operator=(const RedisClient&) = delete;
@@ -43,6 +70,7 @@ class RedisClient {
   [[nodiscard]] boost::asio::io_context& io() noexcept { return io_; }
   [[nodiscard]] const ClientOptions& options() const noexcept { return options_; }
   [[nodiscard]] sdk::Logger& log() noexcept { return log_; }
+  [[nodiscard]] const std::shared_ptr<LoopGate>& gate() const noexcept { return gate_; }
 
   /// The command connection of `pipeline` (stable: the same pipeline always gets the same one).
   /// Any thread; the connection itself is used on the client's thread only.
@@ -59,6 +87,7 @@ class RedisClient {
   ClientOptions options_;
   sdk::Logger& log_;
   boost::asio::io_context io_;
+  std::shared_ptr<LoopGate> gate_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   boost::asio::steady_timer tick_timer_;
   std::vector<std::shared_ptr<Connection>> pool_;

@@ -59,30 +59,41 @@ std::int64_t ms_of(std::chrono::milliseconds d) { return d.count(); }
 }  // namespace
 
 template <typename Work>
-void StreamPipeline::post(Work work) {
-  asio::post(client_.io(), [self = shared_from_this(), work = std::move(work)]() mutable {
+bool StreamPipeline::post(Work work) {
+  auto task = [self = shared_from_this(), work = std::move(work)]() mutable {
     (void)self;
     work();
-  });
+  };
+  // Refused once the client closed (at exit): the task, and what it holds, dies here.
+  return gate_->post(task);
 }
 
 StreamPipeline::StreamPipeline(RedisClient& client, StreamOptions options, sdk::Queue& queue)
     : client_(client),
+      gate_(client.gate()),
       options_(std::move(options)),
       queue_(queue),
       log_(client.log()),
       address_(client.options().endpoint.display()),
       conn_(client.connection_for(options_.pipeline)),
       read_backoff_(std::chrono::milliseconds(10'000), std::chrono::milliseconds(200)),
-      settle_timer_(client.io()) {}
+      settle_timer_(std::make_unique<asio::steady_timer>(client.io())) {}
 
 StreamPipeline::~StreamPipeline() {
   // Connections live on the client's thread; hand ours over for closing there.
   if (!reader_) return;
   try {
-    asio::post(client_.io(), [reader = std::move(reader_)] { reader->shutdown(); });
+    auto close = [reader = std::move(reader_)] { reader->shutdown(); };
+    (void)gate_->post(close);
   } catch (...) {  // NOLINT(bugprone-empty-catch): only at exit, when the loop is gone already
   }
+}
+
+void StreamPipeline::detach() {
+  settle_timer_.reset();
+  if (reader_) reader_->abort("the host is exiting");
+  reader_.reset();
+  conn_.reset();
 }
 
 // --- commands ---------------------------------------------------------------------------------
@@ -175,9 +186,11 @@ void StreamPipeline::adjust(std::int64_t waiting, std::int64_t pending, std::int
 void StreamPipeline::push(sdk::Message message, sdk::Completion done) {
   std::vector<PushItem> items;
   items.push_back(prepare_push(message));
-  post([this, items = std::move(items), done = std::move(done)]() mutable {
-    submit_pushes(std::move(items), std::move(done));
-  });
+  if (!post([this, items = std::move(items), done]() mutable {
+        submit_pushes(std::move(items), std::move(done));
+      })) {
+    done(sdk::Status::error("redis pipeline " + options_.pipeline + ": the driver is shut down"));
+  }
 }
 
 void StreamPipeline::push_batch(std::vector<sdk::Message> messages, sdk::Completion done) {
@@ -188,9 +201,11 @@ void StreamPipeline::push_batch(std::vector<sdk::Message> messages, sdk::Complet
   std::vector<PushItem> items;
   items.reserve(messages.size());
   for (auto& m : messages) items.push_back(prepare_push(m));
-  post([this, items = std::move(items), done = std::move(done)]() mutable {
-    submit_pushes(std::move(items), std::move(done));
-  });
+  if (!post([this, items = std::move(items), done]() mutable {
+        submit_pushes(std::move(items), std::move(done));
+      })) {
+    done(sdk::Status::error("redis pipeline " + options_.pipeline + ": the driver is shut down"));
+  }
 }
 
 sdk::Status StreamPipeline::run() {
@@ -267,8 +282,8 @@ void StreamPipeline::settle(Settlement settlement) {
   // absorbs.
   if (first) {
     post([this] {
-      settle_timer_.expires_after(kAckCoalesce);
-      settle_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      settle_timer_->expires_after(kAckCoalesce);
+      settle_timer_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
         if (!ec) self->drain_inbox();
       });
     });

@@ -29,6 +29,7 @@
 namespace coyote::drivers::redis {
 
 class RedisClient;
+class LoopGate;
 
 /// What the host decided for a delivered job, queued from its loop to the client thread.
 struct Settlement {
@@ -73,6 +74,9 @@ class StreamPipeline : public std::enable_shared_from_this<StreamPipeline> {
 
   // Client thread.
   void tick(Clock::time_point now);
+  /// The client is gone (its thread joined): drops everything bound to its loop. Later pushes
+  /// fail, later acknowledgements are dropped (the entries stay pending, reclaimed in time).
+  void detach();
 
   [[nodiscard]] const StreamOptions& options() const noexcept { return options_; }
 
@@ -103,7 +107,7 @@ class StreamPipeline : public std::enable_shared_from_this<StreamPipeline> {
                                                        std::chrono::milliseconds delay,
                                                        const Fields& fields) const;
   template <typename Work>
-  void post(Work work);
+  bool post(Work work);
   // Client thread.
   void eval(const LuaScript& script, std::vector<std::string> keys_and_args, std::size_t keys,
             ScriptDone done);
@@ -133,7 +137,8 @@ class StreamPipeline : public std::enable_shared_from_this<StreamPipeline> {
   void adjust(std::int64_t waiting, std::int64_t pending, std::int64_t delayed);
   [[nodiscard]] std::string explain(Reply reply) const;
 
-  RedisClient& client_;
+  RedisClient& client_;  // used on the client's thread only (and before detach)
+  std::shared_ptr<LoopGate> gate_;
   const StreamOptions options_;
   sdk::Queue& queue_;
   sdk::Logger& log_;
@@ -163,7 +168,7 @@ class StreamPipeline : public std::enable_shared_from_this<StreamPipeline> {
   std::vector<std::string> acks_;          // entry ids to XACK on the next flush
   std::vector<Settlement> retry_;          // settlements to send again (no reply / transient)
   Backoff read_backoff_;
-  boost::asio::steady_timer settle_timer_;  // coalesces acknowledgements into batches
+  std::unique_ptr<boost::asio::steady_timer> settle_timer_;  // coalesces acks into batches
   Clock::time_point read_retry_at_{};
   Clock::time_point group_retry_at_{};
   Clock::time_point retry_at_{};
