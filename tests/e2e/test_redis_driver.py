@@ -11,7 +11,7 @@ import threading
 import time
 import unittest
 
-from harness import SOURCE_DIR, run_cli, wait_for
+from harness import SOURCE_DIR, wait_for
 from redis_e2e import PHP_WORKER, Node, ctx, redis_yaml, report, stream_state
 from redis_server import RedisServer, pairs
 

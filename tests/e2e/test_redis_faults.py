@@ -3,21 +3,14 @@
 host stays up, and no acknowledged push is lost. Figures are printed to stderr ("redis: ...").
 """
 import json
-import os
 import signal
 import threading
 import time
 import unittest
 
 from harness import wait_for
-from redis_e2e import Node, ctx, redis_yaml, report, stream_state
-from redis_server import RedisError, RedisServer, pairs
-
-
-def kill_group(node):
-    """kill -9 the coyote process and its workers (one process group), like a machine dying."""
-    os.killpg(node.proc.pid, signal.SIGKILL)
-    node.proc.wait(timeout=10)
+from redis_e2e import Node, ctx, kill_group, redis_yaml, report, stream_state
+from redis_server import RedisServer
 
 
 class HostFaultTest(unittest.TestCase):

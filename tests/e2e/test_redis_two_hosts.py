@@ -12,9 +12,8 @@ import unittest
 
 import netns
 from harness import wait_for
-from redis_e2e import Node, ctx, redis_yaml, report, stream_state
+from redis_e2e import Node, ctx, kill_group, redis_yaml, report, stream_state
 from redis_server import RedisServer
-from test_redis_faults import kill_group
 
 AVAILABLE, WHY = netns.available()
 

@@ -1,6 +1,7 @@
 """What the redis driver's end-to-end tests share: the .rr.yaml they run and a Coyote that counts acks."""
 import json
 import os
+import signal
 import sys
 
 from harness import Coyote, wait_for
@@ -93,6 +94,12 @@ class Node(Coyote):
                 if state.get("Pipeline") == pipeline and state.get("ErrorMessage"):
                     stat["error"] = state["ErrorMessage"]
             return stat
+
+
+def kill_group(node):
+    """kill -9 the coyote process and its workers (one process group), like a machine dying."""
+    os.killpg(node.proc.pid, signal.SIGKILL)
+    node.proc.wait(timeout=10)
 
 
 def stream_state(redis, stream, group):
