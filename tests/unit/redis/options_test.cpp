@@ -15,8 +15,8 @@ namespace {
 
 class NullLogger final : public coyote::sdk::Logger {
  public:
-  void log(coyote::sdk::LogLevel, std::string_view m) override { lines.emplace_back(m); }
-  [[nodiscard]] bool enabled(coyote::sdk::LogLevel) const override { return true; }
+  void log(coyote::sdk::LogLevel /*level*/, std::string_view m) override { lines.emplace_back(m); }
+  [[nodiscard]] bool enabled(coyote::sdk::LogLevel /*level*/) const override { return true; }
   std::vector<std::string> lines;
 };
 

@@ -10,13 +10,13 @@
 #include <catch2/catch.hpp>
 
 #include <netinet/in.h>
-#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -34,8 +34,8 @@ namespace {
 
 class CaptureLogger final : public coyote::sdk::Logger {
  public:
-  void log(coyote::sdk::LogLevel, std::string_view) override {}
-  [[nodiscard]] bool enabled(coyote::sdk::LogLevel) const override { return false; }
+  void log(coyote::sdk::LogLevel /*level*/, std::string_view /*message*/) override {}
+  [[nodiscard]] bool enabled(coyote::sdk::LogLevel /*level*/) const override { return false; }
 };
 
 int free_port() {
@@ -53,10 +53,7 @@ int free_port() {
 /// redis-server on a free loopback port with AOF in a temp dir; killed by pid at the end.
 class Server {
  public:
-  Server() : port_(free_port()) {
-    char tmpl[] = "/tmp/coyote-redis-unit-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-    pid_ = ::fork();
+  Server() : port_(free_port()), dir_(make_dir()), pid_(::fork()) {
     if (pid_ == 0) {
       // Dies with the test process, even when a sanitizer aborts it before ~Server.
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -78,12 +75,14 @@ class Server {
   }
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
+  Server(Server&&) = delete;
+  Server& operator=(Server&&) = delete;
 
   [[nodiscard]] bool up() { return ping(); }
   [[nodiscard]] std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
 
   /// An integer reply (XLEN, ZCARD, ...), or -1.
-  long long integer(const std::string& command) {
+  [[nodiscard]] long long integer(const std::string& command) const {
     redisContext* c = redisConnect("127.0.0.1", port_);
     long long out = -1;
     if (c != nullptr && c->err == 0) {
@@ -96,7 +95,12 @@ class Server {
   }
 
  private:
-  bool ping() {
+  static std::string make_dir() {
+    char tmpl[] = "/tmp/coyote-redis-unit-XXXXXX";
+    return ::mkdtemp(tmpl);
+  }
+
+  [[nodiscard]] bool ping() const {
     redisContext* c = redisConnect("127.0.0.1", port_);
     bool ok = false;
     if (c != nullptr && c->err == 0) {
@@ -110,7 +114,7 @@ class Server {
 
   int port_;
   std::string dir_;
-  pid_t pid_ = -1;
+  pid_t pid_;
 };
 
 Message job(const std::string& id, std::int64_t delay = 0) {
@@ -121,6 +125,13 @@ Message job(const std::string& id, std::int64_t delay = 0) {
   m.options.pipeline = "p";
   m.options.delay_seconds = delay;
   return m;
+}
+
+std::vector<Message> jobs(int n) {
+  std::vector<Message> out;
+  out.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) out.push_back(job("j" + std::to_string(i)));
+  return out;
 }
 
 template <typename Pred>
@@ -156,9 +167,7 @@ TEST_CASE("pushed jobs are delivered from the stream and acks delete them", "[re
     return;
   }
   Rig rig(redis.url());
-  std::vector<Message> batch;
-  for (int i = 0; i < 50; ++i) batch.push_back(job("j" + std::to_string(i)));
-  REQUIRE(push_batch_now(*rig.driver, std::move(batch)).is_ok());
+  REQUIRE(push_batch_now(*rig.driver, jobs(50)).is_ok());
   CHECK(redis.integer("XLEN s") == 50);
   REQUIRE(rig.driver->run().is_ok());
   REQUIRE(rig.queue.wait_for_size(50, 10s));
@@ -179,9 +188,7 @@ TEST_CASE("prefetch bounds the jobs delivered to this host and not yet settled",
   Server redis;
   if (!redis.up()) return;
   Rig rig(redis.url(), "5");
-  std::vector<Message> batch;
-  for (int i = 0; i < 20; ++i) batch.push_back(job("j" + std::to_string(i)));
-  REQUIRE(push_batch_now(*rig.driver, std::move(batch)).is_ok());
+  REQUIRE(push_batch_now(*rig.driver, jobs(20)).is_ok());
   REQUIRE(rig.driver->run().is_ok());
   REQUIRE(rig.queue.wait_for_size(5, 10s));
   std::this_thread::sleep_for(300ms);
@@ -230,7 +237,7 @@ TEST_CASE("a job dropped by the host without an answer goes back to the stream",
   REQUIRE(rig.queue.wait_for_size(1, 10s));
   auto back = rig.queue.take();
   CHECK(back->id() == "dropped");
-  CHECK(back->headers().count("X-Coyote-Attempt") == 0);  // never ran: not a new attempt
+  CHECK(!back->headers().contains("X-Coyote-Attempt"));  // never ran: not a new attempt
   CHECK(back->ack().is_ok());
 }
 
