@@ -16,7 +16,8 @@ required = {"ceiling": "jobs_per_s", "drain": "jobs_per_s", "concurrent": "jobs_
             "peer": "jobs_per_s", "micro": "ns_per_op",
             "amqp_drain": "jobs_per_s", "amqp_peer": "jobs_per_s", "amqp_push_single": "jobs_per_s",
             "amqp_push_batch": "jobs_per_s",
-            "nats": "jobs_per_s"}
+            "nats": "jobs_per_s",
+            "redis": "jobs_per_s"}
 for stage, key in required.items():
     got = [r for r in stages if r["stage"] == stage and "error" not in r]
     if not got:
@@ -39,6 +40,10 @@ brokers = {r["label"] for r in stages if r["stage"] == "broker" and "error" not 
 for b in ("beanstalk",):
     if b not in brokers:
         problems.append(f"broker stage {b} produced no result")
+redis = {r["label"] for r in stages if r["stage"] == "redis" and "error" not in r}
+for label in ("coyote", "php-redis"):
+    if label not in redis:
+        problems.append(f"redis stage {label} produced no result")
 if problems:
     print("bench results incomplete:\n  " + "\n  ".join(problems), file=sys.stderr)
     sys.exit(1)

@@ -14,6 +14,7 @@ GOALS = {
     "amqp_peer_ratio": 1.5,         # Coyote + amqp driver / PHP consuming RabbitMQ directly
     "nats_direct_ratio": 1.5,       # Coyote + nats / the fastest direct JetStream consumers
     "beanstalk_peer_ratio": 1.5,    # Coyote + beanstalk driver / 4 PHP consumers on beanstalkd
+    "redis_ratio": 1.5,             # Coyote + redis driver / PHP consuming the stream directly
 }
 # Broker stages (Coyote + a broker driver) and the peer stage that uses the same broker directly.
 BROKER_PEERS = {"beanstalk": "beanstalkd"}
@@ -83,6 +84,7 @@ def main():
         "amqp_push_batch": amqp_pb["jobs_per_s"] if amqp_pb else None,
         "nats_direct_ratio": ratio(nats_coyote, nats_best_direct),
         "nats_ratios": {d["label"]: ratio(nats_coyote, d) for d in nats_direct},
+        "redis_ratio": ratio(get("redis", "coyote"), get("redis", "php-redis")),
     }
     lower_is_better = {"latency_p99_ms", "memory_overhead_bytes"}
     verdict = {}
@@ -157,6 +159,19 @@ def main():
             shown = f"{r['jobs_per_s']:,.0f}" if r else "error"
             direct = f"{peer['jobs_per_s']:,.0f}" if peer else "-"
             md.append(f"| {name} | {shown} | {direct} | {ratio(r, peer) if r and peer else '-'} |")
+    redis_rows = [(label, get(stage, label)) for stage, label in
+                  (("redis", "coyote"), ("redis", "php-redis"), ("peer", "bullmq"))]
+    if any(r for _, r in redis_rows[:2]):
+        coy = redis_rows[0][1]
+        md.append(f"\n## Redis Streams ({ref} PHP workers; BullMQ: one Node worker, concurrency 100; same redis-server build, no persistence)\n")
+        md.append("| system | version | jobs/s | Coyote + redis / system |")
+        md.append("|---|---|---:|---:|")
+        names = {"coyote": "Coyote + redis driver (prefetch 1000)", "php-redis": "PHP workers on the stream directly (XREADGROUP 10, XACK per job)", "bullmq": "BullMQ"}
+        for label, r in redis_rows:
+            if r is None:
+                md.append(f"| {names[label]} | - | error | - |")
+            else:
+                md.append(f"| {names[label]} | {r.get('version', '(this tree)')} | {r['jobs_per_s']:,.0f} | {ratio(coy, r) if coy else '-'} |")
     md.append("\n## Goals\n")
     md.append("| metric | measured | goal | met |")
     md.append("|---|---:|---:|:---:|")
@@ -166,7 +181,8 @@ def main():
              "memory_overhead_bytes": "host bytes per queued job beyond payload",
              "amqp_peer_ratio": "Coyote + amqp / php-amqp consumers",
              "nats_direct_ratio": "Coyote + nats / fastest direct JetStream consumers",
-             "beanstalk_peer_ratio": "Coyote + beanstalk / beanstalkd's own PHP consumers"}
+             "beanstalk_peer_ratio": "Coyote + beanstalk / beanstalkd's own PHP consumers",
+             "redis_ratio": f"Coyote + redis / PHP on the stream directly ({ref} workers)"}
     for k, goal in GOALS.items():
         v = summary.get(k)
         shown = "error" if v is None else (f"{v:,.3f}" if isinstance(v, float) and v < 100 else f"{v:,.0f}")

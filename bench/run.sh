@@ -19,6 +19,7 @@ RAW="$WORK/raw.jsonl"
 PORT_RPC=16101; PORT_BEANSTALK=16102; PORT_REDIS=16103; PORT_GEARMAN=16104
 PORT_NATS=16105; PORT_NATS_RPC=16106
 PORT_BEANSTALK_COYOTE=16107
+PORT_REDIS_STREAMS=16108
 PHP_WORKER="$ROOT/bench/workers/noop.php"
 STARTED=()
 
@@ -83,7 +84,7 @@ build() {
   else
     cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCOYOTE_BUILD_BENCH=ON -DCOYOTE_BUILD_TESTS=OFF >&2
   fi
-  local targets=(coyote coyote_driver_memory coyote_driver_amqp coyote_driver_beanstalk coyote-bench-load coyote-bench-ceiling)
+  local targets=(coyote coyote_driver_memory coyote_driver_amqp coyote_driver_beanstalk coyote_driver_redis coyote-bench-load coyote-bench-ceiling)
   grep -q '^benchmark_DIR:PATH=/' "$BUILD/CMakeCache.txt" && targets+=(coyote-bench-micro)
   grep -q '^COYOTE_NATS_LIBRARY:FILEPATH=/' "$BUILD/CMakeCache.txt" && targets+=(coyote_driver_nats)
   cmake --build "$BUILD" -j2 --target "${targets[@]}" >&2
@@ -355,6 +356,68 @@ stage_gearman() {
     php "$ROOT/bench/peers/gearman.php" bench "$PORT_GEARMAN" "$N" "$REF_WORKERS" "$v"
 }
 
+# Redis Streams: Coyote's redis driver feeding REF_WORKERS PHP workers (N jobs XADDed through
+# PushBatch into a paused pipeline, then jobs.Resume until jobs.Stat shows nothing left), against
+# REF_WORKERS PHP workers consuming the same kind of stream directly with php-redis (XREADGROUP 10
+# at a time, XACK per job). One redis-server (no persistence, as the BullMQ stage) for both; the
+# BullMQ peer stage of the same repetition is the third column of the report.
+stage_redis() {
+  if ! command -v redis-server >/dev/null; then
+    fail_stage redis coyote "redis-server is not installed"; fail_stage redis php-redis "redis-server is not installed"; return
+  fi
+  local v; v="php-redis $(php -r 'echo phpversion("redis");' 2>/dev/null) on redis $(redis-server --version | grep -o 'v=[^ ]*' | cut -c3-)" || true
+  redis-server --port "$PORT_REDIS_STREAMS" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
+    >"$WORK/redis-streams.log" 2>&1 &
+  local pid=$!
+  STARTED+=("$pid")
+  if wait_port "$PORT_REDIS_STREAMS"; then
+    cat > "$WORK/rr-redis.yaml" <<YAML
+version: "3"
+rpc:
+  listen: tcp://127.0.0.1:$PORT_RPC
+server:
+  command: "php $PHP_WORKER"
+logs:
+  mode: production
+  level: error
+redis:
+  addr: redis://127.0.0.1:$PORT_REDIS_STREAMS
+jobs:
+  pipeline_size: 2000000
+  timeout: 60
+  pool:
+    num_workers: $REF_WORKERS
+    max_jobs: 0
+  consume: []
+  pipelines:
+    rbench:
+      driver: redis
+      config:
+        stream: bench:coyote
+        prefetch: 1000
+YAML
+    "$BUILD/bin/coyote" serve -c "$WORK/rr-redis.yaml" >>"$WORK/coyote.log" 2>&1 &
+    COYOTE_PID=$!
+    STARTED+=("$COYOTE_PID")
+    if wait_port "$PORT_RPC"; then
+      sleep 0.3  # workers finish their pid handshake
+      record redis coyote as_stage redis LOAD drain --pipeline rbench --jobs "$N" --pid "$COYOTE_PID" --label coyote
+    else
+      fail_stage redis coyote "coyote did not listen: $(tail -3 "$WORK/coyote.log" | tr '\n"\\' '  /')"
+    fi
+    stop_coyote
+    if php -r 'exit(extension_loaded("redis") ? 0 : 1);' 2>/dev/null; then
+      record redis php-redis as_stage redis timeout "$STAGE_TIMEOUT" \
+        php "$ROOT/bench/peers/redis_streams.php" bench "$PORT_REDIS_STREAMS" "$N" "$REF_WORKERS" "$v"
+    else
+      fail_stage redis php-redis "the php-redis extension is not loaded"
+    fi
+  else
+    fail_stage redis coyote "redis-server did not listen"
+  fi
+  stop_pid "$pid"
+}
+
 # NATS JetStream: the same N RoadRunner-format jobs in a stream, consumed by Coyote (nats driver,
 # REF_WORKERS PHP workers) and directly by REF_WORKERS consumers sharing one durable pull consumer:
 # cnats's Fetch/Ack (bench/peers/nats_peer.c) and a PHP stdlib client (bench/peers/nats_direct.php,
@@ -481,6 +544,7 @@ main() {
     wanted gearman && stage_gearman
     wanted amqp && stage_amqp
     wanted nats && stage_nats
+    wanted redis && stage_redis
   done
   wanted latency && stage_latency
   wanted memory && stage_memory
