@@ -13,7 +13,9 @@ problems = [f"{r['stage']} {r.get('label', '')}: {r['error']}" for r in stages i
 # One number each stage must produce.
 required = {"ceiling": "jobs_per_s", "drain": "jobs_per_s", "concurrent": "jobs_per_s", "push_single": "jobs_per_s",
             "push_batch": "jobs_per_s", "latency": "p99_ms", "memory": "overhead_bytes_per_job",
-            "peer": "jobs_per_s", "micro": "ns_per_op"}
+            "peer": "jobs_per_s", "micro": "ns_per_op", "fsync_rate": "syncs_per_s",
+            "sqlite_push_single": "jobs_per_s", "sqlite_push_batch": "jobs_per_s", "sqlite_drain": "jobs_per_s",
+            "sqlite_disk": "bytes_per_job"}
 for stage, key in required.items():
     got = [r for r in stages if r["stage"] == stage and "error" not in r]
     if not got:

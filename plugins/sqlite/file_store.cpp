@@ -6,6 +6,7 @@
 #include <chrono>
 #include <random>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 namespace coyote::drivers::sqlite {
@@ -20,6 +21,8 @@ using coyote::sqlite::StoreFailure;
 /// Rows promoted (due) per transaction; the rest follow in the next one, at once.
 constexpr std::int64_t kMaxPromotedPerTx = 10'000;
 constexpr std::int64_t kJobsSchemaVersion = 1;
+/// Longest wait in attach() for a pipeline's counts (normally one commit).
+constexpr auto kAttachWait = std::chrono::seconds{2};
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -94,6 +97,13 @@ std::shared_ptr<PipelineCore> FileStore::attach(const std::string& name,
   std::shared_ptr<PipelineCore> handle(shared_from_this(), core);
   core->configure(settings, queue, handle);
   writer_.wake();  // resolve its queue and load its counts
+  // jobs.Stat right after a start or a Declare must show what the file holds, not zeros: wait
+  // for the writer to load the counts (one commit), unless it reports a fault.
+  const auto deadline = std::chrono::steady_clock::now() + kAttachWait;
+  while (!core->resolved() && writer_.fault().empty() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::microseconds{200});
+  }
   return handle;
 }
 
@@ -113,6 +123,17 @@ void FileStore::require_durability(coyote::sqlite::Durability durability,
   log_.warn("pipeline " + pipeline + " asked for durability \"process\", but " + path_ +
             " stays at \"disk\" for pipeline " + durability_owner_ +
             " (one file has one setting, the strongest asked for)");
+}
+
+void FileStore::consumers_changed() {
+  std::int64_t smallest = 0;
+  for (auto* core : cores()) {
+    const auto prefetch = core->consuming_prefetch();
+    if (prefetch > 0 && (smallest == 0 || prefetch < smallest)) smallest = prefetch;
+  }
+  constexpr std::int64_t kIdleLimit = 256;
+  writer_.set_lazy_limit(static_cast<std::size_t>(
+      smallest == 0 ? kIdleLimit : std::max<std::int64_t>(1, smallest / 4)));
 }
 
 std::vector<PipelineCore*> FileStore::cores() {

@@ -50,6 +50,9 @@ class FileStore final : public coyote::sqlite::WriterHooks,
   void require_durability(coyote::sqlite::Durability durability, const std::string& pipeline);
 
   void submit(std::unique_ptr<coyote::sqlite::Operation> op) { writer_.submit(std::move(op)); }
+  /// A pipeline started or stopped consuming: acknowledgements may wait for company only as
+  /// long as the smallest consuming prefetch allows (a quarter of it) without starving it.
+  void consumers_changed();
   void wake() { writer_.wake(); }
   [[nodiscard]] std::string fault() const { return writer_.fault(); }
   [[nodiscard]] const std::string& path() const noexcept { return path_; }

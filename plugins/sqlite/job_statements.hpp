@@ -4,6 +4,9 @@
 #include "sqlite/store/database.hpp"
 #include "sqlite/store/statement.hpp"
 
+#include <cstddef>
+#include <string>
+
 namespace coyote::drivers::sqlite {
 
 /// Row states in jobs.state.
@@ -11,10 +14,31 @@ inline constexpr int kReady = 0;
 inline constexpr int kReserved = 1;
 inline constexpr int kDelayed = 2;
 
+/// Rows per multi-row INSERT, and columns per row.
+inline constexpr std::size_t kInsertRows = 32;
+inline constexpr std::size_t kInsertColumns = 10;
+
+/// "INSERT INTO jobs(...) VALUES (?1, ..., ?10), (?11, ...), ..." for `rows` rows.
+inline std::string insert_sql(std::size_t rows) {
+  std::string sql =
+      "INSERT INTO jobs(seq, queue, state, priority, due, attempt, id, name, headers, payload) "
+      "VALUES ";
+  for (std::size_t r = 0; r < rows; ++r) {
+    if (r != 0) sql += ", ";
+    sql += "(";
+    for (std::size_t c = 0; c < kInsertColumns; ++c) {
+      if (c != 0) sql += ", ";
+      sql += "?" + std::to_string(r * kInsertColumns + c + 1);
+    }
+    sql += ")";
+  }
+  return sql;
+}
+
 struct Statements {
   explicit Statements(coyote::sqlite::Database& db)
-      : insert(db.prepare("INSERT INTO jobs(seq, queue, state, priority, due, attempt, id, name, "
-                          "headers, payload) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")),
+      : insert(db.prepare(insert_sql(1).c_str())),
+        insert_many(db.prepare(insert_sql(kInsertRows).c_str())),
         remove(db.prepare("DELETE FROM jobs WHERE seq = ?1 AND state = 1")),
         put_back(db.prepare("UPDATE jobs SET state = ?2, due = ?3 WHERE seq = ?1 AND state = 1")),
         requeue(db.prepare("UPDATE jobs SET seq = ?2, state = ?3, due = ?4, attempt = ?5, "
@@ -33,6 +57,7 @@ struct Statements {
         counts(db.prepare("SELECT state, count(*) FROM jobs WHERE queue = ?1 GROUP BY state")) {}
 
   coyote::sqlite::Statement insert;
+  coyote::sqlite::Statement insert_many;
   coyote::sqlite::Statement remove;
   coyote::sqlite::Statement put_back;
   coyote::sqlite::Statement requeue;

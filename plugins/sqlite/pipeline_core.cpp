@@ -23,8 +23,13 @@ std::int64_t now_ms() {
       .count();
 }
 
+/// Rounded up to the next millisecond, so that a job never runs before its delay has passed.
 std::int64_t due_after(std::chrono::seconds delay) {
-  return delay.count() > 0 ? now_ms() + delay.count() * 1000 : 0;
+  if (delay.count() <= 0) return 0;
+  const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  return (now_us + 999) / 1000 + delay.count() * 1000;
 }
 
 }  // namespace
@@ -41,6 +46,7 @@ void PipelineCore::configure(const CoreSettings& settings, sdk::Queue& queue,
   self_ = self;
   running_ = false;
   stopped_ = false;
+  // A revived core was resolved before; its counts are current.
 }
 
 void PipelineCore::push(std::vector<sdk::Message> messages, sdk::Completion done) {
@@ -66,14 +72,18 @@ sdk::Status PipelineCore::run() {
       return sdk::Status::error(std::string(driver_) + " pipeline " + name_ + " is stopped");
     running_ = true;
   }
+  store_.consumers_changed();
   store_.wake();
   return sdk::Status::ok();
 }
 
 sdk::Status PipelineCore::pause() {
-  std::lock_guard lock(mutex_);
-  if (!running_) return sdk::Status::error("no active listeners, nothing to pause");
-  running_ = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (!running_) return sdk::Status::error("no active listeners, nothing to pause");
+    running_ = false;
+  }
+  store_.consumers_changed();
   return sdk::Status::ok();
 }
 
@@ -87,6 +97,7 @@ sdk::Status PipelineCore::resume() {
     }
     running_ = true;
   }
+  store_.consumers_changed();
   store_.wake();
   return sdk::Status::ok();
 }
@@ -101,7 +112,13 @@ sdk::Status PipelineCore::stop() {
   }
   // Destroyed here, unacknowledged: each goes back to ready through the writer.
   overflow.clear();
+  store_.consumers_changed();
   return sdk::Status::ok();
+}
+
+std::int64_t PipelineCore::consuming_prefetch() {
+  std::lock_guard lock(mutex_);
+  return running_ && !stopped_ ? prefetch_ : 0;
 }
 
 bool PipelineCore::stopped() {
@@ -227,54 +244,75 @@ void PipelineCore::insert(coyote::sqlite::Database& db, std::vector<sdk::Message
     base = counts_;
   }
   if (tx_loaded_) base = *tx_loaded_;
-  auto& st = store_.statements().insert;
   const std::int64_t now = now_ms();
   touch();
+  // First every row's values, then the writes: a PushBatch goes in kInsertRows rows per
+  // statement, which halves SQLite's per-row work (one cursor and one VDBE run per chunk).
+  struct Row {
+    std::int64_t seq;
+    std::int64_t state;
+    std::int64_t due;
+    std::int64_t attempt;
+    std::string headers;
+  };
+  std::vector<Row> rows(messages.size());
   for (std::size_t i = 0; i < messages.size(); ++i) {
     auto& m = messages[i];
+    auto& r = rows[i];
     if (m.options.priority == 0) m.options.priority = priority;
-    const std::int64_t attempt = take_attempt(m.headers);
-    const std::string headers = encode_headers(m.headers);
+    r.attempt = take_attempt(m.headers);
+    r.headers = encode_headers(m.headers);
     const std::int64_t due = i < due_ms.size() ? due_ms[i] : 0;
-    int state = kReady;
+    r.state = kReady;
+    r.due = 0;
     if (due > now) {
-      state = kDelayed;
+      r.state = kDelayed;
+      r.due = due;
+      ++tx_delta_.delayed;
+      store_.note_due(due);
     } else if (running && base.ready + tx_delta_.ready == 0 &&
                base.reserved + tx_delta_.reserved < prefetch) {
       // Nothing older is waiting and there is room: reserve it in the same write, so a job
       // pushed into a running pipeline costs one commit, not two.
-      state = kReserved;
-    }
-    const std::int64_t seq = store_.next_seq();
-    st.bind(1, seq).bind(2, queue).bind(3, state).bind(4, m.options.priority);
-    st.bind(5, state == kDelayed ? due : 0)
-        .bind(6, attempt)
-        .bind_text(7, m.id)
-        .bind_text(8, m.name);
-    if (headers.empty()) {
-      st.bind_null(9);
+      r.state = kReserved;
+      ++tx_delta_.reserved;
     } else {
-      st.bind_blob(9, headers);
+      ++tx_delta_.ready;
     }
-    st.bind_blob(10, m.payload);
-    st.run();
-    switch (state) {
-      case kDelayed:
-        ++tx_delta_.delayed;
-        store_.note_due(due);
-        break;
-      case kReserved: {
-        ++tx_delta_.reserved;
-        give_attempt(m.headers, attempt);
-        m.options.pipeline = name_;
-        m.options.delay_seconds = 0;
-        tx_reserved_.push_back(Reserved{seq, std::move(m)});
-        break;
-      }
-      default:
-        ++tx_delta_.ready;
-        break;
+    r.seq = store_.next_seq();
+  }
+  auto& statements = store_.statements();
+  const auto bind_row = [&](coyote::sqlite::Statement& st, int first, std::size_t i) {
+    const auto& m = messages[i];
+    const auto& r = rows[i];
+    st.bind(first, r.seq).bind(first + 1, queue).bind(first + 2, r.state);
+    st.bind(first + 3, m.options.priority).bind(first + 4, r.due).bind(first + 5, r.attempt);
+    st.bind_text(first + 6, m.id).bind_text(first + 7, m.name);
+    if (r.headers.empty()) {
+      st.bind_null(first + 8);
+    } else {
+      st.bind_blob(first + 8, r.headers);
     }
+    st.bind_blob(first + 9, m.payload);
+  };
+  std::size_t i = 0;
+  for (; i + kInsertRows <= messages.size(); i += kInsertRows) {
+    for (std::size_t k = 0; k < kInsertRows; ++k) {
+      bind_row(statements.insert_many, static_cast<int>(k * kInsertColumns) + 1, i + k);
+    }
+    statements.insert_many.run();
+  }
+  for (; i < messages.size(); ++i) {
+    bind_row(statements.insert, 1, i);
+    statements.insert.run();
+  }
+  for (std::size_t j = 0; j < messages.size(); ++j) {
+    if (rows[j].state != kReserved) continue;
+    auto& m = messages[j];
+    give_attempt(m.headers, rows[j].attempt);
+    m.options.pipeline = name_;
+    m.options.delay_seconds = 0;
+    tx_reserved_.push_back(Reserved{rows[j].seq, std::move(m)});
   }
 }
 
@@ -335,6 +373,7 @@ void PipelineCore::count_settled(std::optional<int> to_state) {
 }
 
 void PipelineCore::forget_queue() {
+  resolved_.store(false, std::memory_order_release);
   queue_id_ = 0;
   tx_queue_id_ = 0;
   tx_loaded_.reset();
@@ -358,6 +397,7 @@ void PipelineCore::commit_tx() {
   tx_loaded_.reset();
   tx_delta_ = Counts{};
   touched_ = false;
+  if (queue_id_ != 0) resolved_.store(true, std::memory_order_release);
   if (!rows.empty()) hand_out(rows);
 }
 

@@ -8,6 +8,7 @@
 #include <coyote/sdk/state.hpp>
 #include <coyote/sdk/status.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -73,6 +74,10 @@ class PipelineCore {
   sdk::Status stop();
   [[nodiscard]] sdk::State state();
   [[nodiscard]] bool stopped();
+  /// Its queue id and counts have been read from the file (since the last attach).
+  [[nodiscard]] bool resolved() const noexcept { return resolved_.load(std::memory_order_acquire); }
+  /// Its prefetch while it consumes, else 0.
+  [[nodiscard]] std::int64_t consuming_prefetch();
 
   /// Acknowledgements of job `seq` handed out in store generation `generation`.
   void remove(std::int64_t seq, std::uint64_t generation);
@@ -126,6 +131,8 @@ class PipelineCore {
   Counts counts_;
   std::deque<std::unique_ptr<sdk::Job>> overflow_;  ///< reserved, waiting for room in the host
   bool waiting_for_room_ = false;
+
+  std::atomic<bool> resolved_{false};
 
   // Writer thread only.
   std::int64_t queue_id_ = 0;

@@ -39,6 +39,7 @@ class RemoveOp final : public coyote::sqlite::Operation {
   void apply(coyote::sqlite::Database& db) override;
   void committed() override {}
   bool failed(const coyote::sqlite::StoreError& /*error*/) override { return true; }
+  [[nodiscard]] bool urgent() const noexcept override { return false; }
 
  private:
   PipelineCore& core_;
@@ -54,6 +55,7 @@ class PutBackOp final : public coyote::sqlite::Operation {
   void apply(coyote::sqlite::Database& db) override;
   void committed() override {}
   bool failed(const coyote::sqlite::StoreError& /*error*/) override { return true; }
+  [[nodiscard]] bool urgent() const noexcept override { return false; }
 
  private:
   PipelineCore& core_;
@@ -77,6 +79,7 @@ class RequeueOp final : public coyote::sqlite::Operation {
   void apply(coyote::sqlite::Database& db) override;
   void committed() override {}
   bool failed(const coyote::sqlite::StoreError& /*error*/) override { return true; }
+  [[nodiscard]] bool urgent() const noexcept override { return false; }
 
  private:
   PipelineCore& core_;

@@ -32,10 +32,27 @@ void GroupCommitWriter::submit(std::unique_ptr<Operation> op) {
   bool notify = false;
   {
     std::lock_guard lock(mutex_);
+    if (op->urgent()) {
+      ++urgent_queued_;
+    } else if (lazy_queued_++ == 0) {
+      lazy_since_ = std::chrono::steady_clock::now();
+    }
     queue_.push_back(std::move(op));
-    // Only a sleeping writer needs the wake-up: a busy one takes the queue after its commit,
-    // which is what groups the commits. Skipping the futex call matters on the host's loop.
-    notify = sleeping_;
+    // Only a sleeping writer needs the wake-up (a busy one takes the queue after its commit,
+    // which is what groups the commits), and for lazy work only once enough has gathered: a
+    // sleeping writer also wakes by itself when the oldest lazy operation has waited enough.
+    // Skipping the futex call matters on the host's loop.
+    notify = sleeping_ && (urgent_queued_ > 0 || lazy_queued_ == 1 || lazy_queued_ >= lazy_limit_);
+  }
+  if (notify) cv_.notify_one();
+}
+
+void GroupCommitWriter::set_lazy_limit(std::size_t limit) {
+  bool notify = false;
+  {
+    std::lock_guard lock(mutex_);
+    lazy_limit_ = std::max<std::size_t>(1, limit);
+    notify = sleeping_ && lazy_queued_ >= lazy_limit_;
   }
   if (notify) cv_.notify_one();
 }
@@ -105,18 +122,19 @@ void GroupCommitWriter::run() {
     std::optional<Durability> durability;
     {
       std::unique_lock lock(mutex_);
-      while (queue_.empty() && !woken_ && !stopping_) {
+      while (urgent_queued_ == 0 && lazy_queued_ < lazy_limit_ && !woken_ && !stopping_) {
         const auto now = SteadyClock::now();
         std::optional<SteadyClock::time_point> deadline;
-        // While a fault lasts the writer retries by itself (a probe write when nothing else
-        // waits), so a fault clears without waiting for the next push.
-        if (!db_ || !fault_.ok()) deadline = retry_at_;
+        if (lazy_queued_ > 0) deadline = lazy_since_ + options_.lazy_delay;
         if (due) {
           const auto wait = std::clamp<SystemClock::duration>(
               *due - SystemClock::now(), SystemClock::duration::zero(), kLongestSleepForDueTime);
           const auto at = now + std::chrono::duration_cast<SteadyClock::duration>(wait);
           deadline = deadline ? std::min(*deadline, at) : at;
         }
+        // While a fault lasts the writer retries by itself (a probe write when nothing else
+        // waits), so a fault clears without waiting for the next push.
+        if (!db_ || !fault_.ok()) deadline = deadline ? std::min(*deadline, retry_at_) : retry_at_;
         if (deadline && *deadline <= now) break;
         sleeping_ = true;
         if (deadline) {
@@ -127,6 +145,8 @@ void GroupCommitWriter::run() {
         sleeping_ = false;
       }
       batch.swap(queue_);
+      urgent_queued_ = 0;
+      lazy_queued_ = 0;
       woken_ = false;
       stop_now = stopping_;
       durability = std::exchange(durability_change_, std::nullopt);

@@ -31,6 +31,11 @@ class Operation {
   /// written, such as an acknowledgement), false once it has reported the error itself (a push
   /// answers its producer).
   virtual bool failed(const StoreError& error) = 0;
+  /// Urgent work (a producer waits for it) starts a commit at once. Other work (an
+  /// acknowledgement: nobody waits, a crash only redelivers) may wait up to
+  /// WriterOptions::lazy_delay or until lazy_limit() such operations gather, so that a steady
+  /// trickle of acknowledgements shares commits instead of paying an fdatasync each.
+  [[nodiscard]] virtual bool urgent() const noexcept { return true; }
 };
 
 /// The owner's part of every transaction and of the connection's life; all called on the
@@ -62,6 +67,8 @@ struct WriterOptions {
   std::chrono::milliseconds retry_max{5000};
   /// A fault that lasts is logged again this often.
   std::chrono::seconds repeat_log{60};
+  /// How long non-urgent operations may wait for company.
+  std::chrono::microseconds lazy_delay{2000};
 };
 
 /// The writer opens the file on its own thread (and again after a fault that needs it), so
@@ -91,6 +98,10 @@ class GroupCommitWriter {
   void wake();
   /// Applied between transactions.
   void set_durability(Durability durability);
+  /// How many non-urgent operations may wait before a commit starts anyway (at least 1). The
+  /// owner sets it from what a delay costs (a consumer whose prefetch room is refilled by
+  /// those acknowledgements must not starve).
+  void set_lazy_limit(std::size_t limit);
   /// Writes what is queued (one attempt), then joins. Kept operations that still fail are
   /// dropped (and counted in the log line). Idempotent.
   void stop();
@@ -123,6 +134,10 @@ class GroupCommitWriter {
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   Ops queue_;
+  std::size_t urgent_queued_ = 0;
+  std::size_t lazy_queued_ = 0;
+  std::size_t lazy_limit_ = 256;
+  std::chrono::steady_clock::time_point lazy_since_{};
   bool woken_ = false;
   bool stopping_ = false;
   bool sleeping_ = false;
