@@ -40,6 +40,8 @@ class FileStore final : public coyote::sqlite::WriterHooks,
   ~FileStore() override;
   FileStore(const FileStore&) = delete;
   FileStore& operator=(const FileStore&) = delete;
+  FileStore(FileStore&&) = delete;
+  FileStore& operator=(FileStore&&) = delete;
 
   void start();
   /// The pipeline `name`'s core, created or revived. Throws std::invalid_argument when a live
@@ -82,10 +84,11 @@ class FileStore final : public coyote::sqlite::WriterHooks,
   void touched(PipelineCore& core) { touched_.push_back(&core); }
 
  private:
-  void create_schema(coyote::sqlite::Database& db);
+  static void create_schema(coyote::sqlite::Database& db);
   void promote_due(coyote::sqlite::Database& db);
   std::vector<PipelineCore*> cores();
-  PipelineCore* core_of_queue(const std::vector<PipelineCore*>& cores, std::int64_t queue_id);
+  static PipelineCore* core_of_queue(const std::vector<PipelineCore*>& cores,
+                                     std::int64_t queue_id);
 
   const std::string path_;
   sdk::Logger& log_;
@@ -103,7 +106,6 @@ class FileStore final : public coyote::sqlite::WriterHooks,
   std::optional<std::int64_t> tx_next_due_;  ///< the same, as the open transaction leaves it
   bool tx_due_changed_ = false;
   std::string store_id_;
-  bool recovered_ = false;
   std::vector<PipelineCore*> touched_;
   std::atomic<std::uint64_t> generation_{1};
 };

@@ -249,10 +249,10 @@ void PipelineCore::insert(coyote::sqlite::Database& db, std::vector<sdk::Message
   // First every row's values, then the writes: a PushBatch goes in kInsertRows rows per
   // statement, which halves SQLite's per-row work (one cursor and one VDBE run per chunk).
   struct Row {
-    std::int64_t seq;
-    std::int64_t state;
-    std::int64_t due;
-    std::int64_t attempt;
+    std::int64_t seq = 0;
+    std::int64_t state = kReady;
+    std::int64_t due = 0;
+    std::int64_t attempt = 1;
     std::string headers;
   };
   std::vector<Row> rows(messages.size());

@@ -60,8 +60,11 @@ struct CoreSettings {
 class PipelineCore {
  public:
   PipelineCore(FileStore& store, std::string name) : store_(store), name_(std::move(name)) {}
+  ~PipelineCore() = default;
   PipelineCore(const PipelineCore&) = delete;
   PipelineCore& operator=(const PipelineCore&) = delete;
+  PipelineCore(PipelineCore&&) = delete;
+  PipelineCore& operator=(PipelineCore&&) = delete;
 
   // ---- host thread --------------------------------------------------------------------------
   /// Attaches a (new or revived) pipeline; `self` is the aliasing pointer jobs will hold.

@@ -25,8 +25,10 @@ std::unique_ptr<sdk::Driver> SqliteConstructor::from_config(std::string_view con
   const std::string base(config_key);
   for (const auto& key : config_.keys(base)) {
     if (std::find(kKnownKeys.begin(), kKnownKeys.end(), key) == kKnownKeys.end()) {
-      log_.warn(std::string(flavor_.name) + " pipeline " + pipeline.name() + ": unknown key " +
-                base + "." + key + " ignored (known: " + known_keys() + ")");
+      std::string line(flavor_.name);
+      line.append(" pipeline ").append(pipeline.name()).append(": unknown key ").append(base);
+      line.append(".").append(key).append(" ignored (known: ").append(known_keys()).append(")");
+      log_.warn(line);
     }
   }
   OptionSource source;

@@ -24,6 +24,8 @@ class SqliteDriver final : public sdk::Driver {
   ~SqliteDriver() override { (void)core_->stop(); }
   SqliteDriver(const SqliteDriver&) = delete;
   SqliteDriver& operator=(const SqliteDriver&) = delete;
+  SqliteDriver(SqliteDriver&&) = delete;
+  SqliteDriver& operator=(SqliteDriver&&) = delete;
 
   void push(sdk::Message message, sdk::Completion done) override {
     std::vector<sdk::Message> one;

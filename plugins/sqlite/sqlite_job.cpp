@@ -13,13 +13,13 @@ void SqliteJob::write_context(std::string& out) const {
     sdk::Job::write_context(out);
     return;
   }
-  out += "{\"id\":";
+  out += R"({"id":)";
   sdk::json_text::append_string(out, message_.id);
-  out += ",\"job\":";
+  out += R"(,"job":)";
   sdk::json_text::append_string(out, message_.name);
-  out += ",\"driver\":\"boltdb\",\"headers\":";
+  out += R"(,"driver":"boltdb","headers":)";
   sdk::json_text::append_headers(out, message_.headers);
-  out += ",\"queue\":\"push\",\"pipeline\":";
+  out += R"(,"queue":"push","pipeline":)";
   sdk::json_text::append_string(out, message_.options.pipeline);
   out.push_back('}');
 }

@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <ctime>
 #include <mutex>
+#include <system_error>
 #include <utility>
 
 namespace coyote::sqlite {
@@ -35,10 +35,10 @@ void set_aside_orphaned_wal(const std::string& path) {
   if (::access(wal.c_str(), F_OK) != 0) return;
   const std::string aside = wal + ".orphaned." + std::to_string(::time(nullptr));
   if (::rename(wal.c_str(), aside.c_str()) != 0) {
-    throw StoreFailure(StoreError{FaultKind::kOther, 0, errno,
-                                  wal + " exists without its database " + path +
-                                      " and cannot be moved aside (" + std::strerror(errno) +
-                                      "): move it away"});
+    throw StoreFailure(StoreError{
+        FaultKind::kOther, 0, errno,
+        wal + " exists without its database " + path + " and cannot be moved aside (" +
+            std::error_code(errno, std::generic_category()).message() + "): move it away"});
   }
 }
 
@@ -165,7 +165,7 @@ Statement Database::prepare(const char* sql) {
   sqlite3_stmt* stmt = nullptr;
   const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) fail(rc, "prepare");
-  return Statement(stmt, this);
+  return {stmt, this};
 }
 
 void Database::set_durability(Durability durability) {

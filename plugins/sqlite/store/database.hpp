@@ -45,6 +45,8 @@ class Database {
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
+  Database(Database&&) = delete;
+  Database& operator=(Database&&) = delete;
 
   /// Runs one or more statements without results. Throws StoreFailure.
   void exec(const char* sql);

@@ -90,6 +90,8 @@ class GroupCommitWriter {
   ~GroupCommitWriter();
   GroupCommitWriter(const GroupCommitWriter&) = delete;
   GroupCommitWriter& operator=(const GroupCommitWriter&) = delete;
+  GroupCommitWriter(GroupCommitWriter&&) = delete;
+  GroupCommitWriter& operator=(GroupCommitWriter&&) = delete;
 
   void start();
   void submit(std::unique_ptr<Operation> op);

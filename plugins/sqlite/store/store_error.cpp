@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <system_error>
 
 namespace coyote::sqlite {
 
@@ -18,7 +19,9 @@ std::string directory_of(const std::string& path) {
   return dir.empty() ? std::string(".") : dir;
 }
 
-std::string errno_text(int e) { return e == 0 ? std::string() : std::string(std::strerror(e)); }
+std::string errno_text(int e) {
+  return e == 0 ? std::string() : std::error_code(e, std::generic_category()).message();
+}
 
 StoreError make(FaultKind kind, int code, int sys_errno, std::string text) {
   return StoreError{kind, code, sys_errno, std::move(text)};
@@ -68,7 +71,7 @@ StoreError by_kind(FaultKind kind, int code, int sys_errno, const std::string& p
 bool at_size_limit(const std::string& path) {
   rlimit limit{};
   if (::getrlimit(RLIMIT_FSIZE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return false;
-  constexpr std::uintmax_t kSlack = 128 * 1024;
+  constexpr std::uintmax_t kSlack = std::uintmax_t{128} * 1024;
   for (const auto& file : {path, path + "-wal"}) {
     std::error_code ec;
     const auto size = std::filesystem::file_size(file, ec);
