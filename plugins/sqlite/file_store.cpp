@@ -82,7 +82,8 @@ FileStore::~FileStore() {
 void FileStore::start() { writer_.start(); }
 
 std::shared_ptr<PipelineCore> FileStore::attach(const std::string& name,
-                                                const CoreSettings& settings, sdk::Queue& queue) {
+                                                const CoreSettings& settings, sdk::Queue& queue,
+                                                std::uint64_t& lease) {
   PipelineCore* core = nullptr;
   {
     std::lock_guard lock(mutex_);
@@ -95,7 +96,7 @@ std::shared_ptr<PipelineCore> FileStore::attach(const std::string& name,
   }
   // Aliasing: the handle points at the core and owns the store.
   std::shared_ptr<PipelineCore> handle(shared_from_this(), core);
-  core->configure(settings, queue, handle);
+  lease = core->configure(settings, queue, handle);
   writer_.wake();  // resolve its queue and load its counts
   // jobs.Stat right after a start or a Declare must show what the file holds, not zeros: wait
   // for the writer to load the counts (one commit), unless it reports a fault.

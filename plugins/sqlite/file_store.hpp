@@ -47,7 +47,7 @@ class FileStore final : public coyote::sqlite::WriterHooks,
   /// The pipeline `name`'s core, created or revived. Throws std::invalid_argument when a live
   /// pipeline of that name already uses this file.
   std::shared_ptr<PipelineCore> attach(const std::string& name, const CoreSettings& settings,
-                                       sdk::Queue& queue);
+                                       sdk::Queue& queue, std::uint64_t& lease);
   /// A file is as durable as the most durable pipeline using it.
   void require_durability(coyote::sqlite::Durability durability, const std::string& pipeline);
 

@@ -36,8 +36,8 @@ std::int64_t due_after(std::chrono::seconds delay) {
 
 // ---- host thread --------------------------------------------------------------------------------
 
-void PipelineCore::configure(const CoreSettings& settings, sdk::Queue& queue,
-                             const std::shared_ptr<PipelineCore>& self) {
+std::uint64_t PipelineCore::configure(const CoreSettings& settings, sdk::Queue& queue,
+                                      const std::shared_ptr<PipelineCore>& self) {
   std::lock_guard lock(mutex_);
   driver_ = settings.driver;
   priority_ = settings.priority;
@@ -47,6 +47,7 @@ void PipelineCore::configure(const CoreSettings& settings, sdk::Queue& queue,
   running_ = false;
   stopped_ = false;
   // A revived core was resolved before; its counts are current.
+  return ++lease_;
 }
 
 void PipelineCore::push(std::vector<sdk::Message> messages, sdk::Completion done) {
@@ -100,6 +101,14 @@ sdk::Status PipelineCore::resume() {
   store_.consumers_changed();
   store_.wake();
   return sdk::Status::ok();
+}
+
+sdk::Status PipelineCore::stop(std::uint64_t lease) {
+  {
+    std::lock_guard lock(mutex_);
+    if (lease != lease_) return sdk::Status::ok();
+  }
+  return stop();
 }
 
 sdk::Status PipelineCore::stop() {

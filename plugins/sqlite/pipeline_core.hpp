@@ -68,13 +68,17 @@ class PipelineCore {
 
   // ---- host thread --------------------------------------------------------------------------
   /// Attaches a (new or revived) pipeline; `self` is the aliasing pointer jobs will hold.
-  void configure(const CoreSettings& settings, sdk::Queue& queue,
-                 const std::shared_ptr<PipelineCore>& self);
+  /// Returns the lease its driver passes to stop(): a destroyed pipeline's old driver, still
+  /// alive after the name was declared again, must not stop the new one.
+  std::uint64_t configure(const CoreSettings& settings, sdk::Queue& queue,
+                          const std::shared_ptr<PipelineCore>& self);
   void push(std::vector<sdk::Message> messages, sdk::Completion done);
   sdk::Status run();
   sdk::Status pause();
   sdk::Status resume();
   sdk::Status stop();
+  /// stop() for the driver holding `lease`; a no-op for an older lease.
+  sdk::Status stop(std::uint64_t lease);
   [[nodiscard]] sdk::State state();
   [[nodiscard]] bool stopped();
   /// Its queue id and counts have been read from the file (since the last attach).
@@ -127,6 +131,7 @@ class PipelineCore {
   std::string_view driver_ = "sqlite";
   sdk::Queue* queue_ = nullptr;
   std::weak_ptr<PipelineCore> self_;
+  std::uint64_t lease_ = 0;
   std::int64_t priority_ = 10;
   std::int64_t prefetch_ = 1000;
   bool running_ = false;

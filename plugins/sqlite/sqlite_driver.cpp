@@ -80,12 +80,13 @@ std::unique_ptr<sdk::Driver> SqliteConstructor::make(const sdk::Pipeline& pipeli
   settings.driver = flavor_.name;
   settings.priority = pipeline.priority();
   settings.prefetch = options.prefetch;
-  auto core = store->attach(pipeline.name(), settings, queue);
+  std::uint64_t lease = 0;
+  auto core = store->attach(pipeline.name(), settings, queue, lease);
   log_.info(std::string(flavor_.name) + " pipeline " + pipeline.name() + ": " + options.path +
             " (SQLite, durability " +
             (options.durability == coyote::sqlite::Durability::kDisk ? "disk" : "process") +
             ", prefetch " + std::to_string(options.prefetch) + ")");
-  return std::make_unique<SqliteDriver>(std::move(core));
+  return std::make_unique<SqliteDriver>(std::move(core), lease);
 }
 
 }  // namespace coyote::drivers::sqlite

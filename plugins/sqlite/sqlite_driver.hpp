@@ -20,8 +20,9 @@ namespace coyote::drivers::sqlite {
 /// transaction. Nothing here blocks the host's thread.
 class SqliteDriver final : public sdk::Driver {
  public:
-  explicit SqliteDriver(std::shared_ptr<PipelineCore> core) : core_(std::move(core)) {}
-  ~SqliteDriver() override { (void)core_->stop(); }
+  SqliteDriver(std::shared_ptr<PipelineCore> core, std::uint64_t lease)
+      : core_(std::move(core)), lease_(lease) {}
+  ~SqliteDriver() override { (void)core_->stop(lease_); }
   SqliteDriver(const SqliteDriver&) = delete;
   SqliteDriver& operator=(const SqliteDriver&) = delete;
   SqliteDriver(SqliteDriver&&) = delete;
@@ -42,13 +43,14 @@ class SqliteDriver final : public sdk::Driver {
   sdk::Status run() override { return core_->run(); }
   /// The pipeline stops reserving; its rows stay in the file (a later Declare of the same name
   /// on the same file serves them), and acknowledgements of jobs still at workers still apply.
-  sdk::Status stop() override { return core_->stop(); }
+  sdk::Status stop() override { return core_->stop(lease_); }
   sdk::Status pause() override { return core_->pause(); }
   sdk::Status resume() override { return core_->resume(); }
   [[nodiscard]] sdk::State state() override { return core_->state(); }
 
  private:
   std::shared_ptr<PipelineCore> core_;
+  std::uint64_t lease_;
 };
 
 class SqliteConstructor final : public sdk::DriverConstructor {
