@@ -326,8 +326,9 @@ class SecondHostTest(unittest.TestCase):
         file: %s
 """ % db
         yaml_text = yaml_for(pipelines, [], workers=1)
+        first = Coyote(yaml_text)
         try:
-            first = Coyote(yaml_text).start()
+            first.start()
             with first.rpc() as client:
                 client.push("p", "t", "held-by-first", b"x")
             second = Coyote(yaml_text)
@@ -339,12 +340,16 @@ class SecondHostTest(unittest.TestCase):
                 jobs_state = {s["Pipeline"]: s for s in client.call("informer.Jobs", "jobs")}
                 self.assertIn("locked by process", jobs_state["p"]["ErrorMessage"])
                 self.assertEqual(first.stop(), 0)
-                first.log_file.close()
                 wait_for(lambda: self._pushes(client), timeout=20, interval=0.2,
                          what="the second host takes the file over\n" + second.log()[-2000:])
                 wait_for(lambda: client.stat()["p"].get("active") == 2, what="both jobs counted")
                 self.assertIn("works again", second.log())
         finally:
+            if first.proc and first.proc.poll() is None:
+                os.killpg(first.proc.pid, signal.SIGKILL)
+                first.proc.wait()
+            if first.proc:
+                first.log_file.close()
             data.close()
 
     @staticmethod
