@@ -1,6 +1,6 @@
 // The group-commit writer alone (no SDK): batching, failure handling, kept operations.
 #include "sqlite/store/group_commit_writer.hpp"
-#include "unit/plugin/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 #include "unit/sqlite/sqlite_rig.hpp"
 
 #include <catch2/catch.hpp>

@@ -4,9 +4,9 @@
 
 #include "jobs/priority_queue.hpp"
 #include "sqlite/sqlite_driver.hpp"
+#include "support/map_config.hpp"
 #include "support/push_now.hpp"
-#include "unit/jobs/test_config.hpp"
-#include "unit/plugin/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 #include <sys/wait.h>
 #include <unistd.h>
