@@ -15,6 +15,9 @@ GOALS = {
     "nats_direct_ratio": 1.5,       # Coyote + nats / the fastest direct JetStream consumers
     "beanstalk_peer_ratio": 1.5,    # Coyote + beanstalk driver / 4 PHP consumers on beanstalkd
     "redis_ratio": 1.5,             # Coyote + redis driver / PHP consuming the stream directly
+    "sqlite_push_single": 30000.0,  # fsync-safe jobs/s, 8 concurrent producers (group commit)
+    "sqlite_push_batch": 300000.0,  # fsync-safe jobs/s, PushBatch of 1000
+    "sqlite_drain_ratio": 0.5,      # durable drain / memory drain, same run, 4 PHP workers
 }
 # Broker stages (Coyote + a broker driver) and the peer stage that uses the same broker directly.
 BROKER_PEERS = {"beanstalk": "beanstalkd"}
@@ -40,6 +43,10 @@ def main():
     best_peer = max(peers, key=lambda r: r["jobs_per_s"], default=None)
     ps, pb = get("push_single", "batch=1"), get("push_batch", "batch=1000")
     lat = next((r for r in stages if r["stage"] == "latency" and "error" not in r), None)
+    sq_single, sq_batch = get("sqlite_push_single", "producers=8"), get("sqlite_push_batch", "batch=1000")
+    sq_drain, sq_mem = get("sqlite_drain", f"sqlite {ref_label}"), get("sqlite_drain", f"memory {ref_label}")
+    sq_disk = next((r for r in stages if r["stage"] == "sqlite_disk" and "error" not in r), None)
+    fsyncs = [r for r in stages if r["stage"] == "fsync_rate" and "error" not in r]
     mem = next((r for r in stages if r["stage"] == "memory" and "error" not in r), None)
     amqp_drain, amqp_peer = get("amqp_drain", ref_label), get("amqp_peer", "php-amqp")
     amqp_ps, amqp_pb = get("amqp_push_single", "batch=1"), get("amqp_push_batch", "batch=1000")
@@ -85,7 +92,18 @@ def main():
         "nats_direct_ratio": ratio(nats_coyote, nats_best_direct),
         "nats_ratios": {d["label"]: ratio(nats_coyote, d) for d in nats_direct},
         "redis_ratio": ratio(get("redis", "coyote"), get("redis", "php-redis")),
+        "sqlite_push_single": sq_single["jobs_per_s"] if sq_single else None,
+        "sqlite_push_batch": sq_batch["jobs_per_s"] if sq_batch else None,
+        "sqlite_drain_ratio": None,
+        "sqlite_bytes_per_job": sq_disk["bytes_per_job"] if sq_disk else None,
+        "fsync_per_s": [r["syncs_per_s"] for r in fsyncs],
     }
+    # The two drains of one repetition ran in the same host process back to back: pair them.
+    sq_pairs = [(m, d) for m, d in zip([r for r in stages if r["stage"] == "sqlite_drain" and r.get("label") == f"memory {ref_label}"],
+                                       [r for r in stages if r["stage"] == "sqlite_drain" and r.get("label") == f"sqlite {ref_label}"])
+                if "error" not in m and "error" not in d]
+    if sq_pairs:
+        summary["sqlite_drain_ratio"] = max(ratio(d, m) for m, d in sq_pairs)
     lower_is_better = {"latency_p99_ms", "memory_overhead_bytes"}
     verdict = {}
     for k, goal in GOALS.items():
@@ -172,6 +190,28 @@ def main():
                 md.append(f"| {names[label]} | - | error | - |")
             else:
                 md.append(f"| {names[label]} | {r.get('version', '(this tree)')} | {r['jobs_per_s']:,.0f} | {ratio(coy, r) if coy else '-'} |")
+    if sq_single or sq_batch or sq_drain or sq_disk:
+        md.append("\n## Durable driver (sqlite: WAL, synchronous=FULL, one group-committing writer)\n")
+        if fsyncs:
+            md.append("The disk's own rate in the same run (append 128 B + fdatasync): "
+                      + ", ".join(f"{r['syncs_per_s']:,.0f}/s (p50 {r['p50_us']:.0f} us)" for r in fsyncs)
+                      + ". Every acknowledged push below waited for such a sync of its commit.\n")
+        md.append("| stage | jobs/s | note |")
+        md.append("|---|---:|---|")
+        best_sync = max((r["syncs_per_s"] for r in fsyncs), default=None)
+        if sq_single:
+            per_sync = f"; {sq_single['jobs_per_s'] / best_sync:.1f} jobs per disk sync" if best_sync else ""
+            md.append(f"| jobs.Push, 8 concurrent producers | {sq_single['jobs_per_s']:,.0f} | {sq_single['jobs']:,} jobs{per_sync} |")
+        if sq_batch:
+            md.append(f"| jobs.PushBatch of 1000 | {sq_batch['jobs_per_s']:,.0f} | {sq_batch['jobs']:,} jobs |")
+        if sq_mem:
+            md.append(f"| drain, memory pipeline ({ref_label}) | {sq_mem['jobs_per_s']:,.0f} | same host process |")
+        if sq_drain:
+            md.append(f"| drain, sqlite pipeline ({ref_label}) | {sq_drain['jobs_per_s']:,.0f} | "
+                      f"{ratio(sq_drain, sq_mem) if sq_mem else '-'} x memory |")
+        if sq_disk:
+            md.append(f"\nOn disk: {sq_disk['file_bytes']:,} bytes for {sq_disk['jobs']:,} queued jobs "
+                      f"({sq_disk['payload_bytes']}-byte payload) = {sq_disk['bytes_per_job']:.0f} B/job.")
     md.append("\n## Goals\n")
     md.append("| metric | measured | goal | met |")
     md.append("|---|---:|---:|:---:|")
@@ -182,7 +222,10 @@ def main():
              "amqp_peer_ratio": "Coyote + amqp / php-amqp consumers",
              "nats_direct_ratio": "Coyote + nats / fastest direct JetStream consumers",
              "beanstalk_peer_ratio": "Coyote + beanstalk / beanstalkd's own PHP consumers",
-             "redis_ratio": f"Coyote + redis / PHP on the stream directly ({ref} workers)"}
+             "redis_ratio": f"Coyote + redis / PHP on the stream directly ({ref} workers)",
+             "sqlite_push_single": "sqlite fsync-safe Push, 8 producers, jobs/s",
+             "sqlite_push_batch": "sqlite fsync-safe PushBatch(1000) jobs/s",
+             "sqlite_drain_ratio": f"sqlite drain / memory drain ({ref} workers)"}
     for k, goal in GOALS.items():
         v = summary.get(k)
         shown = "error" if v is None else (f"{v:,.3f}" if isinstance(v, float) and v < 100 else f"{v:,.0f}")

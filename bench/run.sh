@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Coyote benchmarks: pipe ceiling, Coyote end to end, peers, RPC push, latency, memory, micro,
-# and the broker drivers against their brokers' native clients (amqp).
+# the broker drivers against their brokers' native clients, and the durable (sqlite) driver.
 # One command runs every stage on this machine in one run:  bash bench/run.sh [--quick]
 # Results: bench/results/results.{md,json} and chart.png. --quick keeps every stage but shrinks N and
 # writes to build-bench/bench-results (the test suite runs it so the harness cannot rot; then
@@ -25,8 +25,10 @@ STARTED=()
 
 if (( QUICK )); then
   N=5000; N_SINGLE=2000; N_LAT=2500; N_MEM=100000; WORKERS=(1 2 4); MICRO_MIN=0.02; STAGE_TIMEOUT=60; REPS=1
+  FSYNC_SECONDS=0.5
 else
   N=100000; N_SINGLE=20000; N_LAT=25000; N_MEM=1000000; WORKERS=(1 2 4 8); MICRO_MIN=0.5; STAGE_TIMEOUT=600; REPS=3
+  FSYNC_SECONDS=2
 fi
 REF_WORKERS=4   # the worker count the ratios and the peers use
 REPS="${COYOTE_BENCH_REPS:-$REPS}"  # throughput stages repeat, interleaved; the report takes the best
@@ -84,7 +86,7 @@ build() {
   else
     cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCOYOTE_BUILD_BENCH=ON -DCOYOTE_BUILD_TESTS=OFF >&2
   fi
-  local targets=(coyote coyote_driver_memory coyote_driver_amqp coyote_driver_beanstalk coyote_driver_redis coyote-bench-load coyote-bench-ceiling)
+  local targets=(coyote coyote_driver_memory coyote_driver_amqp coyote_driver_beanstalk coyote_driver_redis coyote_driver_sqlite coyote-bench-load coyote-bench-ceiling coyote-bench-fsync)
   grep -q '^benchmark_DIR:PATH=/' "$BUILD/CMakeCache.txt" && targets+=(coyote-bench-micro)
   grep -q '^COYOTE_NATS_LIBRARY:FILEPATH=/' "$BUILD/CMakeCache.txt" && targets+=(coyote_driver_nats)
   cmake --build "$BUILD" -j2 --target "${targets[@]}" >&2
@@ -289,6 +291,86 @@ stage_amqp() {
   fi
   stop_coyote
   stop_pid "$RABBIT_PID"
+}
+
+# --- durable (sqlite) driver: fsync-safe pushes, drain against memory, bytes on disk -----------
+start_coyote_durable() {  # workers db-file
+  local workers="$1" file="$2"
+  cat > "$WORK/rr-durable.yaml" <<YAML
+version: "3"
+rpc:
+  listen: tcp://127.0.0.1:$PORT_RPC
+server:
+  command: "php $PHP_WORKER"
+logs:
+  mode: production
+  level: error
+jobs:
+  pipeline_size: 2000000
+  timeout: 60
+  pool:
+    num_workers: $workers
+    max_jobs: 0
+  consume: []
+  pipelines:
+    durable:
+      driver: sqlite
+      config:
+        file: "$file"
+    mem:
+      driver: memory
+      config:
+        prefetch: 100000
+YAML
+  "$BUILD/bin/coyote" serve -c "$WORK/rr-durable.yaml" >>"$WORK/coyote.log" 2>&1 &
+  COYOTE_PID=$!
+  STARTED+=("$COYOTE_PID")
+  wait_port "$PORT_RPC" || { log "coyote did not listen; log:"; tail -20 "$WORK/coyote.log" >&2; return 1; }
+  sleep 0.3
+}
+
+# Pushes acknowledged only once fsync'ed (synchronous=FULL): 8 concurrent single-job producers
+# (group commit) and PushBatch of 1000, with the disk's own fdatasync rate measured just before.
+stage_sqlite_push() {
+  rm -f "$WORK"/push.db*
+  record fsync_rate probe timeout "$STAGE_TIMEOUT" "$BUILD/bin/coyote-bench-fsync" "$WORK" "$FSYNC_SECONDS"
+  start_coyote_durable 1 "$WORK/push.db" && {
+    record sqlite_push_single "producers=8" LOAD push --pipeline durable --batch 1 --producers 8 \
+      --jobs "$N_SINGLE" --stage sqlite_push_single --label "producers=8"
+    record sqlite_push_batch "batch=1000" LOAD push --pipeline durable --batch 1000 --jobs "$N" \
+      --stage sqlite_push_batch --label "batch=1000"
+  }
+  stop_coyote
+  record fsync_rate probe-after timeout "$STAGE_TIMEOUT" "$BUILD/bin/coyote-bench-fsync" "$WORK" "$FSYNC_SECONDS"
+}
+
+# Drain with the reference worker count from the durable pipeline and from a memory pipeline,
+# in the same host process, one after the other.
+stage_sqlite_drain() {
+  rm -f "$WORK"/drain.db*
+  start_coyote_durable "$REF_WORKERS" "$WORK/drain.db" && {
+    record sqlite_drain "memory P=$REF_WORKERS" LOAD drain --pipeline mem --jobs "$N" --pid "$COYOTE_PID" \
+      --stage sqlite_drain --label "memory P=$REF_WORKERS"
+    record sqlite_drain "sqlite P=$REF_WORKERS" LOAD drain --pipeline durable --jobs "$N" --pid "$COYOTE_PID" \
+      --stage sqlite_drain --label "sqlite P=$REF_WORKERS"
+  }
+  stop_coyote
+}
+
+# Bytes on disk per queued job (100-byte payload), after a graceful stop checkpoints the WAL.
+sqlite_disk_json() {
+  local file="$1" jobs="$2" bytes=0 f
+  for f in "$file" "$file-wal"; do [[ -f "$f" ]] && bytes=$((bytes + $(stat -c %s "$f"))); done
+  (( bytes > 0 )) || { echo "no database file at $file" >&2; return 1; }
+  python3 -c "import json,sys; b,n=int(sys.argv[1]),int(sys.argv[2]); print(json.dumps({'stage':'sqlite_disk','label':'N=%d' % n,'jobs':n,'payload_bytes':100,'file_bytes':b,'bytes_per_job':round(b/n,1)}))" "$bytes" "$jobs"
+}
+stage_sqlite_disk() {
+  rm -f "$WORK"/disk.db*
+  start_coyote_durable 1 "$WORK/disk.db" \
+    && LOAD push --pipeline durable --batch 1000 --jobs "$N" --payload 100 >/dev/null 2>"$WORK/stage.err" \
+    || { fail_stage sqlite_disk "N=$N" "push failed: $(tail -c 200 "$WORK/stage.err" | tr '\n"\\' '  /')"; stop_coyote; return; }
+  stop_coyote
+  record sqlite_disk "N=$N" sqlite_disk_json "$WORK/disk.db" "$N"
 }
 
 # Takes over SERVER, just started in the background as PID: once it listens on PORT, the command
@@ -545,7 +627,10 @@ main() {
     wanted amqp && stage_amqp
     wanted nats && stage_nats
     wanted redis && stage_redis
+    wanted sqlite_push && stage_sqlite_push
+    wanted sqlite_drain && stage_sqlite_drain
   done
+  wanted sqlite_disk && stage_sqlite_disk
   wanted latency && stage_latency
   wanted memory && stage_memory
   wanted micro && stage_micro

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """clang-tidy over the project's sources, in parallel, with a cache of clean files.
 
-    python3 scripts/clang_tidy.py BUILD_DIR [PREFIX...]     (default prefixes: host sdk plugins)
+    python3 scripts/clang_tidy.py BUILD_DIR [PREFIX...]     (default prefixes: host sdk plugins libs)
 
 Checks every tracked .cpp under the prefixes that BUILD_DIR/compile_commands.json compiles,
 with the project's .clang-tidy; any finding fails (exit 1) and is printed. A file found clean
@@ -68,7 +68,7 @@ def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     build_dir = os.path.abspath(sys.argv[1])
-    prefixes = sys.argv[2:] or ["host", "sdk", "plugins"]
+    prefixes = sys.argv[2:] or ["host", "sdk", "plugins", "libs"]
     with open(os.path.join(build_dir, "compile_commands.json")) as f:
         entries = {os.path.abspath(os.path.join(e["directory"], e["file"])): e for e in json.load(f)}
     wanted = tracked_sources(prefixes)
