@@ -2,10 +2,10 @@
 #include "beanstalk/beanstalk_driver.hpp"
 #include "beanstalk/envelope.hpp"
 #include "jobs/priority_queue.hpp"
-#include "support/push_now.hpp"
-#include "unit/beanstalk/beanstalkd_process.hpp"
 #include "support/map_config.hpp"
+#include "support/push_now.hpp"
 #include "support/wait.hpp"
+#include "unit/beanstalk/beanstalkd_process.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,8 +1,8 @@
 // The driver against a real redis-server started here (free port, temp dir, stopped by pid):
 // the driver's thread, the host queue and acknowledgements meet as they do in the host.
 #include "redis/redis_driver.hpp"
-#include "support/push_now.hpp"
 #include "support/map_config.hpp"
+#include "support/push_now.hpp"
 #include "support/test_queue.hpp"
 
 #include <hiredis/hiredis.h>
