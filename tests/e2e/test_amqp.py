@@ -535,8 +535,13 @@ class BrokerRestartTest(unittest.TestCase):
             finally:
                 producer.join(timeout=200)
             self.assertTrue(done.is_set())
-            wait_for(lambda: set(acked) <= set(node.acked()), timeout=120,
-                     what="every acknowledged push processed\n" + node.log()[-3000:])
+            try:
+                wait_for(lambda: set(acked) <= set(node.acked()), timeout=120,
+                         what="every acknowledged push processed")
+            except AssertionError:
+                missing = sorted(set(acked) - set(node.acked()))
+                self.fail("%d of %d acknowledged pushes never processed (first: %s)\n%s"
+                          % (len(missing), len(acked), missing[:10], node.log()[-3000:]))
             processed = node.acked()
             lost = set(acked) - set(processed)
             report(case="broker-restart", pushed=total, acked=len(acked), push_failed=failed[0],
