@@ -225,21 +225,38 @@ jobs:
       config:
         prefetch: 100
 """
-        with Coyote(yaml_text) as node, node.rpc() as client:
+        data = tempfile.mkdtemp(prefix="coyote-dead-e2e-")
+        try:
+            self.run_default(yaml_text, os.path.join(data, "acks.txt"))
+        finally:
+            shutil.rmtree(data, ignore_errors=True)
+
+    def run_default(self, yaml_text, acks):
+        with Coyote(yaml_text, extra_env={"COYOTE_E2E_ACKS": acks}) as node, node.rpc() as client:
             crash = json.dumps({"crash": True}).encode()
-            for i in range(5):
-                client.push("p", "t", "c%d" % i, crash)
+            pushed = ["j%d" % i for i in range(100)]
+            crashing = {job_id for i, job_id in enumerate(pushed) if i % 10 == 3}
+            for job_id in pushed:
+                client.push("p", "t", job_id, crash if job_id in crashing else b"plain")
             client.push("p", "t", "nacked", json.dumps({"reply": FAIL}).encode())
-            wait_for(lambda: len(dead_ids(client)) == 6, timeout=60,
-                     what="6 dead jobs\n" + node.log()[-3000:])
+            wait_for(lambda: len(dead_ids(client)) == len(crashing) + 1, timeout=90,
+                     what="%d dead jobs\n" % (len(crashing) + 1) + node.log()[-3000:])
+            wait_for(lambda: len(set(acked(acks))) >= len(pushed) - len(crashing), timeout=30,
+                     what="the other jobs acked")
             dead = client.call("coyote.DeadList", {})["jobs"]
             self.assertEqual({d["store"] for d in dead}, {"dead"})
             by_id = {d["id"]: d for d in dead}
-            self.assertEqual(by_id["c0"]["attempts"], 3)  # the default retry.max_attempts
-            self.assertIn("worker lost", by_id["c0"]["error"])
+            self.assertEqual(set(by_id), crashing | {"nacked"})
+            self.assertEqual({by_id[i]["attempts"] for i in crashing}, {3})  # default max_attempts
+            self.assertIn("worker lost", by_id[sorted(crashing)[0]]["error"])
             self.assertIn("bad input", by_id["nacked"]["error"])
+            acked_ids = set(acked(acks))
+            # acked + dead = pushed: nothing vanished on the default config.
+            self.assertEqual(acked_ids | set(by_id), set(pushed) | {"nacked"})
+            self.assertEqual(acked_ids & set(by_id), set())
             self.assertNotIn("dropped", node.log())
-            report(case="default store, default config", pushed=6, dead=len(dead))
+            report(case="default store, default config", pushed=len(pushed) + 1,
+                   acked=len(acked_ids), dead=len(dead), lost=0)
 
 
 if __name__ == "__main__":
