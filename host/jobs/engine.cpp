@@ -361,7 +361,8 @@ std::size_t Engine::queued() const {
 std::size_t Engine::in_flight() const {
   std::size_t n = 0;
   for (const auto& [pool, lane] : lanes_) n += lane.dispatcher->in_flight();
-  return n;
+  // A job whose dead letter is being written is still to be acked: a drain waits for it too.
+  return n + responses_.burying();
 }
 
 PriorityQueue* Engine::queue(std::string_view pool) {

@@ -190,6 +190,23 @@ TEST_CASE(
   CHECK(rig.engine->counters().jobs_dead == 1);
 }
 
+TEST_CASE("a graceful drain waits for a dead letter being written, then its ack", "[jobs][dead]") {
+  TempDir dir;
+  Rig rig(config_with(dir.file("dead.db")));
+  rig.make();
+  rig.executor.add_workers(1);
+  rig.kill("doomed");
+  CHECK(rig.engine->in_flight() == 1);  // not at a worker any more, not acked yet
+  std::optional<coyote::host::jobs::DrainReport> report;
+  rig.engine->drain(std::chrono::seconds{10},
+                    [&](const coyote::host::jobs::DrainReport& r) { report = r; });
+  REQUIRE(coyote::test::run_until(rig.io, [&] { return report.has_value(); }));
+  CHECK(report->finished == 1);
+  CHECK(report->abandoned == 0);
+  CHECK(rig.dead().size() == 1);
+  CHECK(rig.active() == 0);
+}
+
 TEST_CASE("durable dead jobs survive the engine; replay and delete remove them from the file",
           "[jobs][dead]") {
   TempDir dir;
