@@ -5,7 +5,7 @@
 #   3. TSan build + the concurrent parts (queue, dispatcher, worker pool, RPC, sqlite store)
 #   4. libFuzzer targets (clang) run briefly
 #   lint: clang-format --dry-run --Werror over every tracked C++ file, and clang-tidy (.clang-tidy)
-#         over the sources of host/, sdk/ and plugins/ (scripts/clang_tidy.py; clean files are
+#         over the sources of host/, sdk/, plugins/ and libs/ (scripts/clang_tidy.py; clean files are
 #         cached in build-ci, so a rerun checks only what changed); any finding fails the stage
 # Stage 1 also runs bench/run.sh --quick, which checks that every benchmark stage (including the
 # peers: beanstalkd, gearmand, BullMQ on redis) still produces a number, not how big it is.
@@ -32,7 +32,7 @@ if has_stage main; then
 fi
 
 if has_stage lint; then
-  banner "lint: clang-format over every tracked C++ file, clang-tidy over host/ sdk/ plugins/"
+  banner "lint: clang-format over every tracked C++ file, clang-tidy over host/ sdk/ plugins/ libs/"
   lint_started=$(date +%s)
   git ls-files -z '*.cpp' '*.hpp' '*.h' '*.cc' | xargs -0 clang-format --dry-run --Werror
   # clang-tidy reads build-ci's compile commands; coyote_rpc generates the protobuf headers the

@@ -1,6 +1,7 @@
 #include "cli/rr_schema.hpp"
 
 #include "cli/options.hpp"
+#include "jobs/dead_letter_settings.hpp"
 #include "jobs/engine.hpp"
 #include "jobs/pipelines.hpp"
 #include "log/log.hpp"
@@ -45,6 +46,7 @@ struct Composed {
                            "named pools; **cannot be combined with `jobs.pool`** (\"both pool "
                            "and pools options cannot be set at the same time\")"});
     jobs_fields.push_back({"pipelines", &pipelines});
+    jobs_fields.push_back({"dead_letter", &jobs::dead_letter_keys()});
     jobs.fields = jobs_fields;
 
     top_fields = {

@@ -44,6 +44,26 @@ std::vector<DeadJob> DeadLetterStore::list(std::string_view name) const {
   return out;
 }
 
+std::vector<std::pair<std::string, DeadJob>> DeadLetterStore::expire(
+    std::chrono::system_clock::time_point cutoff) {
+  std::vector<std::pair<std::string, DeadJob>> out;
+  for (auto& [name, store] : stores_) {
+    // by_age is in order of arrival, which is the order of death: stop at the first young one.
+    while (!store.by_age.empty()) {
+      auto oldest = store.by_age.begin();
+      auto job = store.by_id.find(oldest->second);
+      if (job != store.by_id.end() && job->second.dead_at >= cutoff) break;
+      if (job != store.by_id.end()) {
+        out.emplace_back(name, std::move(job->second));
+        store.by_id.erase(job);
+      }
+      store.seq_of.erase(oldest->second);
+      store.by_age.erase(oldest);
+    }
+  }
+  return out;
+}
+
 std::optional<DeadJob> DeadLetterStore::take(std::string_view name, std::string_view id) {
   auto it = stores_.find(name);
   if (it == stores_.end()) return std::nullopt;

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace coyote::host::jobs {
@@ -33,6 +34,8 @@ class DeadLetterStore {
   std::optional<DeadJob> add(const std::string& name, DeadJob job);
   /// Oldest first. Empty for an unknown store.
   [[nodiscard]] std::vector<DeadJob> list(std::string_view name) const;
+  /// Removes and returns every dead job that died before `cutoff`, with its store's name.
+  std::vector<std::pair<std::string, DeadJob>> expire(std::chrono::system_clock::time_point cutoff);
   /// Removes and returns one dead job.
   std::optional<DeadJob> take(std::string_view name, std::string_view id);
   [[nodiscard]] bool has_store(std::string_view name) const;

@@ -34,7 +34,8 @@ class DeadLetters {
  public:
   using Done = std::function<void(sdk::Status)>;
   virtual ~DeadLetters() = default;
-  /// Every store named by a pipeline's dead_letter, empty or not.
+  /// The default store, every store named by a pipeline's dead_letter and every store found in
+  /// the dead-letter file, empty or not.
   [[nodiscard]] virtual std::vector<std::string> dead_stores() const = 0;
   /// Oldest first; empty for an unknown store.
   [[nodiscard]] virtual std::vector<DeadJob> dead_list(std::string_view store) const = 0;

@@ -43,7 +43,7 @@ void Dispatcher::pump() {
       if (!written) {
         // The job cannot be sent without its context: settled as a failed delivery (retried
         // through its driver, then dead-lettered), never dropped.
-        responses_.settle_failed(job, Failure::kDriverError, written.message());
+        responses_.settle_failed(std::move(taken->job), Failure::kDriverError, written.message());
         continue;
       }
       const std::uint32_t slot = park(std::move(taken->job));
@@ -82,8 +82,7 @@ void Dispatcher::finish(std::uint32_t slot, const worker::ExecOutcome& outcome) 
   COYOTE_ASSERT_LOOP_THREAD();
   // A slot that is empty would be a pool bug (done called twice): never crash the host on it.
   if (slot >= in_flight_.size() || !in_flight_[slot]) return;
-  std::unique_ptr<sdk::Job> job = unpark(slot);
-  responses_.handle(*job, outcome);
+  responses_.handle(unpark(slot), outcome);
 }
 
 }  // namespace coyote::host::jobs

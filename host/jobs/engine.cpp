@@ -88,7 +88,7 @@ Engine::Engine(boost::asio::io_context& io, const sdk::Config& config,
           [this](sdk::Message message, Done done) {
             push_one(std::move(message), std::move(done));
           },
-          log_),
+          log_, DeadLetterSettings::from_config(config), io_),
       responses_(counters_, log_, &office_) {
   if (pools.empty()) throw std::invalid_argument("jobs engine: no worker pool was given");
   for (const auto& [pool_name, executor] : pools) {
@@ -346,6 +346,7 @@ sdk::Result<std::vector<sdk::State>> Engine::stat() {
     state.queue = store;
     state.active = static_cast<std::int64_t>(office_.held(store));
     state.ready = false;
+    state.error = office_.fault();
     states.push_back(std::move(state));
   }
   return states;
@@ -360,7 +361,8 @@ std::size_t Engine::queued() const {
 std::size_t Engine::in_flight() const {
   std::size_t n = 0;
   for (const auto& [pool, lane] : lanes_) n += lane.dispatcher->in_flight();
-  return n;
+  // A job whose dead letter is being written is still to be acked: a drain waits for it too.
+  return n + responses_.burying();
 }
 
 PriorityQueue* Engine::queue(std::string_view pool) {

@@ -106,7 +106,8 @@ class Engine final : public JobsService {
   /// jobs.timeout (default 60 s). A driver completes its pushes asynchronously and bounds its own
   /// wait by this value (it can read jobs.timeout from its Config).
   [[nodiscard]] std::chrono::milliseconds push_timeout() const noexcept { return push_timeout_; }
-  /// Jobs waiting in all queues / executing on workers right now.
+  /// Jobs waiting in all queues / executing on workers (or waiting for their dead letter to be
+  /// held before their ack) right now.
   [[nodiscard]] std::size_t queued() const;
   [[nodiscard]] std::size_t in_flight() const;
   /// The queue of a pool, nullptr for an unknown pool.

@@ -31,8 +31,8 @@ const Field kPipelineFields[] = {
      "**Coyote**: where jobs go that used up their attempts or that a worker failed without "
      "requeue. The name of another pipeline: the job is pushed into it (its driver keeps it, its "
      "workers may consume it). Any other name: a host-side dead-letter store of that name "
-     "(listable, replayable). Without it such jobs are dropped with an error log line naming the "
-     "id. A pipeline cannot name itself."},
+     "(listable, replayable). Without it such jobs go to the host's default store `dead` (see "
+     "`jobs.dead_letter`): nothing is dropped. A pipeline cannot name itself."},
 };
 // RoadRunner reads driver options at pipeline level too: an unknown key there only warns.
 const Spec kPipeline{

@@ -27,33 +27,35 @@ ResponseHandler::ResponseHandler(Counters& counters, std::shared_ptr<spdlog::log
                                  DeliveryRules* rules)
     : counters_(counters), log_(std::move(log)), rules_(rules) {}
 
-void ResponseHandler::handle(sdk::Job& job, const worker::ExecOutcome& outcome) {
+void ResponseHandler::handle(OwnedJob owned, const worker::ExecOutcome& outcome) {
   using Kind = worker::ExecOutcome::Kind;
   switch (outcome.kind) {
     case Kind::kResponse: {
       auto reply = parse_reply(outcome.body);
       if (!reply) {
-        log_->error("job {} (pipeline {}): malformed worker reply ({}); body: {:?}", job.id(),
-                    job.pipeline(), reply.error(), clip(outcome.body));
-        settle_failed(job, Failure::kMalformed, "malformed reply: " + reply.error());
+        log_->error("job {} (pipeline {}): malformed worker reply ({}); body: {:?}", owned->id(),
+                    owned->pipeline(), reply.error(), clip(outcome.body));
+        settle_failed(std::move(owned), Failure::kMalformed, "malformed reply: " + reply.error());
         return;
       }
-      apply_reply(job, *reply);
+      apply_reply(std::move(owned), *reply);
       return;
     }
     case Kind::kSoftError:
-      settle_failed(job, Failure::kSoftError, outcome.message);
+      settle_failed(std::move(owned), Failure::kSoftError, outcome.message);
       return;
     case Kind::kStreamed:
-      settle_failed(job, Failure::kStreamed, "streamed replies are not supported for jobs");
+      settle_failed(std::move(owned), Failure::kStreamed,
+                    "streamed replies are not supported for jobs");
       return;
     case Kind::kWorkerLost:
-      settle_failed(job, Failure::kWorkerLost, outcome.message);
+      settle_failed(std::move(owned), Failure::kWorkerLost, outcome.message);
       return;
   }
 }
 
-void ResponseHandler::apply_reply(sdk::Job& job, const Reply& reply) {
+void ResponseHandler::apply_reply(OwnedJob owned, const Reply& reply) {
+  sdk::Job& job = *owned;
   switch (reply.type) {
     case kNoError:
     case kAck: {
@@ -70,14 +72,16 @@ void ResponseHandler::apply_reply(sdk::Job& job, const Reply& reply) {
         return;
       }
       ++counters_.jobs_err;
-      give_up(job, "failed by the worker: " + reply.message, attempt_of(job.headers()), false);
+      const std::int64_t attempts = attempt_of(job.headers());
+      give_up(std::move(owned), "failed by the worker: " + reply.message, attempts, false);
       return;
     }
     case kNack: {
       log_->debug("job {} nacked (requeue {}): {}", job.id(), reply.requeue, reply.message);
       if (!reply.requeue) {
         ++counters_.jobs_err;
-        give_up(job, "nacked by the worker: " + reply.message, attempt_of(job.headers()), true);
+        const std::int64_t attempts = attempt_of(job.headers());
+        give_up(std::move(owned), "nacked by the worker: " + reply.message, attempts, true);
         return;
       }
       auto status = nack(job, true, reply.delay);
@@ -102,7 +106,8 @@ void ResponseHandler::apply_reply(sdk::Job& job, const Reply& reply) {
   }
 }
 
-void ResponseHandler::settle_failed(sdk::Job& job, Failure failure, std::string_view why) {
+void ResponseHandler::settle_failed(OwnedJob owned, Failure failure, std::string_view why) {
+  sdk::Job& job = *owned;
   ++counters_.jobs_err;
   const RetryPolicy& policy =
       rules_ != nullptr ? rules_->retry_policy(job.pipeline()) : default_policy_;
@@ -141,29 +146,54 @@ void ResponseHandler::settle_failed(sdk::Job& job, Failure failure, std::string_
     log_->error("job {} (pipeline {}): {} ({}); the driver refused the redelivery: {}", id,
                 pipeline, what, why, status.message());
   }
-  give_up(job, std::string(what) + ": " + std::string(why), attempt, true);
+  give_up(std::move(owned), std::string(what) + ": " + std::string(why), attempt, true);
 }
 
-void ResponseHandler::give_up(sdk::Job& job, std::string_view reason, std::int64_t attempts,
+void ResponseHandler::give_up(OwnedJob owned, std::string_view reason, std::int64_t attempts,
                               bool fallback_is_nack) {
-  if (rules_ != nullptr && rules_->bury(job, reason, attempts)) {
-    ++counters_.jobs_dead;
-    log_->warn("job {} (pipeline {}) dead-lettered after {} attempt(s): {}", job.id(),
+  sdk::Job& job = *owned;
+  if (rules_ != nullptr) {
+    log_->warn("job {} (pipeline {}) gave up after {} attempt(s): {}; dead-lettering it", job.id(),
                job.pipeline(), attempts, reason);
-    auto status = ack(job);
-    if (!status) {
-      log_->error("job {} (pipeline {}): ack after dead-lettering failed: {}", job.id(),
-                  job.pipeline(), status.message());
-    }
+    const std::uint64_t token = next_token_++;
+    burying_.emplace(token, std::move(owned));
+    rules_->bury(job, reason, attempts,
+                 [this, token](const sdk::Status& status) { buried(token, status); });
     return;
   }
   ++counters_.jobs_dropped;
-  log_->error("job {} (pipeline {}) dropped after {} attempt(s), no dead_letter configured: {}",
+  log_->error("job {} (pipeline {}) dropped after {} attempt(s), no dead-letter store: {}",
               job.id(), job.pipeline(), attempts, reason);
   auto status = fallback_is_nack ? nack(job, false, std::chrono::seconds{0}) : ack(job);
   if (!status) {
     log_->error("job {} (pipeline {}): driver refused to settle the failed job: {}", job.id(),
                 job.pipeline(), status.message());
+  }
+}
+
+void ResponseHandler::buried(std::uint64_t token, const sdk::Status& status) {
+  auto it = burying_.find(token);
+  if (it == burying_.end()) return;
+  OwnedJob owned = std::move(it->second);
+  burying_.erase(it);
+  sdk::Job& job = *owned;
+  if (status) {
+    // The dead letter is held: only now may the original go, so a crash in between leaves a
+    // redelivery (and a second dead letter under the same id), never a loss.
+    ++counters_.jobs_dead;
+    log_->debug("job {} (pipeline {}) dead-lettered", job.id(), job.pipeline());
+    if (auto acked = ack(job); !acked) {
+      log_->error("job {} (pipeline {}): ack after dead-lettering failed: {}", job.id(),
+                  job.pipeline(), acked.message());
+    }
+    return;
+  }
+  ++counters_.jobs_err;
+  log_->error("job {} (pipeline {}): {}; handing it back to its driver, delivered again in {}s",
+              job.id(), job.pipeline(), status.message(), kBuryRetryDelay.count());
+  if (auto back = nack(job, true, kBuryRetryDelay); !back) {
+    log_->error("job {} (pipeline {}): the driver refused it back too: {}", job.id(),
+                job.pipeline(), back.message());
   }
 }
 

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -35,18 +36,31 @@ enum class Failure {
 /// Loop thread only. Every job handed to handle() gets exactly one acknowledgement call, made
 /// through guarded_call: a driver's acknowledgement that throws is that driver's error (logged,
 /// counted, then settled as a failed call), never an unwind of the loop.
+///
+/// The handler owns each job until that call: a job being dead-lettered waits here until its
+/// dead letter is safely held (DeliveryRules::bury), and only then is it acked; one whose dead
+/// letter could not be held is handed back to its driver instead.
 class ResponseHandler {
  public:
+  using OwnedJob = std::unique_ptr<sdk::Job>;
+
   /// Without `rules`: default retry policy and no dead-letter store.
   ResponseHandler(Counters& counters, std::shared_ptr<spdlog::logger> log,
                   DeliveryRules* rules = nullptr);
 
-  void handle(sdk::Job& job, const worker::ExecOutcome& outcome);
+  void handle(OwnedJob owned, const worker::ExecOutcome& outcome);
 
   /// The single place that decides the fate of a job whose execution failed without a worker
   /// decision: redelivered with kAttemptHeader = attempt + 1 after the policy's backoff while
   /// attempts remain, then dead-lettered (or dropped with an error naming the job).
-  void settle_failed(sdk::Job& job, Failure failure, std::string_view why);
+  void settle_failed(OwnedJob owned, Failure failure, std::string_view why);
+
+  /// Jobs waiting for their dead letter to be held before their ack.
+  [[nodiscard]] std::size_t burying() const noexcept { return burying_.size(); }
+
+  /// How long a job whose dead letter could not be held waits at its driver before it is
+  /// delivered again (and, failing again, dead-lettered again).
+  static constexpr std::chrono::seconds kBuryRetryDelay{5};
 
   /// Hands a job that never ran back to its driver for redelivery (graceful drain):
   /// nack_with_options(true, 0).
@@ -55,9 +69,10 @@ class ResponseHandler {
  private:
   /// The job is finished with failure: into the dead-letter store and acked, else `fallback`
   /// (the call RoadRunner would make) with an error log line naming the job.
-  void give_up(sdk::Job& job, std::string_view reason, std::int64_t attempts,
+  void give_up(OwnedJob owned, std::string_view reason, std::int64_t attempts,
                bool fallback_is_nack);
-  void apply_reply(sdk::Job& job, const Reply& reply);
+  void buried(std::uint64_t token, const sdk::Status& status);
+  void apply_reply(OwnedJob owned, const Reply& reply);
   /// An acknowledgement call failed: count an error and ack, as RoadRunner does "to prevent an
   /// endless loop".
   void ack_after_error(sdk::Job& job, std::string_view what, const sdk::Status& status);
@@ -72,6 +87,8 @@ class ResponseHandler {
   DeliveryRules* rules_;
   RetryPolicy default_policy_;
   std::mt19937_64 rng_{std::random_device{}()};
+  std::uint64_t next_token_ = 0;
+  std::map<std::uint64_t, OwnedJob> burying_;
 };
 
 }  // namespace coyote::host::jobs

@@ -35,7 +35,7 @@ sdk::Status parse_request(const Call& call, json::object& out) {
   return sdk::Status::ok();
 }
 
-/// The store a request names, or the only one there is.
+/// The store a request names, or the only one there is, or the only one holding dead jobs.
 sdk::Status pick_store(const jobs::DeadLetters& dead, const json::object& request,
                        std::string& store) {
   const auto stores = dead.dead_stores();
@@ -48,6 +48,17 @@ sdk::Status pick_store(const jobs::DeadLetters& dead, const json::object& reques
   } else if (stores.size() == 1) {
     store = stores.front();
     return sdk::Status::ok();
+  } else {
+    // Every host has the default store besides the named ones: when only one of them holds
+    // dead jobs, that is the one meant.
+    std::vector<std::string> holding;
+    for (const auto& name : stores) {
+      if (!dead.dead_list(name).empty()) holding.push_back(name);
+    }
+    if (holding.size() == 1) {
+      store = holding.front();
+      return sdk::Status::ok();
+    }
   }
   std::string known;
   for (const auto& name : stores) known += (known.empty() ? "" : ", ") + name;
@@ -88,10 +99,12 @@ void run_each(jobs::DeadLetters& dead, Operation op, const Call& call, const Rep
   json::object request;
   if (auto s = parse_request(call, request); !s) return reply(std::move(s), {});
   std::string store;
-  if (auto s = pick_store(dead, request, store); !s) return reply(std::move(s), {});
+  const auto picked = pick_store(dead, request, store);
   std::vector<std::string> ids;
   const auto* all = request.if_contains("all");
-  if (all != nullptr && all->is_bool() && all->get_bool()) {
+  const bool every = all != nullptr && all->is_bool() && all->get_bool();
+  if (every) {
+    if (!picked) return reply(picked, {});
     for (const auto& job : dead.dead_list(store)) ids.push_back(job.message.id);
   } else if (const auto* list = request.if_contains("ids"); list != nullptr && list->is_array()) {
     for (const auto& id : list->get_array()) {
@@ -102,8 +115,33 @@ void run_each(jobs::DeadLetters& dead, Operation op, const Call& call, const Rep
       ids.emplace_back(id.get_string());
     }
   } else {
+    if (!picked) return reply(picked, {});
     return reply(
         sdk::Status::error(std::string(call.method) + R"(: give "ids":[...] or "all":true)"), {});
+  }
+  // Each id's store: the one picked, else (no store named, several stores) the one holding it.
+  std::vector<std::string> store_of(ids.size(), store);
+  std::vector<std::optional<std::string>> errors(ids.size());
+  if (!picked) {
+    const auto* named = request.if_contains("store");
+    if ((named != nullptr && named->is_string() && !named->get_string().empty()) ||
+        dead.dead_stores().empty()) {
+      return reply(picked, {});
+    }
+    std::string known;
+    for (const auto& name : dead.dead_stores()) {
+      known += (known.empty() ? "" : ", ") + name;
+      for (const auto& job : dead.dead_list(name)) {
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+          if (store_of[i].empty() && job.message.id == ids[i]) store_of[i] = name;
+        }
+      }
+    }
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (store_of[i].empty()) {
+        errors[i] = "no dead job \"" + ids[i] + "\" in any dead-letter store (" + known + ")";
+      }
+    }
   }
   // Every operation is started at once; replies arrive on the loop (now or after a driver's
   // confirmation) and are reported in request order.
@@ -113,31 +151,32 @@ void run_each(jobs::DeadLetters& dead, Operation op, const Call& call, const Rep
     std::size_t pending = 0;
     Reply reply;
   };
-  if (ids.empty()) {
-    return reply(sdk::Status::ok(),
-                 json::serialize(json::object{{"done", json::array{}}, {"failed", json::array{}}}));
-  }
   auto gather = std::make_shared<Gather>();
-  gather->errors.resize(ids.size());
-  gather->pending = ids.size();
+  gather->errors = std::move(errors);
   gather->reply = reply;
   gather->ids = std::move(ids);
-  for (std::size_t i = 0; i < gather->ids.size(); ++i) {
-    (dead.*op)(store, gather->ids[i], [gather, i](const sdk::Status& status) {
-      if (!status) gather->errors[i] = status.message();
-      if (--gather->pending != 0) return;
-      json::array done;
-      json::array failed;
-      for (std::size_t k = 0; k < gather->ids.size(); ++k) {
-        if (gather->errors[k]) {
-          failed.emplace_back(json::object{{"id", gather->ids[k]}, {"error", *gather->errors[k]}});
-        } else {
-          done.emplace_back(gather->ids[k]);
-        }
+  const auto answer = [gather] {
+    json::array done;
+    json::array failed;
+    for (std::size_t k = 0; k < gather->ids.size(); ++k) {
+      if (gather->errors[k]) {
+        failed.emplace_back(json::object{{"id", gather->ids[k]}, {"error", *gather->errors[k]}});
+      } else {
+        done.emplace_back(gather->ids[k]);
       }
-      gather->reply(
-          sdk::Status::ok(),
-          json::serialize(json::object{{"done", std::move(done)}, {"failed", std::move(failed)}}));
+    }
+    gather->reply(sdk::Status::ok(), json::serialize(json::object{{"done", std::move(done)},
+                                                                  {"failed", std::move(failed)}}));
+  };
+  for (std::size_t i = 0; i < gather->ids.size(); ++i) {
+    if (!gather->errors[i]) ++gather->pending;
+  }
+  if (gather->pending == 0) return answer();
+  for (std::size_t i = 0; i < gather->ids.size(); ++i) {
+    if (gather->errors[i]) continue;
+    (dead.*op)(store_of[i], gather->ids[i], [gather, i, answer](const sdk::Status& status) {
+      if (!status) gather->errors[i] = status.message();
+      if (--gather->pending == 0) answer();
     });
   }
 }

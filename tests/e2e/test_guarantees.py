@@ -160,16 +160,23 @@ class RetryAndDeadLetterTest(unittest.TestCase):
             self.assertEqual(node.dead(client), [])
             with self.assertRaises(Exception) as err:
                 client.call("coyote.DeadReplay", {"store": "nope", "all": True})
-            self.assertIn("no dead-letter store \"nope\"; stores: dlq", str(err.exception))
+            self.assertIn("no dead-letter store \"nope\"; stores: dead, dlq", str(err.exception))
 
-    def test_without_dead_letter_a_dead_job_is_dropped_with_its_id_logged(self):
+    def test_without_dead_letter_a_dead_job_lands_in_the_default_store(self):
+        # The default config: no dead_letter key, no jobs.dead_letter section. Nothing is dropped.
         with Node(yaml_for(workers=1, max_attempts=2, dead_letter=None)) as node, node.rpc() as client:
             client.push("p", "t", "gone-7", json.dumps({"soft_error": "nope"}).encode())
-            wait_for(lambda: "gone-7" in node.log() and "dropped" in node.log(), timeout=20,
-                     what="drop log line\n" + node.log()[-2000:])
-            line = [ln for ln in node.log().splitlines() if "dropped" in ln][0]
-            self.assertIn("gone-7", line)
-            self.assertIn("2 attempt", line)
+            dead = wait_for(lambda: node.dead(client), timeout=20,
+                            what="a dead job in the default store\n" + node.log()[-2000:])
+            self.assertEqual([(d["store"], d["id"], d["attempts"]) for d in dead],
+                             [("dead", "gone-7", 2)])
+            self.assertIn("nope", dead[0]["error"])
+            self.assertNotIn("dropped", node.log())
+            self.assertEqual(client.stat()["dead"]["driver"], "dead_letter")
+            code, out, err = run_cli("jobs", "dead", "list", "--rpc", node.address)
+            self.assertEqual(code, 0, err)
+            self.assertIn("gone-7", out)
+            report(case="default store", pushed=1, dead=len(dead))
 
 
 class KillStormTest(unittest.TestCase):

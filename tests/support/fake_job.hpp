@@ -3,6 +3,7 @@
 
 #include <coyote/sdk/job.hpp>
 
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -72,5 +73,27 @@ class FakeJob final : public sdk::Job {
   bool fail_ack_ = false;
   std::string throw_in_;
 };
+
+/// A Job that forwards its acknowledgements to a FakeJob the test keeps (and inspects), for code
+/// that takes ownership of the jobs it settles (ResponseHandler).
+class LentJob final : public sdk::Job {
+ public:
+  explicit LentJob(FakeJob& owner) : sdk::Job(owner.message()), owner_(owner) {}
+  [[nodiscard]] std::string_view driver_name() const override { return "fake"; }
+  sdk::Status ack() override { return owner_.ack(); }
+  sdk::Status nack() override { return owner_.nack(); }
+  sdk::Status nack_with_options(bool requeue, std::chrono::seconds delay) override {
+    return owner_.nack_with_options(requeue, delay);
+  }
+  sdk::Status requeue(const sdk::Headers& headers, std::chrono::seconds delay) override {
+    return owner_.requeue(headers, delay);
+  }
+
+ private:
+  FakeJob& owner_;
+};
+
+/// `job` as an owned Job whose acknowledgements land in `job`.
+inline std::unique_ptr<sdk::Job> lend(FakeJob& job) { return std::make_unique<LentJob>(job); }
 
 }  // namespace coyote::test

@@ -64,3 +64,19 @@ TEST_CASE("replay headers are stripped from a dead message", "[dead]") {
   coyote::host::jobs::clear_delivery_headers(m);
   CHECK(m.headers == coyote::sdk::Headers{{"mine", {"kept"}}});
 }
+
+TEST_CASE("dead jobs older than a cutoff are expired, oldest first, with their store", "[dead]") {
+  DeadLetterStore store;
+  const auto now = std::chrono::system_clock::now();
+  DeadJob old = dead("old");
+  old.dead_at = now - std::chrono::hours{2};
+  DeadJob young = dead("young");
+  young.dead_at = now;
+  (void)store.add("s", old);
+  (void)store.add("s", young);
+  auto expired = store.expire(now - std::chrono::hours{1});
+  REQUIRE(expired.size() == 1);
+  CHECK(expired[0].first == "s");
+  CHECK(expired[0].second.message.id == "old");
+  CHECK(ids(store.list("s")) == std::vector<std::string>{"young"});
+}

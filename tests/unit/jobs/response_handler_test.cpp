@@ -9,6 +9,7 @@ using coyote::host::jobs::Failure;
 using coyote::host::jobs::ResponseHandler;
 using coyote::host::worker::ExecOutcome;
 using coyote::test::FakeJob;
+using coyote::test::lend;
 
 namespace {
 
@@ -20,7 +21,7 @@ struct Harness {
   const coyote::test::Ack& reply(const std::string& body) {
     ExecOutcome o;
     o.body = body;
-    handler.handle(job, o);
+    handler.handle(lend(job), o);
     REQUIRE(job.received);
     return *job.received;
   }
@@ -28,7 +29,7 @@ struct Harness {
     ExecOutcome o;
     o.kind = kind;
     o.message = "boom";
-    handler.handle(job, o);
+    handler.handle(lend(job), o);
     REQUIRE(job.received);
     return *job.received;
   }
@@ -130,24 +131,30 @@ TEST_CASE("soft error, streamed reply and lost worker are retried under the defa
 
 namespace {
 
-/// DeliveryRules with a fixed policy and an in-memory list of buried jobs.
+/// DeliveryRules with a fixed policy and an in-memory list of buried jobs; holds each dead
+/// letter at once, or later when `hold_later` (as a durable store does after its fsync).
 struct Rules final : coyote::host::jobs::DeliveryRules {
   coyote::host::jobs::RetryPolicy policy;
-  bool has_dead_letter = true;
+  bool hold_later = false;
   struct Buried {
     std::string id;
     std::string reason;
     std::int64_t attempts;
   };
   std::vector<Buried> buried;
+  std::vector<Held> pending;
   [[nodiscard]] const coyote::host::jobs::RetryPolicy& retry_policy(
       std::string_view) const override {
     return policy;
   }
-  bool bury(const coyote::sdk::Job& job, std::string_view reason, std::int64_t attempts) override {
-    if (!has_dead_letter) return false;
+  void bury(const coyote::sdk::Job& job, std::string_view reason, std::int64_t attempts,
+            Held held) override {
     buried.push_back({job.id(), std::string(reason), attempts});
-    return true;
+    if (hold_later) {
+      pending.push_back(std::move(held));
+      return;
+    }
+    held(coyote::sdk::Status::ok());
   }
 };
 
@@ -168,13 +175,13 @@ TEST_CASE("a failed job is retried until max_attempts, then dead-lettered with i
 
   SECTION("attempts 1 and 2 are redelivered with growing delays") {
     FakeJob first{"j", 10};
-    handler.handle(first, lost);
+    handler.handle(lend(first), lost);
     REQUIRE(first.received);
     CHECK(first.received->call == "requeue");
     CHECK(first.received->delay == std::chrono::seconds{2});
     FakeJob second{"j", 10};
     second.headers()["X-Coyote-Attempt"] = {"2"};
-    handler.handle(second, lost);
+    handler.handle(lend(second), lost);
     REQUIRE(second.received);
     CHECK(second.received->headers.at("X-Coyote-Attempt") == std::vector<std::string>{"3"});
     CHECK(second.received->delay == std::chrono::seconds{4});
@@ -183,7 +190,7 @@ TEST_CASE("a failed job is retried until max_attempts, then dead-lettered with i
   SECTION("the last attempt goes to the dead-letter store and is acked") {
     FakeJob last{"j", 10};
     last.headers()["X-Coyote-Attempt"] = {"3"};
-    handler.handle(last, lost);
+    handler.handle(lend(last), lost);
     REQUIRE(last.received);
     CHECK(last.received->call == "ack");
     REQUIRE(rules.buried.size() == 1);
@@ -192,11 +199,11 @@ TEST_CASE("a failed job is retried until max_attempts, then dead-lettered with i
     CHECK(rules.buried[0].reason.find("signal 9") != std::string::npos);
     CHECK(counters.jobs_dead == 1);
   }
-  SECTION("without a dead-letter store the last attempt is dropped (nacked) and counted") {
-    rules.has_dead_letter = false;
+  SECTION("without delivery rules (no dead-letter store) the last attempt is dropped, counted") {
+    ResponseHandler bare{counters, coyote::host::log::get("jobs")};
     FakeJob last{"j", 10};
     last.headers()["X-Coyote-Attempt"] = {"3"};
-    handler.handle(last, lost);
+    bare.handle(lend(last), lost);
     REQUIRE(last.received);
     CHECK(last.received->call == "nack_with_options");
     CHECK_FALSE(last.received->requeue);
@@ -214,7 +221,7 @@ TEST_CASE("a worker's explicit failure without requeue is dead-lettered, not ret
   FakeJob job{"x", 10};
   ExecOutcome o;
   o.body = body;
-  handler.handle(job, o);
+  handler.handle(lend(job), o);
   REQUIRE(job.received);
   CHECK(job.received->call == "ack");
   REQUIRE(rules.buried.size() == 1);
@@ -252,4 +259,46 @@ TEST_CASE("a driver's acknowledgement that throws is its error, and the job is s
     CHECK(h.counters.jobs_err == 1);
     CHECK(h.counters.jobs_ok == 0);
   }
+}
+
+TEST_CASE("a dead-lettered job is acked only once its dead letter is held", "[response][dead]") {
+  Rules rules;
+  rules.hold_later = true;
+  Counters counters;
+  ResponseHandler handler{counters, coyote::host::log::get("jobs"), &rules};
+  FakeJob job{"x", 10};
+  ExecOutcome o;
+  o.body = R"({"type":1,"data":{"message":"bad input","requeue":false}})";
+  handler.handle(lend(job), o);
+  REQUIRE(rules.pending.size() == 1);
+  CHECK_FALSE(job.received);  // not acked while the dead letter is not yet safely held
+  CHECK(handler.burying() == 1);
+  CHECK(counters.jobs_dead == 0);
+  rules.pending[0](coyote::sdk::Status::ok());
+  REQUIRE(job.received);
+  CHECK(job.received->call == "ack");
+  CHECK(handler.burying() == 0);
+  CHECK(counters.jobs_dead == 1);
+}
+
+TEST_CASE("a job whose dead letter cannot be held is handed back to its driver, not acked",
+          "[response][dead]") {
+  Rules rules;
+  rules.hold_later = true;
+  rules.policy.max_attempts = 1;
+  Counters counters;
+  ResponseHandler handler{counters, coyote::host::log::get("jobs"), &rules};
+  FakeJob job{"x", 10};
+  ExecOutcome lost;
+  lost.kind = ExecOutcome::Kind::kWorkerLost;
+  lost.message = "signal 9";
+  handler.handle(lend(job), lost);
+  REQUIRE(rules.pending.size() == 1);
+  rules.pending[0](coyote::sdk::Status::error("disk full"));
+  REQUIRE(job.received);
+  CHECK(job.received->call == "nack_with_options");
+  CHECK(job.received->requeue);
+  CHECK(job.received->delay == ResponseHandler::kBuryRetryDelay);
+  CHECK(counters.jobs_dead == 0);
+  CHECK(handler.burying() == 0);
 }
