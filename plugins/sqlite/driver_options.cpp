@@ -75,8 +75,9 @@ DriverOptions parse_options(const Flavor& flavor, const OptionSource& source) {
   options.prefetch = flavor.default_prefetch;
   if (auto text = source.lookup("prefetch")) {
     std::int64_t value = 0;
-    auto [end, ec2] = std::from_chars(text->data(), text->data() + text->size(), value);
-    if (ec2 != std::errc{} || end != text->data() + text->size() || value <= 0) {
+    const std::string_view digits = *text;
+    auto [end, ec2] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (ec2 != std::errc{} || end != digits.data() + digits.size() || value <= 0) {
       source.fail("prefetch", "must be a positive number of jobs in flight (default " +
                                   std::to_string(flavor.default_prefetch) + "), got \"" + *text +
                                   "\"");
