@@ -45,7 +45,7 @@ HttpAddress parse_http_address(std::string_view text, std::string_view key) {
   return out;
 }
 
-bool is_loopback_address(std::string_view address) noexcept {
+bool is_loopback_address(std::string_view address) {
   boost::system::error_code ec;
   const auto a = boost::asio::ip::make_address(std::string(address), ec);
   if (ec) return false;

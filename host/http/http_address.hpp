@@ -21,6 +21,6 @@ struct HttpAddress {
 [[nodiscard]] HttpAddress parse_http_address(std::string_view text, std::string_view key);
 
 /// True for 127.0.0.0/8, ::1 and IPv4-mapped loopback, given as address text.
-[[nodiscard]] bool is_loopback_address(std::string_view address) noexcept;
+[[nodiscard]] bool is_loopback_address(std::string_view address);
 
 }  // namespace coyote::host::http

@@ -51,7 +51,7 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
 
 namespace {
 
-constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr std::size_t kReadChunk = std::size_t{16} * 1024;
 
 class Connection final : public detail::ExchangeSink,
                          public std::enable_shared_from_this<Connection> {
@@ -376,7 +376,12 @@ HttpServer::HttpServer(asio::io_context& io, HttpServerOptions options, Router r
   if (state_->options.max_connections == 0) state_->options.max_connections = 1;
 }
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  try {
+    stop();
+  } catch (...) {  // NOLINT(bugprone-empty-catch): nothing left to report to at destruction
+  }
+}
 
 Router& HttpServer::router() noexcept { return state_->router; }
 

@@ -47,7 +47,7 @@ struct HttpServerOptions {
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};
   std::chrono::milliseconds write_timeout{std::chrono::seconds(30)};
   /// Bytes a streamed answer may queue for a slow client before it is disconnected.
-  std::size_t max_stream_buffer = 1024 * 1024;
+  std::size_t max_stream_buffer = std::size_t{1024} * 1024;
 };
 
 /// Construct, start, stop and destroy on the loop thread (or before the loop runs).
@@ -57,6 +57,8 @@ class HttpServer {
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
+  HttpServer(HttpServer&&) = delete;
+  HttpServer& operator=(HttpServer&&) = delete;
 
   /// Routes may be added before start() (and after, on the loop thread).
   [[nodiscard]] Router& router() noexcept;

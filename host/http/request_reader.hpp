@@ -14,8 +14,8 @@
 namespace coyote::host::http {
 
 struct ReaderLimits {
-  std::size_t header_limit = 16 * 1024;  ///< request line + header fields, bytes
-  std::size_t body_limit = 1024 * 1024;  ///< body bytes (after chunked decoding)
+  std::size_t header_limit = std::size_t{16} * 1024;  ///< request line + header fields, bytes
+  std::size_t body_limit = std::size_t{1024} * 1024;  ///< body bytes (after chunked decoding)
 };
 
 /// Not thread-safe; one per connection. Requests may be pipelined: bytes after one request stay

@@ -13,15 +13,18 @@ Exchange::Exchange(std::shared_ptr<ExchangeSink> sink, asio::any_io_executor exe
 Exchange::~Exchange() {
   // The last Responder/ResponseStream copy is gone (on whichever thread): never leave the
   // connection waiting.
-  const int state = state_.load(std::memory_order_acquire);
-  if (state == kPending) {
-    asio::post(executor_, [sink = sink_, id = id_] {
-      Response r = Response::text(500, "handler gave no answer\n");
-      r.close = true;
-      sink->finish(id, std::move(r));
-    });
-  } else if (state == kStreaming) {
-    asio::post(executor_, [sink = sink_, id = id_] { sink->stream_end(id); });
+  try {
+    const int state = state_.load(std::memory_order_acquire);
+    if (state == kPending) {
+      asio::post(executor_, [sink = sink_, id = id_] {
+        Response r = Response::text(500, "handler gave no answer\n");
+        r.close = true;
+        sink->finish(id, std::move(r));
+      });
+    } else if (state == kStreaming) {
+      asio::post(executor_, [sink = sink_, id = id_] { sink->stream_end(id); });
+    }
+  } catch (...) {  // NOLINT(bugprone-empty-catch): out of memory; the idle timeout closes it
   }
 }
 

@@ -19,6 +19,11 @@ namespace detail {
 /// The connection side of an exchange; called on the server's loop thread only.
 class ExchangeSink {
  public:
+  ExchangeSink() = default;
+  ExchangeSink(const ExchangeSink&) = delete;
+  ExchangeSink& operator=(const ExchangeSink&) = delete;
+  ExchangeSink(ExchangeSink&&) = delete;
+  ExchangeSink& operator=(ExchangeSink&&) = delete;
   virtual ~ExchangeSink() = default;
   virtual void finish(std::uint64_t exchange, Response response) = 0;
   virtual void start_stream(std::uint64_t exchange, Response head) = 0;
@@ -34,6 +39,8 @@ class Exchange {
   ~Exchange();
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
+  Exchange(Exchange&&) = delete;
+  Exchange& operator=(Exchange&&) = delete;
 
   bool respond(Response response);
   bool stream(Response head);
@@ -116,7 +123,7 @@ class ResponseStream {
 };
 
 inline ResponseStream Responder::stream(Response head) const {
-  if (!exchange_->stream(std::move(head))) return ResponseStream();
+  if (!exchange_->stream(std::move(head))) return {};
   return ResponseStream(exchange_);
 }
 

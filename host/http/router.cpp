@@ -33,7 +33,8 @@ void Router::add(std::string prefix, Handler handler) {
 }
 
 void Router::add(std::string prefix, SimpleHandler handler) {
-  add(std::move(prefix), Handler([h = std::move(handler)](Request request, Responder responder) {
+  add(std::move(prefix),
+      Handler([h = std::move(handler)](const Request& request, const Responder& responder) {
         responder.respond(h(request));
       }));
 }
@@ -45,7 +46,7 @@ const Handler* Router::match(std::string_view path) const noexcept {
   return nullptr;
 }
 
-void Router::dispatch(Request request, Responder responder) const {
+void Router::dispatch(Request request, const Responder& responder) const {
   const Handler* handler = match(request.path());
   if (handler == nullptr) {
     responder.respond(Response::text(404, "no such page: " + std::string(request.path()) + "\n"));

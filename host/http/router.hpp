@@ -31,7 +31,7 @@ class Router {
   [[nodiscard]] const Handler* match(std::string_view path) const noexcept;
 
   /// Calls the matching handler, or answers 404; turns a handler's exception into a 500.
-  void dispatch(Request request, Responder responder) const;
+  void dispatch(Request request, const Responder& responder) const;
 
  private:
   struct Route {
