@@ -27,7 +27,7 @@ std::string joined(const std::vector<std::string>& names) {
 }  // namespace
 
 Family::Family(MetricDesc desc, std::function<Clock::time_point()> clock,
-               std::function<void(const Family&)> on_refused)
+               std::function<Series*(const Family&)> on_refused)
     : desc_(std::make_shared<const MetricDesc>(std::move(desc))),
       clock_(std::move(clock)),
       on_refused_(std::move(on_refused)) {
@@ -79,7 +79,8 @@ sdk::Result<Series*> Family::create(std::string key, std::vector<std::string> va
     }
   }
   if (d.max_series != 0 && series_.size() >= d.max_series) {
-    if (on_refused_) on_refused_(*this);
+    if (refused_counter_ == nullptr && on_refused_) refused_counter_ = on_refused_(*this);
+    if (refused_counter_ != nullptr) refused_counter_->add(1);
     return sdk::Result<Series*>::failure(
         "metric " + d.name + " already has " + std::to_string(series_.size()) +
         " label combinations, its limit; a new one is refused (use labels with few values: "

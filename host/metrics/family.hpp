@@ -21,8 +21,10 @@ namespace coyote::host::metrics {
 class Family {
  public:
   using Clock = QuantileWindow::Clock;
+  /// `on_refused` is called for every refused new series; it returns the counter to add 1 to
+  /// (kept, so a flood of refusals costs a lookup only once).
   Family(MetricDesc desc, std::function<Clock::time_point()> clock,
-         std::function<void(const Family&)> on_refused);
+         std::function<Series*(const Family&)> on_refused);
 
   [[nodiscard]] const MetricDesc& desc() const noexcept { return *desc_; }
   [[nodiscard]] const std::string& name() const noexcept { return desc_->name; }
@@ -54,7 +56,8 @@ class Family {
 
   std::shared_ptr<const MetricDesc> desc_;
   std::function<Clock::time_point()> clock_;
-  std::function<void(const Family&)> on_refused_;
+  std::function<Series*(const Family&)> on_refused_;
+  Series* refused_counter_ = nullptr;
   std::map<std::string, std::unique_ptr<Series>> series_;     // key: values joined by '\xff'
   std::shared_ptr<const std::vector<std::string>> rendered_;  // null when series changed
   std::size_t stride_ = 1;

@@ -18,8 +18,9 @@ sdk::Result<Family*> Registry::add(MetricDesc desc) {
     return sdk::Result<Family*>::failure("metric " + desc.name +
                                          " is already registered; pick another name");
   }
-  auto on_refused = [this](const Family& f) {
-    if (refused_ != nullptr && &f != refused_) refused_->at({f.name()}).add(1);
+  auto on_refused = [this](const Family& f) -> Series* {
+    if (refused_ == nullptr || &f == refused_) return nullptr;
+    return &refused_->at({f.name()});
   };
   auto family = std::make_unique<Family>(
       std::move(desc), [this] { return now(); }, std::move(on_refused));
