@@ -24,8 +24,8 @@ auto job_context(const sdk::Job& job) {
 }  // namespace
 
 ResponseHandler::ResponseHandler(Counters& counters, std::shared_ptr<spdlog::logger> log,
-                                 DeliveryRules* rules)
-    : counters_(counters), log_(std::move(log)), rules_(rules) {}
+                                 DeliveryRules* rules, PipelineCounters* per_pipeline)
+    : counters_(counters), log_(std::move(log)), rules_(rules), per_pipeline_(per_pipeline) {}
 
 void ResponseHandler::handle(sdk::Job& job, const worker::ExecOutcome& outcome) {
   using Kind = worker::ExecOutcome::Kind;
@@ -54,56 +54,58 @@ void ResponseHandler::handle(sdk::Job& job, const worker::ExecOutcome& outcome) 
 }
 
 void ResponseHandler::apply_reply(sdk::Job& job, const Reply& reply) {
+  Counters* const mine = pipeline_counters(job);
   switch (reply.type) {
     case kNoError:
     case kAck: {
       auto status = ack(job);
       if (!status) return ack_after_error(job, "ack", status);
-      ++counters_.jobs_ok;
+      count(mine, &Counters::jobs_ok);
       return;
     }
     case kError: {
       if (reply.requeue) {
         auto status = requeue(job, reply.headers, reply.delay);
         if (!status) return ack_after_error(job, "requeue", status);
-        ++counters_.jobs_requeue;
+        count(mine, &Counters::jobs_requeue);
         return;
       }
-      ++counters_.jobs_err;
+      count(mine, &Counters::jobs_err);
       give_up(job, "failed by the worker: " + reply.message, attempt_of(job.headers()), false);
       return;
     }
     case kNack: {
       log_->debug("job {} nacked (requeue {}): {}", job.id(), reply.requeue, reply.message);
       if (!reply.requeue) {
-        ++counters_.jobs_err;
+        count(mine, &Counters::jobs_err);
         give_up(job, "nacked by the worker: " + reply.message, attempt_of(job.headers()), true);
         return;
       }
       auto status = nack(job, true, reply.delay);
       if (!status) return ack_after_error(job, "nack", status);
-      ++counters_.jobs_requeue;
+      count(mine, &Counters::jobs_requeue);
       return;
     }
     case kRequeue: {
       log_->debug("job {} requeued: {}", job.id(), reply.message);
       auto status = requeue(job, reply.headers, reply.delay);
       if (!status) return ack_after_error(job, "requeue", status);
-      ++counters_.jobs_requeue;
+      count(mine, &Counters::jobs_requeue);
       return;
     }
     default: {
       log_->warn("job {}: unknown response type {}, acknowledging the JOB", job.id(), reply.type);
       auto status = ack(job);
       if (!status) return ack_after_error(job, "ack", status);
-      ++counters_.jobs_ok;
+      count(mine, &Counters::jobs_ok);
       return;
     }
   }
 }
 
 void ResponseHandler::settle_failed(sdk::Job& job, Failure failure, std::string_view why) {
-  ++counters_.jobs_err;
+  Counters* const mine = pipeline_counters(job);
+  count(mine, &Counters::jobs_err);
   const RetryPolicy& policy =
       rules_ != nullptr ? rules_->retry_policy(job.pipeline()) : default_policy_;
   const std::int64_t attempt = attempt_of(job.headers());
@@ -133,7 +135,7 @@ void ResponseHandler::settle_failed(sdk::Job& job, Failure failure, std::string_
     const std::string pipeline = job.pipeline();
     auto status = requeue(job, next, driver_delay(delay));
     if (status) {
-      ++counters_.jobs_retried;
+      count(mine, &Counters::jobs_retried);
       log_->warn("job {} (pipeline {}): {} ({}) on attempt {}/{}; redelivering in {}s", id,
                  pipeline, what, why, attempt, policy.max_attempts, driver_delay(delay).count());
       return;
@@ -146,8 +148,9 @@ void ResponseHandler::settle_failed(sdk::Job& job, Failure failure, std::string_
 
 void ResponseHandler::give_up(sdk::Job& job, std::string_view reason, std::int64_t attempts,
                               bool fallback_is_nack) {
+  Counters* const mine = pipeline_counters(job);
   if (rules_ != nullptr && rules_->bury(job, reason, attempts)) {
-    ++counters_.jobs_dead;
+    count(mine, &Counters::jobs_dead);
     log_->warn("job {} (pipeline {}) dead-lettered after {} attempt(s): {}", job.id(),
                job.pipeline(), attempts, reason);
     auto status = ack(job);
@@ -157,7 +160,7 @@ void ResponseHandler::give_up(sdk::Job& job, std::string_view reason, std::int64
     }
     return;
   }
-  ++counters_.jobs_dropped;
+  count(mine, &Counters::jobs_dropped);
   log_->error("job {} (pipeline {}) dropped after {} attempt(s), no dead_letter configured: {}",
               job.id(), job.pipeline(), attempts, reason);
   auto status = fallback_is_nack ? nack(job, false, std::chrono::seconds{0}) : ack(job);
@@ -169,7 +172,8 @@ void ResponseHandler::give_up(sdk::Job& job, std::string_view reason, std::int64
 
 void ResponseHandler::ack_after_error(sdk::Job& job, std::string_view what,
                                       const sdk::Status& status) {
-  ++counters_.jobs_err;
+  Counters* const mine = pipeline_counters(job);
+  count(mine, &Counters::jobs_err);
   if (what == "ack") {
     log_->error("job {} (pipeline {}): ack failed: {}", job.id(), job.pipeline(), status.message());
     return;
