@@ -29,6 +29,14 @@ void Series::observe(double v) {
   }
 }
 
+void Series::load(std::span<const std::uint64_t> per_bucket, std::uint64_t count,
+                  double sum) noexcept {
+  const std::size_t n = std::min(per_bucket.size(), buckets_.size());
+  std::copy_n(per_bucket.begin(), n, buckets_.begin());
+  count_ = count;
+  value_ = sum;
+}
+
 void Series::snapshot_into(double* out, QuantileWindow::Clock::time_point now) {
   switch (family_->desc().type) {
     case MetricType::kCounter:

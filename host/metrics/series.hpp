@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,10 @@ class Series {
   void set(double v) noexcept { value_ = v; }
   /// Histogram or summary.
   void observe(double v);
+  /// Histogram: replaces the counts with ones kept elsewhere (per bucket, not cumulative, one
+  /// per bound of the family), for numbers a component counts itself on its hot path. Extra or
+  /// missing buckets are ignored.
+  void load(std::span<const std::uint64_t> per_bucket, std::uint64_t count, double sum) noexcept;
 
   [[nodiscard]] double value() const noexcept { return value_; }  ///< counter/gauge; else sum
   [[nodiscard]] std::uint64_t count() const noexcept { return count_; }
