@@ -314,17 +314,18 @@ YAML
 }
 
 stage_scrape() {
-  local workers="${SCRAPE_WORKERS:-100}" scraper
-  (( QUICK )) && workers="${SCRAPE_WORKERS:-4}"
+  # Long enough a drain for dozens of scrapes to land in it.
+  local workers="${SCRAPE_WORKERS:-100}" n=$((N * 5)) scraper
+  (( QUICK )) && workers="${SCRAPE_WORKERS:-4}" && n=$((N * 20))
   start_coyote_scrape "$workers" \
-    && record scrape "scraper=off" LOAD drain --pipeline bench --jobs "$N" --pid "$COYOTE_PID" --label "scraper=off"
+    && record scrape "scraper=off" LOAD drain --pipeline bench --jobs "$n" --pid "$COYOTE_PID" --label "scraper=off"
   stop_coyote
   if start_coyote_scrape "$workers"; then
     python3 "$ROOT/bench/load/scraper.py" "http://127.0.0.1:$PORT_METRICS/metrics" 10 "P=$workers" \
       > "$WORK/scraper.json" 2>"$WORK/scraper.err" &
     scraper=$!
     STARTED+=("$scraper")
-    record scrape "scraper=10/s" LOAD drain --pipeline bench --jobs "$N" --pid "$COYOTE_PID" --label "scraper=10/s"
+    record scrape "scraper=10/s" LOAD drain --pipeline bench --jobs "$n" --pid "$COYOTE_PID" --label "scraper=10/s"
     stop_pid "$scraper"
     wait "$scraper" 2>/dev/null || true
     record scrape_cost "P=$workers" tail -1 "$WORK/scraper.json"

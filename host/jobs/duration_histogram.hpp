@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <span>
-#include <vector>
 
 namespace coyote::host::jobs {
 
@@ -22,13 +22,16 @@ inline constexpr std::array<double, 11> kPushLatencyBounds = {0.005, 0.01, 0.025
                                                               0.5,   1,    2.5,   5,    10};
 
 /// Loop-confined like its owner: observe() is a bucket search and three plain additions, and a
-/// scrape copies the whole object. The metrics side exports it as a Prometheus histogram with
-/// bounds() as the `le` buckets.
+/// scrape copies the whole object (a fixed array: no allocation, since a scrape of a host with a
+/// thousand pipelines copies two thousand of them). The metrics side exports it as a Prometheus
+/// histogram with bounds() as the `le` buckets.
 class DurationHistogram {
  public:
-  /// `bounds` must be static (it is kept by reference), increasing.
+  static constexpr std::size_t kMaxBuckets = kJobDurationBounds.size();
+
+  /// `bounds` must be static (it is kept by reference), increasing, at most kMaxBuckets long.
   explicit DurationHistogram(std::span<const double> bounds = kJobDurationBounds)
-      : bounds_(bounds), buckets_(bounds.size(), 0) {}
+      : bounds_(bounds.first(std::min(bounds.size(), kMaxBuckets))) {}
 
   void observe(std::chrono::steady_clock::duration elapsed) {
     const double seconds = std::chrono::duration<double>(elapsed).count();
@@ -40,14 +43,16 @@ class DurationHistogram {
   }
 
   [[nodiscard]] std::span<const double> bounds() const noexcept { return bounds_; }
-  /// Per bucket, not cumulative.
-  [[nodiscard]] const std::vector<std::uint64_t>& buckets() const noexcept { return buckets_; }
+  /// Per bucket, not cumulative; one per bound.
+  [[nodiscard]] std::span<const std::uint64_t> buckets() const noexcept {
+    return std::span<const std::uint64_t>(buckets_).first(bounds_.size());
+  }
   [[nodiscard]] std::uint64_t count() const noexcept { return count_; }
   [[nodiscard]] double sum() const noexcept { return sum_; }
 
  private:
   std::span<const double> bounds_;
-  std::vector<std::uint64_t> buckets_;
+  std::array<std::uint64_t, kMaxBuckets> buckets_{};
   std::uint64_t count_ = 0;
   double sum_ = 0;
 };

@@ -14,7 +14,9 @@
 #include <exception>
 #include <map>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 
 namespace coyote::host::jobs {
@@ -373,7 +375,6 @@ EngineStats Engine::stats() {
   EngineStats out;
   out.totals = counters_;
   const auto now = std::chrono::steady_clock::now();
-  std::map<std::string, std::size_t, std::less<>> index;  // pipeline -> position in out
   pipelines_.for_each([&](const std::string& name, PipelineEntry& entry) {
     EngineStats::Pipeline p;
     p.name = name;
@@ -384,9 +385,12 @@ EngineStats Engine::stats() {
     auto counted = per_pipeline_.get(name);
     p.counters = counted.counters;
     p.push = std::move(counted.push);
-    index.emplace(name, out.pipelines.size());
     out.pipelines.push_back(std::move(p));
   });
+  // Built once the vector is complete: its names stay put, so views into them are safe.
+  std::unordered_map<std::string_view, std::size_t> index;  // pipeline -> position in out
+  index.reserve(out.pipelines.size());
+  for (std::size_t i = 0; i < out.pipelines.size(); ++i) index.emplace(out.pipelines[i].name, i);
   for (const auto& [pool, lane] : lanes_) {
     EngineStats::Lane l;
     l.pool = pool;

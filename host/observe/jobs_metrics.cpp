@@ -5,7 +5,9 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <vector>
 
@@ -212,6 +214,69 @@ struct JobsMetrics::Families {
   }
 };
 
+constexpr std::string_view kSources[] = {"single", "batch"};
+constexpr const char* kDriverStates[] = {"active", "delayed", "reserved"};
+
+struct JobsMetrics::PipelineSeries {
+  PipelineSeries(Families& f, const std::string& name, std::string driver_name)
+      : families(f), driver(std::move(driver_name)) {
+    const auto at = [&](Family& fam) { return &fam.at({name, driver}); };
+    pushes = at(f.p_pushes);
+    push_errors = at(f.p_push_errors);
+    acks = at(f.p_acks);
+    nacks = at(f.p_nacks);
+    requeues = at(f.p_requeues);
+    retries = at(f.p_retries);
+    dead = at(f.p_dead);
+    dropped = at(f.p_dropped);
+    queued = at(f.p_queued);
+    in_flight = at(f.p_in_flight);
+    oldest = at(f.p_oldest);
+    consuming = at(f.p_consuming);
+    driver_error = at(f.p_driver_error);
+    active = &f.p_driver_jobs.at({name, driver, kDriverStates[0]});
+    delayed = &f.p_driver_jobs.at({name, driver, kDriverStates[1]});
+    reserved = &f.p_driver_jobs.at({name, driver, kDriverStates[2]});
+  }
+
+  Families& families;
+  std::string driver;
+  std::uint64_t seen = 0;
+  metrics::Series* pushes;
+  metrics::Series* push_errors;
+  metrics::Series* acks;
+  metrics::Series* nacks;
+  metrics::Series* requeues;
+  metrics::Series* retries;
+  metrics::Series* dead;
+  metrics::Series* dropped;
+  metrics::Series* queued;
+  metrics::Series* in_flight;
+  metrics::Series* oldest;
+  metrics::Series* consuming;
+  metrics::Series* driver_error;
+  metrics::Series* active;
+  metrics::Series* delayed;
+  metrics::Series* reserved;
+  std::array<metrics::Series*, 2> requests{};  // by PushSource, created at the first push
+  std::array<metrics::Series*, 2> latency{};
+};
+
+namespace {
+
+/// Removes every series of one pipeline (its PipelineSeries' pointers dangle afterwards).
+void drop(const std::string& name, const JobsMetrics::PipelineSeries& s) {
+  JobsMetrics::Families& f = s.families;
+  for (Family* fam : f.per_pipeline()) (void)fam->remove({name, s.driver});
+  for (const char* state : kDriverStates) (void)f.p_driver_jobs.remove({name, s.driver, state});
+  for (const auto source : kSources) {
+    (void)f.requests.remove({name, s.driver, std::string(source)});
+    (void)f.push_latency.remove({name, s.driver, std::string(source)});
+  }
+}
+
+}  // namespace
+
 JobsMetrics::JobsMetrics(metrics::Registry& registry, jobs::Engine& engine, worker::PoolSet& pools)
     : registry_(registry),
       engine_(engine),
@@ -243,48 +308,56 @@ void JobsMetrics::collect() {
   f.push_err.only().set(static_cast<double>(t.push_err));
 
   // ---- per pipeline -----------------------------------------------------------------------
-  std::set<std::pair<std::string, std::string>> shown;
+  ++generation_;
   for (const auto& p : stats.pipelines) {
-    shown.emplace(p.name, p.driver);
-    const auto set = [&](Family& fam, double v) { fam.at({p.name, p.driver}).set(v); };
+    auto it = by_pipeline_.find(p.name);
+    if (it != by_pipeline_.end() && it->second->driver != p.driver) {
+      drop(it->first, *it->second);  // destroyed and declared again with another driver
+      by_pipeline_.erase(it);
+      it = by_pipeline_.end();
+    }
+    if (it == by_pipeline_.end()) {
+      it =
+          by_pipeline_.emplace(p.name, std::make_unique<PipelineSeries>(f, p.name, p.driver)).first;
+    }
+    PipelineSeries& s = *it->second;
+    s.seen = generation_;
     const jobs::Counters& c = p.counters;
-    set(f.p_pushes, static_cast<double>(c.push_ok));
-    set(f.p_push_errors, static_cast<double>(c.push_err));
-    set(f.p_acks, static_cast<double>(c.jobs_ok));
-    set(f.p_nacks, static_cast<double>(c.jobs_err));
-    set(f.p_requeues, static_cast<double>(c.jobs_requeue));
-    set(f.p_retries, static_cast<double>(c.jobs_retried));
-    set(f.p_dead, static_cast<double>(c.jobs_dead));
-    set(f.p_dropped, static_cast<double>(c.jobs_dropped));
-    set(f.p_queued, static_cast<double>(p.queued));
-    set(f.p_in_flight, static_cast<double>(p.in_flight));
-    set(f.p_oldest, p.oldest_queued);
-    set(f.p_consuming, p.state.ready ? 1 : 0);
-    set(f.p_driver_error, p.state.error.empty() ? 0 : 1);
-    f.p_driver_jobs.at({p.name, p.driver, "active"}).set(static_cast<double>(p.state.active));
-    f.p_driver_jobs.at({p.name, p.driver, "delayed"}).set(static_cast<double>(p.state.delayed));
-    f.p_driver_jobs.at({p.name, p.driver, "reserved"}).set(static_cast<double>(p.state.reserved));
-    static constexpr std::string_view kSources[] = {"single", "batch"};
-    for (std::size_t s = 0; s < p.push.size(); ++s) {
-      const jobs::PushStats& push = p.push[s];
+    s.pushes->set(static_cast<double>(c.push_ok));
+    s.push_errors->set(static_cast<double>(c.push_err));
+    s.acks->set(static_cast<double>(c.jobs_ok));
+    s.nacks->set(static_cast<double>(c.jobs_err));
+    s.requeues->set(static_cast<double>(c.jobs_requeue));
+    s.retries->set(static_cast<double>(c.jobs_retried));
+    s.dead->set(static_cast<double>(c.jobs_dead));
+    s.dropped->set(static_cast<double>(c.jobs_dropped));
+    s.queued->set(static_cast<double>(p.queued));
+    s.in_flight->set(static_cast<double>(p.in_flight));
+    s.oldest->set(p.oldest_queued);
+    s.consuming->set(p.state.ready ? 1 : 0);
+    s.driver_error->set(p.state.error.empty() ? 0 : 1);
+    s.active->set(static_cast<double>(p.state.active));
+    s.delayed->set(static_cast<double>(p.state.delayed));
+    s.reserved->set(static_cast<double>(p.state.reserved));
+    for (std::size_t src = 0; src < p.push.size(); ++src) {
+      const jobs::PushStats& push = p.push[src];
       if (push.requests == 0) continue;  // as RoadRunner: a series appears with its first push
-      f.requests.at({p.name, p.driver, kSources[s]}).set(static_cast<double>(push.requests));
-      f.push_latency.at({p.name, p.driver, kSources[s]})
-          .load(push.latency.buckets(), push.latency.count(), push.latency.sum());
+      if (s.requests[src] == nullptr) {
+        s.requests[src] = &f.requests.at({p.name, p.driver, kSources[src]});
+        s.latency[src] = &f.push_latency.at({p.name, p.driver, kSources[src]});
+      }
+      s.requests[src]->set(static_cast<double>(push.requests));
+      s.latency[src]->load(push.latency.buckets(), push.latency.count(), push.latency.sum());
     }
   }
-  for (const auto& [name, driver] : pipelines_) {
-    if (shown.contains({name, driver})) continue;  // destroyed since the last scrape
-    for (Family* fam : f.per_pipeline()) (void)fam->remove({name, driver});
-    for (const char* state : {"active", "delayed", "reserved"}) {
-      (void)f.p_driver_jobs.remove({name, driver, state});
+  for (auto it = by_pipeline_.begin(); it != by_pipeline_.end();) {
+    if (it->second->seen == generation_) {
+      ++it;
+      continue;
     }
-    for (const char* source : {"single", "batch"}) {
-      (void)f.requests.remove({name, driver, source});
-      (void)f.push_latency.remove({name, driver, source});
-    }
+    drop(it->first, *it->second);  // destroyed since the last scrape
+    it = by_pipeline_.erase(it);
   }
-  pipelines_ = std::move(shown);
 
   // ---- per pool ---------------------------------------------------------------------------
   std::size_t total = 0;

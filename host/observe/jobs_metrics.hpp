@@ -7,6 +7,8 @@
 #include "metrics/registry.hpp"
 #include "worker/pool_set.hpp"
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -38,6 +40,7 @@ class JobsMetrics {
 
   struct Families;
   struct Pids;
+  struct PipelineSeries;
 
  private:
   metrics::Registry& registry_;
@@ -46,7 +49,10 @@ class JobsMetrics {
   std::unique_ptr<Families> f_;
   std::shared_ptr<Pids> pids_;
   metrics::Registry::CollectorId collector_ = 0;
-  std::set<std::pair<std::string, std::string>> pipelines_;  // (pipeline, driver) last shown
+  // Each pipeline's series, found once and then set through pointers: a scrape of a host with
+  // a thousand pipelines would otherwise build and look up ~16 000 label keys on the loop.
+  std::map<std::string, std::unique_ptr<PipelineSeries>, std::less<>> by_pipeline_;
+  std::uint64_t generation_ = 0;
   std::set<std::string> pools_shown_;
   std::set<std::string> stores_shown_;
 };
