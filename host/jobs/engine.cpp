@@ -384,7 +384,7 @@ EngineStats Engine::stats() {
     p.state = entry.driver->state();
     auto counted = per_pipeline_.get(name);
     p.counters = counted.counters;
-    p.push = std::move(counted.push);
+    p.push = counted.push;
     out.pipelines.push_back(std::move(p));
   });
   // Built once the vector is complete: its names stay put, so views into them are safe.

@@ -34,8 +34,12 @@ class PipelineCounters {
   };
 
   PipelineCounters() = default;
+  ~PipelineCounters() = default;
+  // The cached pointer into by_pipeline_ must not be copied along with it.
   PipelineCounters(const PipelineCounters&) = delete;
   PipelineCounters& operator=(const PipelineCounters&) = delete;
+  PipelineCounters(PipelineCounters&&) = delete;
+  PipelineCounters& operator=(PipelineCounters&&) = delete;
 
   [[nodiscard]] Counters& of(std::string_view pipeline) { return entry(pipeline).counters; }
   [[nodiscard]] PushStats& push_of(std::string_view pipeline, PushSource source) {

@@ -77,8 +77,8 @@ sdk::Status parse_objectives(const json::value& v, std::vector<metrics::Objectiv
     double q = 0;
     const auto* end = key.data() + key.size();
     if (auto [p, ec] = std::from_chars(key.data(), end, q); ec != std::errc() || p != end) {
-      return sdk::Status::error("collector.objectives: key \"" + std::string(key) +
-                                "\" is not a quantile such as \"0.5\"");
+      return sdk::Status::error(R"(collector.objectives: key ")" + std::string(key) +
+                                R"(" is not a quantile such as "0.5")");
     }
     double e = 0;
     if (auto s = number_of(error, "collector.objectives", e); !s) return s;
@@ -150,8 +150,9 @@ void add_metrics_methods(rpc::MethodTable& table, metrics::AppMetrics& app) {
       {"metrics.Observe", &metrics::AppMetrics::observe},
       {"metrics.Set", &metrics::AppMetrics::set},
   };
-  for (const auto& [name, op] : updates) {
-    table.add(name, [&app, op](const rpc::Call& call, const rpc::Reply& reply) {
+  for (const auto& update : updates) {
+    const Update op = update.second;
+    table.add(update.first, [&app, op](const rpc::Call& call, const rpc::Reply& reply) {
       if (auto s = json_only(call); !s) return reply(s, {});
       json::value v;
       if (auto s = rpc::go_json::parse(call.body, v); !s) return reply(s, {});
