@@ -55,6 +55,12 @@ sdk::Status AppMetrics::declare_config(const std::vector<CollectorSpec>& collect
 
 sdk::Status AppMetrics::declare(const CollectorSpec& c) {
   if (collectors_.contains(c.name)) return sdk::Status::ok();
+  if (collectors_.size() >= options_.max_collectors) {
+    return sdk::Status::error("cannot declare collector " + c.name + ": " +
+                              std::to_string(collectors_.size()) +
+                              " application collectors exist, the most one host keeps; "
+                              "unregister unused ones (metrics.Unregister)");
+  }
   auto desc = describe(c);
   if (!desc) return desc.status();
   std::string full = desc->name;

@@ -37,6 +37,9 @@ struct AppMetricsOptions {
   /// Label combinations one application metric may have. An application that puts user ids or
   /// URLs into labels would otherwise grow the host's memory and every scrape without bound.
   std::size_t max_series = 10000;
+  /// Collectors the application may declare: metrics.Declare in a loop over made-up names would
+  /// otherwise grow the host's memory and every scrape just the same.
+  std::size_t max_collectors = 1000;
 };
 
 /// Loop-confined, like the Registry. Application collectors are addressed by their short name

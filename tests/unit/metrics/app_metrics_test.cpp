@@ -145,3 +145,17 @@ TEST_CASE("app metrics cap a million distinct label values and count the refusal
                                  std::to_string(kValues - 1000) + "\n"));
   CHECK(app.set({"by_user", 2, {"5"}}));  // existing label values keep working
 }
+
+TEST_CASE("app metrics refuse collectors beyond max_collectors and accept one after unregister",
+          "[metrics]") {
+  m::Registry r;
+  m::AppMetrics app(r, {.max_series = 10, .max_collectors = 3});
+  for (int i = 0; i < 3; ++i) REQUIRE(app.declare(spec("c" + std::to_string(i), "gauge")));
+  const auto refused = app.declare(spec("c3", "gauge"));
+  CHECK_FALSE(refused);
+  CHECK_THAT(refused.message(), Contains("metrics.Unregister"));
+  CHECK(app.declare(spec("c0", "gauge")));  // declaring an existing one again is still fine
+  REQUIRE(app.unregister("c0"));
+  CHECK(app.declare(spec("c3", "gauge")));
+  CHECK(app.size() == 3);
+}
