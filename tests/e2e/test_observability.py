@@ -298,6 +298,25 @@ class ObservabilityTest(unittest.TestCase):
         self.assertEqual([r["plugin_name"] for r in json.loads(body)], ["http", "jobs"])
         self.assertEqual(json.loads(body)[0]["status_code"], 404)
 
+    def test_ready_stays_200_while_every_worker_is_busy(self):
+        # RoadRunner's /ready turns 503 here; Coyote's default rule (status.ready_rule: workers)
+        # keeps a fully loaded host in its load balancer.
+        for i in range(2):
+            self.client.push("p", "t", "busy%d" % i, json.dumps({"sleep": 1.5}).encode())
+        try:
+            wait_for(lambda: self.value(self.scrape(), "coyote_pool_busy_workers", pool="default") == 2,
+                     what="both workers busy")
+            self.assertEqual(self.value(self.scrape(), "coyote_pool_busy_ratio", pool="default"), 1)
+            for path in ("/ready", "/ready?plugin=jobs", "/health"):
+                status, _, body = http_get(self.status_url + path)
+                self.assertEqual(status, 200, body)
+        finally:
+            wait_for(lambda: len(self.deliveries("busy0")) + len(self.deliveries("busy1")) == 2
+                     and self.client.stat()["p"].get("active", 0) == 0, timeout=30,
+                     what="the busy jobs finished")
+            wait_for(lambda: self.value(self.scrape(), "coyote_pool_busy_workers", pool="default") == 0,
+                     what="workers idle again")
+
     def test_jobs_lists_consumed_paused_and_producer_only_pipelines(self):
         status, ctype, body = http_get(self.status_url + "/jobs")
         self.assertEqual(status, 200, body)
