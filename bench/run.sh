@@ -20,6 +20,7 @@ PORT_RPC=16101; PORT_BEANSTALK=16102; PORT_REDIS=16103; PORT_GEARMAN=16104
 PORT_NATS=16105; PORT_NATS_RPC=16106
 PORT_BEANSTALK_COYOTE=16107
 PORT_REDIS_STREAMS=16108
+PORT_METRICS=16109
 PHP_WORKER="$ROOT/bench/workers/noop.php"
 STARTED=()
 
@@ -608,6 +609,69 @@ print(json.dumps({"stage": "machine", "cores": os.cpu_count(), "cpu": model, "me
 PY
 }
 
+# Scrape cost (issue 14): drain rate of a host with 1 000 pipelines and SCRAPE_WORKERS workers,
+# without and with a scraper hitting /metrics 10 times a second, same run; plus what a scrape
+# costs the loop (coyote_metrics_scrape_loop_seconds) and its size.
+start_coyote_scrape() {
+  local workers="$1"
+  {
+    cat <<YAML
+version: "3"
+rpc:
+  listen: tcp://127.0.0.1:$PORT_RPC
+server:
+  command: "php $PHP_WORKER"
+logs:
+  mode: production
+  level: error
+metrics:
+  address: 127.0.0.1:$PORT_METRICS
+jobs:
+  pipeline_size: 2000000
+  timeout: 60
+  pool:
+    num_workers: $workers
+    max_jobs: 0
+  consume: ["live"]
+  pipelines:
+    bench:
+      driver: memory
+      config:
+        prefetch: 100000
+    live:
+      driver: memory
+YAML
+    local i
+    for i in $(seq 1 998); do printf '    idle%d:\n      driver: memory\n' "$i"; done
+  } > "$WORK/rr-scrape.yaml"
+  "$BUILD/bin/coyote" serve -c "$WORK/rr-scrape.yaml" >>"$WORK/coyote.log" 2>&1 &
+  COYOTE_PID=$!
+  STARTED+=("$COYOTE_PID")
+  wait_port "$PORT_RPC" || { log "coyote did not listen; log:"; tail -20 "$WORK/coyote.log" >&2; return 1; }
+  wait_port "$PORT_METRICS" || return 1
+  sleep 1  # workers finish their pid handshake
+}
+
+stage_scrape() {
+  # Long enough a drain for dozens of scrapes to land in it.
+  local workers="${SCRAPE_WORKERS:-100}" n=$((N * 5)) scraper
+  (( QUICK )) && workers="${SCRAPE_WORKERS:-4}" && n=$((N * 20))
+  start_coyote_scrape "$workers" \
+    && record scrape "scraper=off" LOAD drain --pipeline bench --jobs "$n" --pid "$COYOTE_PID" --label "scraper=off"
+  stop_coyote
+  if start_coyote_scrape "$workers"; then
+    python3 "$ROOT/bench/load/scraper.py" "http://127.0.0.1:$PORT_METRICS/metrics" 10 "P=$workers" \
+      > "$WORK/scraper.json" 2>"$WORK/scraper.err" &
+    scraper=$!
+    STARTED+=("$scraper")
+    record scrape "scraper=10/s" LOAD drain --pipeline bench --jobs "$n" --pid "$COYOTE_PID" --label "scraper=10/s"
+    stop_pid "$scraper"
+    wait "$scraper" 2>/dev/null || true
+    record scrape_cost "P=$workers" tail -1 "$WORK/scraper.json"
+  fi
+  stop_coyote
+}
+
 main() {
   : > "$RAW"
   build
@@ -634,6 +698,7 @@ main() {
   wanted latency && stage_latency
   wanted memory && stage_memory
   wanted micro && stage_micro
+  wanted scrape && stage_scrape
   record pingpong end "$BUILD/bin/coyote-bench-ceiling" --pingpong end
   mkdir -p "$RESULTS"
   python3 "$ROOT/bench/report.py" "$RAW" "$RESULTS" "$REF_WORKERS"

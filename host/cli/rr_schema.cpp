@@ -5,6 +5,7 @@
 #include "jobs/engine.hpp"
 #include "jobs/pipelines.hpp"
 #include "log/log.hpp"
+#include "observe/observe_settings.hpp"
 #include "plugin/plugin_discovery.hpp"
 #include "worker/pool_config.hpp"
 
@@ -57,6 +58,8 @@ struct Composed {
         {"logs", &log::logs_keys()},
         {"jobs", &jobs},
         {"coyote", &plugin::coyote_keys()},
+        {"metrics", &observe::metrics_keys()},
+        {"status", &observe::status_keys()},
     };
     top.fields = top_fields;
     top.unknown = config::Unknown::kIgnoreUnlessTypo;
@@ -89,9 +92,14 @@ std::vector<config::Diagnostic> validate_or_throw(const config::ConfigDocument& 
 std::vector<ReferenceTable> reference_tables() {
   const Composed& c = composed();
   return {
-      {"rpc", &rpc_keys(), "rpc"},         {"server", &worker::server_keys(), "server"},
-      {"logs", &log::logs_keys(), "logs"}, {"jobs", &c.jobs, "jobs"},
-      {"pool", &worker::pool_keys(), ""},  {"coyote", &plugin::coyote_keys(), "coyote"},
+      {"rpc", &rpc_keys(), "rpc"},
+      {"server", &worker::server_keys(), "server"},
+      {"logs", &log::logs_keys(), "logs"},
+      {"jobs", &c.jobs, "jobs"},
+      {"pool", &worker::pool_keys(), ""},
+      {"coyote", &plugin::coyote_keys(), "coyote"},
+      {"metrics", &observe::metrics_keys(), "metrics"},
+      {"status", &observe::status_keys(), "status"},
   };
 }
 

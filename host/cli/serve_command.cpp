@@ -3,6 +3,7 @@
 #include "cli/rr_schema.hpp"
 #include "jobs/engine.hpp"
 #include "log/log.hpp"
+#include "observe/observability.hpp"
 #include "plugin/plugin_host.hpp"
 #include "rpc/dead_letter_methods.hpp"
 #include "rpc/rpc_server.hpp"
@@ -29,6 +30,7 @@ struct Runtime {
   std::unique_ptr<worker::PoolSet> pools;
   std::unique_ptr<jobs::Engine> engine;
   std::unique_ptr<rpc::RpcServer> rpc;
+  std::unique_ptr<observe::Observability> observe;
 };
 
 jobs::Pools engine_pools(worker::PoolSet& set) {
@@ -52,6 +54,7 @@ void arm_signals(Runtime& rt, boost::asio::signal_set& signals, int& signals_see
     }
     log->info("signal {} received: draining (send it again to force exit)", sig);
     if (rt.rpc) rt.rpc->stop();
+    if (rt.observe) rt.observe->shutting_down();
     auto stop_rest = [&rt](const jobs::DrainReport& report) {
       log::get("coyote")->info(
           "shutdown: {} in-flight job(s) finished, {} queued job(s) returned to their drivers, "
@@ -60,6 +63,7 @@ void arm_signals(Runtime& rt, boost::asio::signal_set& signals, int& signals_see
       if (rt.engine) rt.engine->stop();
       rt.pools->stop([&rt] {
         log::get("coyote")->info("all workers stopped; bye");
+        if (rt.observe) rt.observe->stop();
         rt.io.stop();
       });
     };
@@ -109,7 +113,11 @@ int run_serve(const Options& options) {
     rpc_options.version = support::kVersion;
     rt.rpc = std::make_unique<rpc::RpcServer>(rt.io, rpc_options, *rt.engine, rt.pools.get());
     rpc::add_dead_letter_methods(rt.rpc->methods(), rt.engine->dead_letters());
+    // Before the RPC server starts, so metrics.* and status.* answer from the first call.
+    rt.observe =
+        std::make_unique<observe::Observability>(rt.io, *cfg, *rt.engine, *rt.pools, *rt.rpc);
     rt.rpc->start();
+    rt.observe->start();
     rt.pools->start();
     log->info("RPC listening on {}; pipelines: {}", rt.rpc->local_address(),
               fmt::join(rt.engine->list(), ", "));
@@ -118,6 +126,7 @@ int run_serve(const Options& options) {
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "coyote: cannot start: %s\n", e.what());
+    rt.observe.reset();
     if (rt.pools) {
       rt.pools->stop([&rt] { rt.io.stop(); });
       rt.io.run();
@@ -134,6 +143,7 @@ int run_serve(const Options& options) {
     log::get("coyote")->critical("event loop failed: {}", e.what());
     return 1;
   }
+  rt.observe.reset();
   rt.rpc.reset();
   rt.engine.reset();
   rt.pools.reset();

@@ -1,5 +1,6 @@
 #include "jobs/dispatcher.hpp"
 
+#include "jobs/trace_context.hpp"
 #include "support/guarded_call.hpp"
 #include "support/loop_thread.hpp"
 
@@ -32,6 +33,7 @@ void Dispatcher::pump() {
       auto taken = queue_.take();
       if (!taken) break;
       sdk::Job& job = *taken->job;
+      (void)ensure_traceparent(job.headers(), trace_ids_);
       std::string context;
       auto written = support::guarded_call(
           [&job] { return "job " + job.id() + " (pipeline " + job.pipeline() + ")"; },
@@ -47,6 +49,9 @@ void Dispatcher::pump() {
         continue;
       }
       const std::uint32_t slot = park(std::move(taken->job));
+      // The clock is read before the job goes out so that the exec time covers the worker's
+      // whole turn; the same reading ends the queue wait.
+      const auto now = std::chrono::steady_clock::now();
       // The payload view stays valid: the job sits in its slot until finish() runs.
       const bool sent = executor_.try_exec(
           std::move(context), job.payload(),
@@ -56,6 +61,8 @@ void Dispatcher::pump() {
         queue_.restore(std::move(*taken));
         break;
       }
+      started_[slot] = now;
+      wait_.observe(now - taken->enqueued);
     }
   } while (pump_again_ && !halted_);
   pumping_ = false;
@@ -69,6 +76,7 @@ std::uint32_t Dispatcher::park(std::unique_ptr<sdk::Job> job) {
     return slot;
   }
   in_flight_.push_back(std::move(job));
+  started_.emplace_back();
   return static_cast<std::uint32_t>(in_flight_.size() - 1);
 }
 
@@ -82,6 +90,7 @@ void Dispatcher::finish(std::uint32_t slot, const worker::ExecOutcome& outcome) 
   COYOTE_ASSERT_LOOP_THREAD();
   // A slot that is empty would be a pool bug (done called twice): never crash the host on it.
   if (slot >= in_flight_.size() || !in_flight_[slot]) return;
+  exec_.observe(std::chrono::steady_clock::now() - started_[slot]);
   responses_.handle(unpark(slot), outcome);
 }
 

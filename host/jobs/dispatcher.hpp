@@ -1,12 +1,15 @@
 // Dispatcher: pairs queued jobs with ready workers of one pool, event-driven.
 #pragma once
 
+#include "jobs/duration_histogram.hpp"
 #include "jobs/priority_queue.hpp"
 #include "jobs/response_handler.hpp"
 #include "worker/job_executor.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <vector>
 
 namespace coyote::host::jobs {
@@ -30,6 +33,18 @@ class Dispatcher {
   void pump();
 
   [[nodiscard]] std::size_t in_flight() const { return in_flight_.size() - free_slots_.size(); }
+  /// Calls `visit(job)` for every job in flight (for metrics: one step per busy worker).
+  template <typename Visit>
+  void visit_in_flight(Visit&& visit) const {
+    for (const auto& job : in_flight_) {
+      if (job) visit(static_cast<const sdk::Job&>(*job));
+    }
+  }
+
+  /// How long dispatched jobs waited in the queue for a worker, and how long workers took to
+  /// answer them (reruns after a worker-requested restart included).
+  [[nodiscard]] const DurationHistogram& wait_times() const noexcept { return wait_; }
+  [[nodiscard]] const DurationHistogram& exec_times() const noexcept { return exec_; }
 
  private:
   void finish(std::uint32_t slot, const worker::ExecOutcome& outcome);
@@ -43,6 +58,10 @@ class Dispatcher {
   // had workers busy at once, and no allocation per job (a hash map node each was measurable).
   std::vector<std::unique_ptr<sdk::Job>> in_flight_;
   std::vector<std::uint32_t> free_slots_;
+  std::vector<std::chrono::steady_clock::time_point> started_;  // by slot, for exec_
+  DurationHistogram wait_;
+  DurationHistogram exec_;
+  std::mt19937_64 trace_ids_{std::random_device{}()};
   bool pumping_ = false;
   bool pump_again_ = false;
   bool halted_ = false;

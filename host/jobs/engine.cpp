@@ -10,9 +10,13 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <exception>
+#include <map>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 
 namespace coyote::host::jobs {
@@ -89,7 +93,7 @@ Engine::Engine(boost::asio::io_context& io, const sdk::Config& config,
             push_one(std::move(message), std::move(done));
           },
           log_, DeadLetterSettings::from_config(config), io_),
-      responses_(counters_, log_, &office_) {
+      responses_(counters_, log_, &office_, &per_pipeline_) {
   if (pools.empty()) throw std::invalid_argument("jobs engine: no worker pool was given");
   for (const auto& [pool_name, executor] : pools) {
     if (executor == nullptr) {
@@ -181,8 +185,14 @@ void Engine::push_one(sdk::Message message, Done done) {
     done(sdk::Status::error(std::move(refused)));
     return;
   }
-  auto counted = [this, done = std::move(done)](sdk::Status status) {
+  auto counted = [this, pipeline = message.options.pipeline,
+                  started = std::chrono::steady_clock::now(),
+                  done = std::move(done)](sdk::Status status) {
     ++(status ? counters_.push_ok : counters_.push_err);
+    ++(status ? per_pipeline_.of(pipeline).push_ok : per_pipeline_.of(pipeline).push_err);
+    PushStats& push = per_pipeline_.push_of(pipeline, PushSource::kSingle);
+    ++push.requests;
+    push.latency.observe(std::chrono::steady_clock::now() - started);
     done(std::move(status));
   };
   entry->driver->push(std::move(message), on_loop(std::move(counted)));
@@ -247,20 +257,28 @@ void Engine::continue_batch(const std::shared_ptr<BatchPush>& batch) {
     // 0: still inside push_batch; 1: completed inside it; 2: will complete later.
     auto state = std::make_shared<int>(0);
     auto failed = std::make_shared<sdk::Status>();
-    entry->driver->push_batch(std::move(run),
-                              on_loop([this, batch, count, state, failed](sdk::Status status) {
-                                (status ? counters_.push_ok : counters_.push_err) += count;
-                                if (*state == 0) {
-                                  *state = 1;
-                                  *failed = std::move(status);
-                                  return;
-                                }
-                                if (!status) {
-                                  batch->done(std::move(status));
-                                  return;
-                                }
-                                continue_batch(batch);
-                              }));
+    entry->driver->push_batch(
+        std::move(run),
+        on_loop([this, batch, count, state, failed, pipeline = entry->pipeline.name(),
+                 started = std::chrono::steady_clock::now()](sdk::Status status) {
+          (status ? counters_.push_ok : counters_.push_err) += count;
+          Counters& mine = per_pipeline_.of(pipeline);
+          (status ? mine.push_ok : mine.push_err) += count;
+          PushStats& push = per_pipeline_.push_of(pipeline, PushSource::kBatch);
+          push.requests += count;
+          const auto took = std::chrono::steady_clock::now() - started;
+          for (std::size_t i = 0; i < count; ++i) push.latency.observe(took);
+          if (*state == 0) {
+            *state = 1;
+            *failed = std::move(status);
+            return;
+          }
+          if (!status) {
+            batch->done(std::move(status));
+            return;
+          }
+          continue_batch(batch);
+        }));
     if (*state == 0) {
       *state = 2;
       return;
@@ -321,6 +339,7 @@ sdk::Result<std::vector<std::string>> Engine::destroy(const std::vector<std::str
       continue;
     }
     pipelines_.retire(name);
+    per_pipeline_.forget(name);
     destroyed.push_back(name);
   }
   if (!first_error) return first_error;
@@ -350,6 +369,58 @@ sdk::Result<std::vector<sdk::State>> Engine::stat() {
     states.push_back(std::move(state));
   }
   return states;
+}
+
+EngineStats Engine::stats() {
+  COYOTE_ASSERT_LOOP_THREAD();
+  EngineStats out;
+  out.totals = counters_;
+  const auto now = std::chrono::steady_clock::now();
+  pipelines_.for_each([&](const std::string& name, PipelineEntry& entry) {
+    EngineStats::Pipeline p;
+    p.name = name;
+    p.driver = entry.pipeline.driver();
+    p.pool = entry.pool;
+    // Cached counts by the SDK contract; a driver that fails puts the reason in `error`.
+    p.state = entry.driver->state();
+    auto counted = per_pipeline_.get(name);
+    p.counters = counted.counters;
+    p.push = counted.push;
+    out.pipelines.push_back(std::move(p));
+  });
+  // Built once the vector is complete: its names stay put, so views into them are safe.
+  std::unordered_map<std::string_view, std::size_t> index;  // pipeline -> position in out
+  index.reserve(out.pipelines.size());
+  for (std::size_t i = 0; i < out.pipelines.size(); ++i) index.emplace(out.pipelines[i].name, i);
+  for (const auto& [pool, lane] : lanes_) {
+    EngineStats::Lane l;
+    l.pool = pool;
+    l.capacity = lane.queue->capacity();
+    l.wait = lane.dispatcher->wait_times();
+    l.exec = lane.dispatcher->exec_times();
+    lane.queue->visit_loads(
+        [&](std::string_view pipeline, const PriorityQueue::PipelineLoad& load) {
+          l.queued += load.queued;
+          const auto it = index.find(pipeline);
+          if (it == index.end()) return;  // a destroyed pipeline's job restored after its removal
+          auto& p = out.pipelines[it->second];
+          p.queued += load.queued;
+          if (load.queued > 0 && load.oldest != std::chrono::steady_clock::time_point{}) {
+            p.oldest_queued =
+                std::max(p.oldest_queued, std::chrono::duration<double>(now - load.oldest).count());
+          }
+        });
+    lane.dispatcher->visit_in_flight([&](const sdk::Job& job) {
+      if (const auto it = index.find(job.pipeline()); it != index.end()) {
+        ++out.pipelines[it->second].in_flight;
+      }
+    });
+    out.lanes.push_back(std::move(l));
+  }
+  for (const auto& store : office_.dead_stores()) {
+    out.dead_stores.push_back({store, office_.held(store)});
+  }
+  return out;
 }
 
 std::size_t Engine::queued() const {

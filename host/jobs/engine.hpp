@@ -4,7 +4,9 @@
 #include "jobs/counters.hpp"
 #include "jobs/dead_letter_office.hpp"
 #include "jobs/dispatcher.hpp"
+#include "jobs/engine_stats.hpp"
 #include "jobs/jobs_service.hpp"
+#include "jobs/pipeline_counters.hpp"
 #include "jobs/pipelines.hpp"
 #include "jobs/priority_queue.hpp"
 #include "jobs/response_handler.hpp"
@@ -103,6 +105,13 @@ class Engine final : public JobsService {
   [[nodiscard]] sdk::Result<std::vector<sdk::State>> stat() override;
 
   [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
+  /// Per-pipeline counts beside counters().
+  [[nodiscard]] const PipelineCounters& pipeline_counters() const noexcept { return per_pipeline_; }
+  /// Every number the metrics endpoint shows of the engine, copied (loop thread). Costs a
+  /// driver state() per pipeline and one step per pipeline per queue, not per queued job.
+  [[nodiscard]] EngineStats stats();
+  /// The pipeline registry (read-only), e.g. for a pipeline's driver name.
+  [[nodiscard]] const Pipelines& pipelines() const noexcept { return pipelines_; }
   /// jobs.timeout (default 60 s). A driver completes its pushes asynchronously and bounds its own
   /// wait by this value (it can read jobs.timeout from its Config).
   [[nodiscard]] std::chrono::milliseconds push_timeout() const noexcept { return push_timeout_; }
@@ -138,6 +147,7 @@ class Engine final : public JobsService {
   const std::thread::id owner_ = std::this_thread::get_id();
   std::shared_ptr<spdlog::logger> log_;
   Counters counters_;
+  PipelineCounters per_pipeline_;
   std::size_t pipeline_size_;
   std::chrono::milliseconds push_timeout_;
   std::chrono::milliseconds drain_timeout_;

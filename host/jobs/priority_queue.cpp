@@ -50,8 +50,29 @@ void PriorityQueue::prune_lanes_locked() {
   std::erase_if(lanes_, [](const auto& lane) { return lane.second.empty(); });
 }
 
+PriorityQueue::Tally& PriorityQueue::tally_locked(const std::string& pipeline) {
+  if (last_tally_ != nullptr && last_pipeline_ == pipeline) return *last_tally_;
+  Tally& tally = tallies_[pipeline];
+  last_pipeline_ = pipeline;
+  last_tally_ = &tally;
+  return tally;
+}
+
+PriorityQueue::PipelineLoad PriorityQueue::load_of(const Tally& tally) {
+  PipelineLoad load;
+  load.queued = tally.queued;
+  for (const auto& [priority, stamps] : tally.stamps) {
+    if (stamps.empty()) continue;
+    if (load.oldest == Stamp{} || stamps.front() < load.oldest) load.oldest = stamps.front();
+  }
+  return load;
+}
+
 void PriorityQueue::push_locked(std::unique_ptr<sdk::Job>& job) {
   const std::int64_t priority = job->priority();
+  Tally& tally = tally_locked(job->pipeline());
+  tally.stamps[priority].push_back(std::chrono::steady_clock::now());
+  ++tally.queued;
   lane_locked(priority).push_back(Entry{next_seq_++, std::move(job)});
   ++size_;
   notify_job_locked();
@@ -123,6 +144,10 @@ std::vector<std::unique_ptr<sdk::Job>> PriorityQueue::remove(std::string_view pi
       lane.swap(kept);
     }
     size_ -= removed.size();
+    if (last_pipeline_ == pipeline) last_tally_ = nullptr;
+    if (const auto it = tallies_.find(std::string(pipeline)); it != tallies_.end()) {
+      tallies_.erase(it);
+    }
     if (!removed.empty()) release_room_locked();
   }
   std::sort(removed.begin(), removed.end(),
@@ -149,8 +174,17 @@ std::optional<PriorityQueue::Taken> PriorityQueue::take() {
   if (size_ == 0) return std::nullopt;
   for (auto& [priority, lane] : lanes_) {
     if (lane.empty()) continue;
-    Taken taken{priority, lane.front().seq, std::move(lane.front().job)};
+    Taken taken{priority, lane.front().seq, std::move(lane.front().job), {}};
     lane.pop_front();
+    Tally& tally = tally_locked(taken.job->pipeline());
+    auto& stamps = tally.stamps[priority];
+    // Never empty while the tally counts this job; guarded so a driver whose job changed its
+    // pipeline name cannot make the host read past the end.
+    if (!stamps.empty()) {
+      taken.enqueued = stamps.front();
+      stamps.pop_front();
+    }
+    if (tally.queued > 0) --tally.queued;
     --size_;
     release_room_locked();
     return taken;
@@ -162,6 +196,9 @@ void PriorityQueue::restore(Taken taken) {
   if (!taken.job) return;
   std::lock_guard lock(mutex_);
   // It was the front of its lane a moment ago; later inserts only went behind it.
+  Tally& tally = tally_locked(taken.job->pipeline());
+  tally.stamps[taken.priority].push_front(taken.enqueued);
+  ++tally.queued;
   lane_locked(taken.priority).push_front(Entry{taken.seq, std::move(taken.job)});
   ++size_;
 }

@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -13,6 +14,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace coyote::host::jobs {
@@ -40,6 +44,13 @@ class PriorityQueue final : public sdk::Queue {
     std::int64_t priority = 0;
     std::uint64_t seq = 0;
     std::unique_ptr<sdk::Job> job;
+    std::chrono::steady_clock::time_point enqueued;  ///< when it was inserted
+  };
+
+  /// What one pipeline has waiting in this queue (for metrics).
+  struct PipelineLoad {
+    std::size_t queued = 0;
+    std::chrono::steady_clock::time_point oldest;  ///< insertion time of the oldest; 0 if none
   };
 
   PriorityQueue(boost::asio::io_context& io, std::size_t capacity);
@@ -62,12 +73,34 @@ class PriorityQueue final : public sdk::Queue {
   /// the few jobs being dispatched at that moment.
   void restore(Taken taken);
 
+  /// Any thread: calls `visit(pipeline, load)` for every pipeline that has had a job in the queue
+  /// since it was last removed(), under the queue's lock (so `visit` must be quick and must not
+  /// call the queue). Costs one step per pipeline, however many jobs wait.
+  template <typename Visit>
+  void visit_loads(Visit&& visit) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& [pipeline, tally] : tallies_)
+      visit(std::string_view(pipeline), load_of(tally));
+  }
+
  private:
   struct Entry {
     std::uint64_t seq;  ///< insertion order, to return removed jobs oldest first
     std::unique_ptr<sdk::Job> job;
   };
   using Lane = std::deque<Entry>;
+  using Stamp = std::chrono::steady_clock::time_point;
+  /// One pipeline's jobs in the queue. Within a lane jobs leave in insertion order, so within
+  /// one (pipeline, priority) they do too: the insertion times of its queued jobs are a FIFO per
+  /// priority, whose front is the job a take() from that lane returns (its wait time) and the
+  /// minimum of whose fronts is the pipeline's oldest job. 8 bytes per queued job.
+  struct Tally {
+    std::size_t queued = 0;
+    std::map<std::int64_t, std::deque<Stamp>> stamps;  // by priority
+  };
+
+  Tally& tally_locked(const std::string& pipeline);
+  [[nodiscard]] static PipelineLoad load_of(const Tally& tally);
 
   Lane& lane_locked(std::int64_t priority);
   void prune_lanes_locked();
@@ -85,6 +118,10 @@ class PriorityQueue final : public sdk::Queue {
   std::function<void()> on_job_;
   bool job_notice_pending_ = false;
   std::vector<std::function<void()>> room_waiters_;
+  std::unordered_map<std::string, Tally> tallies_;
+  // Consecutive jobs mostly belong to the same pipeline: one string comparison instead of a hash.
+  std::string last_pipeline_;
+  Tally* last_tally_ = nullptr;
 };
 
 }  // namespace coyote::host::jobs

@@ -24,8 +24,8 @@ auto job_context(const sdk::Job& job) {
 }  // namespace
 
 ResponseHandler::ResponseHandler(Counters& counters, std::shared_ptr<spdlog::logger> log,
-                                 DeliveryRules* rules)
-    : counters_(counters), log_(std::move(log)), rules_(rules) {}
+                                 DeliveryRules* rules, PipelineCounters* per_pipeline)
+    : counters_(counters), log_(std::move(log)), rules_(rules), per_pipeline_(per_pipeline) {}
 
 void ResponseHandler::handle(OwnedJob owned, const worker::ExecOutcome& outcome) {
   using Kind = worker::ExecOutcome::Kind;
@@ -56,22 +56,23 @@ void ResponseHandler::handle(OwnedJob owned, const worker::ExecOutcome& outcome)
 
 void ResponseHandler::apply_reply(OwnedJob owned, const Reply& reply) {
   sdk::Job& job = *owned;
+  Counters* const mine = pipeline_counters(job);
   switch (reply.type) {
     case kNoError:
     case kAck: {
       auto status = ack(job);
       if (!status) return ack_after_error(job, "ack", status);
-      ++counters_.jobs_ok;
+      count(mine, &Counters::jobs_ok);
       return;
     }
     case kError: {
       if (reply.requeue) {
         auto status = requeue(job, reply.headers, reply.delay);
         if (!status) return ack_after_error(job, "requeue", status);
-        ++counters_.jobs_requeue;
+        count(mine, &Counters::jobs_requeue);
         return;
       }
-      ++counters_.jobs_err;
+      count(mine, &Counters::jobs_err);
       const std::int64_t attempts = attempt_of(job.headers());
       give_up(std::move(owned), "failed by the worker: " + reply.message, attempts, false);
       return;
@@ -79,28 +80,28 @@ void ResponseHandler::apply_reply(OwnedJob owned, const Reply& reply) {
     case kNack: {
       log_->debug("job {} nacked (requeue {}): {}", job.id(), reply.requeue, reply.message);
       if (!reply.requeue) {
-        ++counters_.jobs_err;
+        count(mine, &Counters::jobs_err);
         const std::int64_t attempts = attempt_of(job.headers());
         give_up(std::move(owned), "nacked by the worker: " + reply.message, attempts, true);
         return;
       }
       auto status = nack(job, true, reply.delay);
       if (!status) return ack_after_error(job, "nack", status);
-      ++counters_.jobs_requeue;
+      count(mine, &Counters::jobs_requeue);
       return;
     }
     case kRequeue: {
       log_->debug("job {} requeued: {}", job.id(), reply.message);
       auto status = requeue(job, reply.headers, reply.delay);
       if (!status) return ack_after_error(job, "requeue", status);
-      ++counters_.jobs_requeue;
+      count(mine, &Counters::jobs_requeue);
       return;
     }
     default: {
       log_->warn("job {}: unknown response type {}, acknowledging the JOB", job.id(), reply.type);
       auto status = ack(job);
       if (!status) return ack_after_error(job, "ack", status);
-      ++counters_.jobs_ok;
+      count(mine, &Counters::jobs_ok);
       return;
     }
   }
@@ -108,7 +109,8 @@ void ResponseHandler::apply_reply(OwnedJob owned, const Reply& reply) {
 
 void ResponseHandler::settle_failed(OwnedJob owned, Failure failure, std::string_view why) {
   sdk::Job& job = *owned;
-  ++counters_.jobs_err;
+  Counters* const mine = pipeline_counters(job);
+  count(mine, &Counters::jobs_err);
   const RetryPolicy& policy =
       rules_ != nullptr ? rules_->retry_policy(job.pipeline()) : default_policy_;
   const std::int64_t attempt = attempt_of(job.headers());
@@ -138,7 +140,7 @@ void ResponseHandler::settle_failed(OwnedJob owned, Failure failure, std::string
     const std::string pipeline = job.pipeline();
     auto status = requeue(job, next, driver_delay(delay));
     if (status) {
-      ++counters_.jobs_retried;
+      count(mine, &Counters::jobs_retried);
       log_->warn("job {} (pipeline {}): {} ({}) on attempt {}/{}; redelivering in {}s", id,
                  pipeline, what, why, attempt, policy.max_attempts, driver_delay(delay).count());
       return;
@@ -152,6 +154,7 @@ void ResponseHandler::settle_failed(OwnedJob owned, Failure failure, std::string
 void ResponseHandler::give_up(OwnedJob owned, std::string_view reason, std::int64_t attempts,
                               bool fallback_is_nack) {
   sdk::Job& job = *owned;
+  Counters* const mine = pipeline_counters(job);
   if (rules_ != nullptr) {
     log_->warn("job {} (pipeline {}) gave up after {} attempt(s): {}; dead-lettering it", job.id(),
                job.pipeline(), attempts, reason);
@@ -161,7 +164,7 @@ void ResponseHandler::give_up(OwnedJob owned, std::string_view reason, std::int6
                  [this, token](const sdk::Status& status) { buried(token, status); });
     return;
   }
-  ++counters_.jobs_dropped;
+  count(mine, &Counters::jobs_dropped);
   log_->error("job {} (pipeline {}) dropped after {} attempt(s), no dead-letter store: {}",
               job.id(), job.pipeline(), attempts, reason);
   auto status = fallback_is_nack ? nack(job, false, std::chrono::seconds{0}) : ack(job);
@@ -177,10 +180,11 @@ void ResponseHandler::buried(std::uint64_t token, const sdk::Status& status) {
   OwnedJob owned = std::move(it->second);
   burying_.erase(it);
   sdk::Job& job = *owned;
+  Counters* const mine = pipeline_counters(job);
   if (status) {
     // The dead letter is held: only now may the original go, so a crash in between leaves a
     // redelivery (and a second dead letter under the same id), never a loss.
-    ++counters_.jobs_dead;
+    count(mine, &Counters::jobs_dead);
     log_->debug("job {} (pipeline {}) dead-lettered", job.id(), job.pipeline());
     if (auto acked = ack(job); !acked) {
       log_->error("job {} (pipeline {}): ack after dead-lettering failed: {}", job.id(),
@@ -188,7 +192,7 @@ void ResponseHandler::buried(std::uint64_t token, const sdk::Status& status) {
     }
     return;
   }
-  ++counters_.jobs_err;
+  count(mine, &Counters::jobs_err);
   log_->error("job {} (pipeline {}): {}; handing it back to its driver, delivered again in {}s",
               job.id(), job.pipeline(), status.message(), kBuryRetryDelay.count());
   if (auto back = nack(job, true, kBuryRetryDelay); !back) {
@@ -199,7 +203,8 @@ void ResponseHandler::buried(std::uint64_t token, const sdk::Status& status) {
 
 void ResponseHandler::ack_after_error(sdk::Job& job, std::string_view what,
                                       const sdk::Status& status) {
-  ++counters_.jobs_err;
+  Counters* const mine = pipeline_counters(job);
+  count(mine, &Counters::jobs_err);
   if (what == "ack") {
     log_->error("job {} (pipeline {}): ack failed: {}", job.id(), job.pipeline(), status.message());
     return;

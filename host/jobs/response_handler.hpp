@@ -4,6 +4,7 @@
 
 #include "jobs/counters.hpp"
 #include "jobs/delivery_rules.hpp"
+#include "jobs/pipeline_counters.hpp"
 #include "jobs/reply.hpp"
 #include "jobs/retry_policy.hpp"
 #include "worker/job_executor.hpp"
@@ -44,9 +45,10 @@ class ResponseHandler {
  public:
   using OwnedJob = std::unique_ptr<sdk::Job>;
 
-  /// Without `rules`: default retry policy and no dead-letter store.
+  /// Without `rules`: default retry policy and no dead-letter store. Every outcome is counted
+  /// in `counters` and, when given, in the job's pipeline's entry of `per_pipeline`.
   ResponseHandler(Counters& counters, std::shared_ptr<spdlog::logger> log,
-                  DeliveryRules* rules = nullptr);
+                  DeliveryRules* rules = nullptr, PipelineCounters* per_pipeline = nullptr);
 
   void handle(OwnedJob owned, const worker::ExecOutcome& outcome);
 
@@ -76,6 +78,15 @@ class ResponseHandler {
   /// An acknowledgement call failed: count an error and ack, as RoadRunner does "to prevent an
   /// endless loop".
   void ack_after_error(sdk::Job& job, std::string_view what, const sdk::Status& status);
+  /// The job's pipeline's counters, looked up while the job is intact (a driver's requeue may
+  /// move its message out); nullptr without per-pipeline counters.
+  [[nodiscard]] Counters* pipeline_counters(const sdk::Job& job) {
+    return per_pipeline_ != nullptr ? &per_pipeline_->of(job.pipeline()) : nullptr;
+  }
+  void count(Counters* pipeline, std::uint64_t Counters::*outcome) {
+    ++(counters_.*outcome);
+    if (pipeline != nullptr) ++(pipeline->*outcome);
+  }
   // The job's acknowledgement calls, guarded (plugin code).
   static sdk::Status ack(sdk::Job& job);
   static sdk::Status nack(sdk::Job& job, bool requeue, std::chrono::seconds delay);
@@ -85,6 +96,7 @@ class ResponseHandler {
   Counters& counters_;
   std::shared_ptr<spdlog::logger> log_;
   DeliveryRules* rules_;
+  PipelineCounters* per_pipeline_;
   RetryPolicy default_policy_;
   std::mt19937_64 rng_{std::random_device{}()};
   std::uint64_t next_token_ = 0;

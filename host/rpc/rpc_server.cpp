@@ -32,6 +32,7 @@ class ConnectionBase {
 
 struct RpcServer::State {
   MethodTable methods;
+  RpcServer::CallObserver observer;
   RpcServerOptions options;
   std::shared_ptr<spdlog::logger> log;
   std::unordered_map<std::uint64_t, std::weak_ptr<ConnectionBase>> connections;
@@ -122,6 +123,7 @@ class Connection final : public ConnectionBase,
     state_->methods.dispatch(call, [self = this->shared_from_this(), seq = req.seq,
                                     codec = req.codec, method = std::string(req.method)](
                                        const sdk::Status& status, const std::string& body) {
+      if (self->state_->observer) self->state_->observer(method, status.is_ok());
       if (status) {
         self->send(encode_reply(seq, codec, method, body));
       } else {
@@ -314,6 +316,8 @@ RpcServer::RpcServer(asio::io_context& io, const RpcServerOptions& options, jobs
 RpcServer::~RpcServer() { stop(); }
 
 MethodTable& RpcServer::methods() noexcept { return state_->methods; }
+
+void RpcServer::set_call_observer(CallObserver observer) { state_->observer = std::move(observer); }
 
 void RpcServer::start() {
   if (listener_) throw std::logic_error("RpcServer::start called twice");

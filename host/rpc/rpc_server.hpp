@@ -7,8 +7,10 @@
 #include <boost/asio/io_context.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace coyote::host::jobs {
 class JobsService;
@@ -50,6 +52,12 @@ class RpcServer {
 
   /// The live method table: add extra methods ("coyote.DeadLetters", ...) before or after start.
   [[nodiscard]] MethodTable& methods() noexcept;
+
+  /// Called on the loop thread as every call is answered, with the requested method name (as
+  /// sent: it may be one the table does not have) and whether the reply is a success; for the
+  /// per-method request and error counters. Empty: nothing is called.
+  using CallObserver = std::function<void(std::string_view method, bool ok)>;
+  void set_call_observer(CallObserver observer);
 
   /// Binds and listens. Throws std::runtime_error with a message saying what to fix: the address
   /// is invalid, in use (also a unix socket with a live listener), or not permitted. A unix socket

@@ -113,4 +113,11 @@ sdk::Status PoolSet::remove_worker() {
   return p->remove_worker();
 }
 
+std::vector<PoolStats> PoolSet::stats() const {
+  std::vector<PoolStats> out;
+  out.reserve(pools_.size());
+  for (const auto& pool : pools_) out.push_back(pool->stats());
+  return out;
+}
+
 }  // namespace coyote::host::worker

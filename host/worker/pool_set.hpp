@@ -37,6 +37,8 @@ class PoolSet final : public PoolControl {
   [[nodiscard]] WorkerPool* pool(std::string_view name);
   [[nodiscard]] std::vector<std::string> names() const;
   [[nodiscard]] bool has_default() const { return pool_index("") >= 0; }
+  /// Every pool's PoolStats, in configuration order.
+  [[nodiscard]] std::vector<PoolStats> stats() const;
 
   // PoolControl over all pools; add/remove act on the default pool, else the first one.
   [[nodiscard]] std::vector<WorkerInfo> workers() const override;

@@ -20,6 +20,26 @@ namespace {
   return current.sa_handler == SIG_IGN;
 }
 
+/// Why a dead worker is replaced; nullopt for one that left for good (stop, reset, removal).
+std::optional<RestartCause> restart_cause(WorkerState state, bool intentional, bool exec_ttl) {
+  if (exec_ttl) return RestartCause::kExecTtl;
+  if (!intentional) return RestartCause::kCrash;
+  switch (state) {
+    case WorkerState::kTtlReached:
+      return RestartCause::kTtl;
+    case WorkerState::kIdleTtlReached:
+      return RestartCause::kIdleTtl;
+    case WorkerState::kMaxJobsReached:
+      return RestartCause::kMaxJobs;
+    case WorkerState::kMaxMemoryReached:
+      return RestartCause::kMemory;
+    case WorkerState::kInvalid:
+      return RestartCause::kRequested;
+    default:
+      return std::nullopt;
+  }
+}
+
 }  // namespace
 
 WorkerPool::WorkerPool(asio::io_context& io, PoolConfig config, ServerConfig server,
@@ -225,6 +245,9 @@ void WorkerPool::on_dead(Slot& slot, const std::string& reason) {
   death.ran_a_job = w.execs() > 0;
   death.ready_for = std::chrono::steady_clock::now() - w.ready_since();
   backoff_.died(death);
+  if (const auto cause = restart_cause(w.state(), intentional, exec_ttl); cause && running()) {
+    ++restarts_[static_cast<std::size_t>(*cause)];
+  }
   std::erase_if(slots_, [&slot](const auto& s) { return s.get() == &slot; });
   if (stopping()) {
     check_stop_progress();
@@ -269,6 +292,20 @@ std::vector<WorkerInfo> WorkerPool::workers() const {
     info.command = command;
     info.pool = config_.name;
     out.push_back(std::move(info));
+  }
+  return out;
+}
+
+PoolStats WorkerPool::stats() const {
+  COYOTE_ASSERT_LOOP_THREAD();
+  PoolStats out;
+  out.name = config_.name;
+  out.target = target_;
+  out.restarts = restarts_;
+  out.workers.reserve(slots_.size());
+  for (const auto& slot : slots_) {
+    const WorkerProcess& w = *slot->process;
+    out.workers.push_back({w.pid(), w.state(), w.busy()});
   }
   return out;
 }

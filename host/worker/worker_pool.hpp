@@ -4,6 +4,7 @@
 #include "worker/job_executor.hpp"
 #include "worker/pool_config.hpp"
 #include "worker/pool_control.hpp"
+#include "worker/pool_stats.hpp"
 #include "worker/respawn_backoff.hpp"
 #include "worker/worker_process.hpp"
 
@@ -62,6 +63,8 @@ class WorkerPool final : public JobExecutor, public PoolControl {
   [[nodiscard]] const PoolConfig& config() const noexcept { return config_; }
   /// Processes currently alive (including ones still in the handshake or stopping).
   [[nodiscard]] std::size_t live_count() const noexcept { return slots_.size(); }
+  /// Workers and restart counts, copied without any system call (loop thread).
+  [[nodiscard]] PoolStats stats() const;
   /// The most recent reason a worker died or failed to start ("" when none).
   [[nodiscard]] const std::string& last_error() const noexcept { return last_error_; }
 
@@ -128,6 +131,7 @@ class WorkerPool final : public JobExecutor, public PoolControl {
   std::size_t target_ = 0;
   Phase phase_ = Phase::kIdle;
   std::string last_error_;
+  std::array<std::uint64_t, kRestartCauses> restarts_{};
 
   RespawnBackoff backoff_;
   bool spawn_armed_ = false;

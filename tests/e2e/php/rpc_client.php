@@ -294,6 +294,50 @@ final class CoyoteRpcClient
         return json_decode($this->call('informer.Workers', json_encode($plugin), self::CODEC_JSON), true);
     }
 
+    // --- metrics.* as spiral/roadrunner-metrics sends them (JSON codec) -----------------------
+
+    /** Metrics::add/sub/observe/set: {"name","value","labels"}; the reply is JSON true. */
+    public function metric(string $op, string $name, float $value, array $labels = []): bool
+    {
+        $body = json_encode(compact('name', 'value', 'labels'));
+        return json_decode($this->call('metrics.' . $op, $body, self::CODEC_JSON), true) === true;
+    }
+
+    /**
+     * Metrics::declare: {"name", "collector": Collector::toArray()}, e.g. for a histogram
+     * ['namespace' => '', 'subsystem' => '', 'type' => 'histogram', 'help' => '...',
+     *  'labels' => ['type'], 'buckets' => [0.1, 1.0]].
+     */
+    public function metricsDeclare(string $name, array $collector): bool
+    {
+        $body = json_encode(['name' => $name, 'collector' => $collector]);
+        return json_decode($this->call('metrics.Declare', $body, self::CODEC_JSON), true) === true;
+    }
+
+    /** Metrics::unregister: the name as a JSON string. */
+    public function metricsUnregister(string $name): bool
+    {
+        return json_decode($this->call('metrics.Unregister', json_encode($name), self::CODEC_JSON), true) === true;
+    }
+
+    /** status.Status / status.Ready with a status.v1.Request{plugin}: {code, message}. */
+    public function status(string $method, string $plugin, int $codec = self::CODEC_PROTO): array
+    {
+        if ($codec === self::CODEC_JSON) {
+            $reply = json_decode($this->call('status.' . $method, json_encode(['plugin' => $plugin]), $codec), true);
+            return ['code' => (int)($reply['code'] ?? 0), 'message' => (string)($reply['message'] ?? '')];
+        }
+        $out = ['code' => 0, 'message' => ''];
+        foreach (Proto::decode($this->call('status.' . $method, Proto::stringField(1, $plugin))) as [$f, , $v]) {
+            if ($f === 1) {
+                $out['code'] = (int)$v;
+            } elseif ($f === 2) {
+                $out['message'] = (string)$v;
+            }
+        }
+        return $out;
+    }
+
     public static function uuid4(): string
     {
         $b = random_bytes(16);
@@ -313,7 +357,10 @@ function coyote_rpc_cli(array $argv): int
     }
     $cmd = array_shift($argv);
     $usage = 'usage: php rpc_client.php [--address ADDR] push PIPE JOB PAYLOAD [ID] | push-batch PIPE JOB PAYLOAD... | '
-        . 'pause P... | resume P... | list | declare NAME DRIVER [k=v...] | destroy P... | stat | nope | workers';
+        . 'pause P... | resume P... | list | declare NAME DRIVER [k=v...] | destroy P... | stat | nope | workers | '
+        . 'metrics-declare NAME COLLECTOR_JSON | metrics-{add,sub,observe,set} NAME VALUE [LABEL...] | '
+        . 'metrics-unregister NAME | metrics-bulk OP NAME COUNT (one call per distinct label value) | '
+        . 'status PLUGIN [json] | ready PLUGIN [json]';
     try {
         $c = new CoyoteRpcClient($address);
         switch ($cmd) {
@@ -339,6 +386,37 @@ function coyote_rpc_cli(array $argv): int
             case 'stat': $result = $c->stat(); break;
             case 'nope': $result = $c->nope(); break;
             case 'workers': $result = $c->workers(); break;
+            case 'metrics-declare':
+                $result = $c->metricsDeclare($argv[0] ?? '', json_decode($argv[1] ?? '{}', true));
+                break;
+            case 'metrics-add':
+            case 'metrics-sub':
+            case 'metrics-observe':
+            case 'metrics-set':
+                $op = ucfirst(substr($cmd, strlen('metrics-')));
+                $result = $c->metric($op, $argv[0] ?? '', (float)($argv[1] ?? 0), array_slice($argv, 2));
+                break;
+            case 'metrics-unregister': $result = $c->metricsUnregister($argv[0] ?? ''); break;
+            case 'metrics-bulk':
+                // COUNT calls with distinct label values; counts the refused ones.
+                [$op, $name, $count] = [ucfirst($argv[0] ?? 'set'), $argv[1] ?? '', (int)($argv[2] ?? 0)];
+                $refused = 0;
+                $last = '';
+                for ($i = 0; $i < $count; $i++) {
+                    try {
+                        $c->metric($op, $name, 1.0, ['v' . $i]);
+                    } catch (RpcServiceException $e) {
+                        $refused++;
+                        $last = $e->getMessage();
+                    }
+                }
+                $result = ['refused' => $refused, 'last_error' => $last];
+                break;
+            case 'status':
+            case 'ready':
+                $codec = ($argv[1] ?? '') === 'json' ? CoyoteRpcClient::CODEC_JSON : CoyoteRpcClient::CODEC_PROTO;
+                $result = $c->status(ucfirst($cmd), $argv[0] ?? '', $codec);
+                break;
             case 'declare':
                 $opts = ['name' => $argv[0] ?? '', 'driver' => $argv[1] ?? ''];
                 foreach (array_slice($argv, 2) as $kv) {

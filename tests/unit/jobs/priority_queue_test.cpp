@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <map>
 #include <thread>
 
 using coyote::host::jobs::PriorityQueue;
@@ -184,4 +186,36 @@ TEST_CASE("queue stays ordered while producers cycle through many priorities", "
   }
   CHECK(served == 5 * 40 - 5 * 20);
   CHECK(q.size() == 0);
+}
+
+TEST_CASE("queue tells each pipeline's waiting jobs and the oldest one's insertion time",
+          "[queue][stats]") {
+  boost::asio::io_context io;
+  PriorityQueue q(io, 100);
+  const auto before = std::chrono::steady_clock::now();
+  add(q, "a1", 5, "a");
+  add(q, "b1", 1, "b");
+  add(q, "a2", 1, "a");
+  std::map<std::string, PriorityQueue::PipelineLoad, std::less<>> loads;
+  const auto read = [&] {
+    loads.clear();
+    q.visit_loads([&](std::string_view p, const PriorityQueue::PipelineLoad& l) {
+      loads.emplace(std::string(p), l);
+    });
+  };
+  read();
+  CHECK(loads["a"].queued == 2);
+  CHECK(loads["b"].queued == 1);
+  CHECK(loads["a"].oldest >= before);
+  CHECK(loads["a"].oldest <= loads["b"].oldest);  // a1 went in first, though served last
+
+  auto taken = q.take();  // b1 (priority 1 first)
+  REQUIRE(taken);
+  CHECK(taken->enqueued == loads["b"].oldest);
+  q.restore(std::move(*taken));  // handed back: counted again, same age
+  read();
+  CHECK(loads["b"].queued == 1);
+  (void)q.remove("a");
+  read();
+  CHECK_FALSE(loads.contains("a"));
 }

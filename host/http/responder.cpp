@@ -1,0 +1,90 @@
+#include "http/responder.hpp"
+
+#include <boost/asio/post.hpp>
+
+namespace coyote::host::http::detail {
+
+namespace asio = boost::asio;
+
+Exchange::Exchange(std::shared_ptr<ExchangeSink> sink, asio::any_io_executor executor,
+                   std::uint64_t id)
+    : sink_(std::move(sink)), executor_(std::move(executor)), id_(id) {}
+
+Exchange::~Exchange() {
+  // The last Responder/ResponseStream copy is gone (on whichever thread): never leave the
+  // connection waiting.
+  try {
+    const int state = state_.load(std::memory_order_acquire);
+    if (state == kPending) {
+      asio::post(executor_, [sink = sink_, id = id_] {
+        Response r = Response::text(500, "handler gave no answer\n");
+        r.close = true;
+        sink->finish(id, std::move(r));
+      });
+    } else if (state == kStreaming) {
+      asio::post(executor_, [sink = sink_, id = id_] { sink->stream_end(id); });
+    }
+  } catch (...) {  // NOLINT(bugprone-empty-catch): out of memory; the idle timeout closes it
+  }
+}
+
+bool Exchange::respond(Response response) {
+  int expected = kPending;
+  if (!state_.compare_exchange_strong(expected, kAnswered, std::memory_order_acq_rel)) {
+    return false;
+  }
+  asio::post(executor_, [sink = sink_, id = id_, r = std::move(response)]() mutable {
+    sink->finish(id, std::move(r));
+  });
+  return true;
+}
+
+bool Exchange::stream(Response head) {
+  int expected = kPending;
+  if (!state_.compare_exchange_strong(expected, kStreaming, std::memory_order_acq_rel)) {
+    return false;
+  }
+  asio::post(executor_, [sink = sink_, id = id_, h = std::move(head)]() mutable {
+    sink->start_stream(id, std::move(h));
+  });
+  return true;
+}
+
+bool Exchange::write(std::string data) {
+  if (state_.load(std::memory_order_acquire) != kStreaming || !open()) return false;
+  asio::post(executor_, [sink = sink_, id = id_, d = std::move(data)]() mutable {
+    sink->stream_write(id, std::move(d));
+  });
+  return true;
+}
+
+void Exchange::end() {
+  int expected = kStreaming;
+  if (!state_.compare_exchange_strong(expected, kEnded, std::memory_order_acq_rel)) return;
+  asio::post(executor_, [sink = sink_, id = id_] { sink->stream_end(id); });
+}
+
+void Exchange::on_close(std::function<void()> callback) {
+  if (gone_) {
+    callback();
+    return;
+  }
+  if (!done_) on_close_.push_back(std::move(callback));
+}
+
+void Exchange::completed() {
+  open_.store(false, std::memory_order_release);
+  done_ = true;
+  on_close_.clear();
+}
+
+void Exchange::disconnected() {
+  open_.store(false, std::memory_order_release);
+  if (done_ || gone_) return;
+  gone_ = true;
+  auto callbacks = std::move(on_close_);
+  on_close_.clear();
+  for (auto& cb : callbacks) cb();
+}
+
+}  // namespace coyote::host::http::detail

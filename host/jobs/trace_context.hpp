@@ -1,0 +1,35 @@
+// TraceContext: the W3C trace context (`traceparent`) a pushed job carries to its worker.
+#pragma once
+
+#include <coyote/sdk/headers.hpp>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <string_view>
+
+namespace coyote::host::jobs {
+
+/// The header key Coyote writes, as RoadRunner's propagator writes it (an HTTP-style carrier
+/// canonicalises `traceparent` to `Traceparent`), so a worker reads the same key from both.
+inline constexpr std::string_view kTraceparentHeader = "Traceparent";
+
+/// True when `headers` has a `traceparent` under any capitalisation.
+[[nodiscard]] bool has_traceparent(const sdk::Headers& headers);
+
+/// A fresh, valid W3C traceparent: version 00, a random non-zero trace id and span id, flags
+/// 01 (sampled), e.g. "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".
+[[nodiscard]] std::string new_traceparent(std::mt19937_64& rng);
+
+/// RoadRunner's listener injects a trace context into every job it pushes, so a worker's
+/// tracing finds one on every job. Coyote records no spans, so it keeps a producer's
+/// `traceparent` and `tracestate` exactly as sent and only gives a job without one a new root
+/// context under kTraceparentHeader. Returns true when it added one.
+///
+/// The dispatcher calls it when it hands a job to a worker, not at push: a header on every
+/// waiting job would cost ~200 bytes per queued job (a header map and its strings), more than
+/// the whole rest of a memory-pipeline job. A requeue or retry copies the job's headers, so
+/// every later delivery of that job carries the same context.
+bool ensure_traceparent(sdk::Headers& headers, std::mt19937_64& rng);
+
+}  // namespace coyote::host::jobs

@@ -1,0 +1,43 @@
+#include "jobs/trace_context.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <regex>
+#include <set>
+
+using namespace coyote::host::jobs;
+
+TEST_CASE("a new traceparent is a valid sampled W3C root context", "[jobs][trace]") {
+  std::mt19937_64 rng(42);
+  const std::regex form("^00-[0-9a-f]{32}-[0-9a-f]{16}-01$");
+  std::set<std::string> seen;
+  for (int i = 0; i < 100; ++i) {
+    const std::string tp = new_traceparent(rng);
+    CHECK(std::regex_match(tp, form));
+    CHECK(tp.substr(3, 32) != std::string(32, '0'));
+    CHECK(tp.substr(36, 16) != std::string(16, '0'));
+    seen.insert(tp);
+  }
+  CHECK(seen.size() == 100);
+}
+
+TEST_CASE("a traceparent under any capitalisation is kept as it is", "[jobs][trace]") {
+  std::mt19937_64 rng(1);
+  for (const char* key : {"traceparent", "Traceparent", "TRACEPARENT", "TraceParent"}) {
+    coyote::sdk::Headers headers;
+    headers[key] = {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"};
+    CHECK(has_traceparent(headers));
+    CHECK_FALSE(ensure_traceparent(headers, rng));
+    CHECK(headers.size() == 1);
+  }
+}
+
+TEST_CASE("headers without a traceparent get one under RoadRunner's key", "[jobs][trace]") {
+  std::mt19937_64 rng(1);
+  coyote::sdk::Headers headers;
+  headers["tracestate"] = {"rojo=1"};
+  CHECK(ensure_traceparent(headers, rng));
+  REQUIRE(headers.contains(std::string(kTraceparentHeader)));
+  CHECK(headers["tracestate"] == std::vector<std::string>{"rojo=1"});
+  CHECK_FALSE(ensure_traceparent(headers, rng));  // idempotent: a retry keeps its context
+}
