@@ -186,7 +186,7 @@ class ObservabilityTest(unittest.TestCase):
 
     def test_case8_nack_without_requeue_counts_one_error(self):
         d = self.run_job("c8a", reply('{"type":3,"data":{"message":"m","requeue":false,"delay_seconds":0}}'))
-        self.assertEqual(d, {"rr_jobs_jobs_err": 1, "rr_jobs_push_ok": 1, "nacks": 1, "pushes": 1})
+        self.assertEqual(d, {"rr_jobs_jobs_err": 1, "rr_jobs_push_ok": 1, "nacks": 1, "dead_lettered": 1, "pushes": 1})
 
     def test_case8_nack_with_requeue_counts_a_requeue_then_the_ack(self):
         marker = os.path.join(self.coyote.dir, "c8b.marker")
@@ -198,11 +198,11 @@ class ObservabilityTest(unittest.TestCase):
 
     def test_case9_fail_without_requeue_counts_one_error(self):
         d = self.run_job("c9", reply('{"type":1,"data":{"message":"m","requeue":false,"delay_seconds":0}}'))
-        self.assertEqual(d, {"rr_jobs_jobs_err": 1, "rr_jobs_push_ok": 1, "nacks": 1, "pushes": 1})
+        self.assertEqual(d, {"rr_jobs_jobs_err": 1, "rr_jobs_push_ok": 1, "nacks": 1, "dead_lettered": 1, "pushes": 1})
 
     def test_case10_malformed_reply_counts_one_error_and_the_worker_stays(self):
         d = self.run_job("c10a", reply("not json"))
-        self.assertEqual(d, {"rr_jobs_jobs_err": 1, "rr_jobs_push_ok": 1, "nacks": 1, "pushes": 1})
+        self.assertEqual(d, {"rr_jobs_jobs_err": 1, "rr_jobs_push_ok": 1, "nacks": 1, "dead_lettered": 1, "pushes": 1})
         pid = self.deliveries("c10a")[0]["pid"]
         self.assertIn(pid, [w["pid"] for w in self.client.workers()])
 
@@ -494,7 +494,9 @@ class ProducerOnlyTest(unittest.TestCase):
                 self.assertEqual(status, 200, body)  # RoadRunner answers 503 here
             status, _, body = http_get(base + "/jobs")
             self.assertEqual(status, 200)
-            self.assertEqual([(r["pipeline"], r["ready"]) for r in json.loads(body)], [("out", False)])
+            # The default dead-letter store is listed beside the pipelines, as in informer.Jobs.
+            self.assertEqual([(r["pipeline"], r["driver"], r["ready"]) for r in json.loads(body)],
+                             [("dead", "dead_letter", False), ("out", "memory", False)])
 
 
 BAD_YAML = """
