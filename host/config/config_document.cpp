@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <system_error>
 #include <utility>
 
@@ -91,7 +92,12 @@ void prepare(YAML::Node node, const EnvLookup& env, const std::string& file,
     const std::string& text = node.Scalar();
     if (text.find("${") != std::string::npos) {
       const std::string tag = node.Tag();
-      node = expand_env(text, env);
+      try {
+        node = expand_env(text, env);
+      } catch (const std::invalid_argument& e) {
+        const YAML::Mark at = node.Mark();
+        throw sdk::ConfigError(file, at.line + 1, at.column + 1, path, e.what());
+      }
       node.SetTag(tag);
     }
   } else if (node.IsMap()) {

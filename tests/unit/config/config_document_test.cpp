@@ -197,6 +197,21 @@ jobs:
   ::unsetenv("COYOTE_TEST_CFG_HOST");
 }
 
+TEST_CASE("a value with ${...} defaults nested 50 000 deep is a config error, not a crash",
+          "[config]") {
+  // Issue 12 item 17: the recursion overflowed the stack (SIGSEGV).
+  ::unsetenv("COYOTE_TEST_CFG_UNSET");
+  std::string value;
+  for (int i = 0; i < 50000; ++i) value += "${COYOTE_TEST_CFG_UNSET:-";
+  value += "x";
+  value.append(50000, '}');
+  const auto e =
+      error_of([&] { (void)parse("version: \"3\"\nserver:\n  command: \"" + value + "\"\n"); });
+  CHECK(e.key() == "server.command");
+  CHECK(e.line() == 3);
+  CHECK_THAT(e.what(), Contains("nested more than 32 levels"));
+}
+
 TEST_CASE("overrides set values and create intermediate maps", "[config]") {
   const auto doc =
       parse("version: \"3\"\njobs:\n  timeout: 5\n  name: x\n",
