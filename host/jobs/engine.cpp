@@ -1,6 +1,7 @@
 #include "jobs/engine.hpp"
 
 #include "config/suggest.hpp"
+#include "jobs/delay_limit.hpp"
 
 #include "log/log.hpp"
 #include "support/loop_thread.hpp"
@@ -153,6 +154,14 @@ std::string Engine::admit(sdk::Message& message, PipelineEntry*& entry) {
   if (stopped_) return "the jobs plugin is stopping, push refused";
   entry = pipelines_.find(message.options.pipeline);
   if (entry == nullptr) return no_such_pipeline(message.options.pipeline);
+  if (auto delay = check_delay(message.options.delay_seconds, "job " + message.id); !delay) {
+    return delay.message();
+  }
+  // The host owns the delivery counter (sdk::kAttemptHeader): a producer's value is dropped, so
+  // a job pushed with "X-Coyote-Attempt: 99" still gets every attempt its retry policy allows.
+  if (auto attempt = message.headers.find(kAttemptHeader); attempt != message.headers.end()) {
+    message.headers.erase(attempt);
+  }
   if (message.options.priority == 0) message.options.priority = entry->pipeline.priority();
   if (!entry->pool.empty()) {
     message.headers.insert_or_assign("pool", std::vector<std::string>{entry->pool});

@@ -256,6 +256,48 @@ TEST_CASE("a job whose worker was lost is delivered again", "[jobs]") {
   CHECK(engine.counters().jobs_err == 1);
 }
 
+TEST_CASE("the host owns the attempt counter: a producer's X-Coyote-Attempt is dropped", "[jobs]") {
+  // Issue 12 item 8: a job pushed with "X-Coyote-Attempt: 99" was dropped on its first failure.
+  MapConfig c = make_config();
+  c.set("jobs.pipelines.p.retry.initial", std::int64_t{0});
+  c.set("jobs.pipelines.p.retry.max_attempts", std::int64_t{3});
+  Rig rig(c);
+  Engine& engine = rig.make();
+  rig.executor.add_workers(1);
+  auto forged = job("forged");
+  forged.headers["X-Coyote-Attempt"] = {"99"};
+  forged.headers["keep"] = {"me"};
+  REQUIRE(push(engine, std::move(forged)));
+  REQUIRE(coyote::test::run_until(rig.io, [&] { return rig.executor.calls.size() == 1; }));
+  CHECK_THAT(rig.executor.calls[0].context, !Catch::Contains("X-Coyote-Attempt"));
+  CHECK_THAT(rig.executor.calls[0].context, Catch::Contains(R"("keep":["me"])"));
+  ExecOutcome lost;
+  lost.kind = ExecOutcome::Kind::kWorkerLost;
+  lost.message = "worker exited with signal 9";
+  rig.executor.finish(lost);
+  // The first failure is attempt 1 of 3: redelivered as attempt 2, the host's own count.
+  REQUIRE(coyote::test::run_until(rig.io, [&] { return rig.executor.calls.size() == 1; }));
+  CHECK_THAT(rig.executor.calls[0].context, Catch::Contains(R"("X-Coyote-Attempt":["2"])"));
+  CHECK(engine.counters().jobs_retried == 1);
+  CHECK(engine.counters().jobs_dropped == 0);
+}
+
+TEST_CASE("a push asking for a delay longer than 100 years is refused and names the limit",
+          "[jobs]") {
+  // Issue 12 item 10: such a delay overflowed and the job ran at once.
+  Rig rig;
+  Engine& engine = rig.make();
+  auto m = job("centuries");
+  m.options.delay_seconds = std::int64_t{1} << 62;
+  const auto refused = push(engine, std::move(m));
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.message(),
+             Catch::Contains("job centuries: a delay of 4611686018427387904 s is longer than the "
+                             "maximum of 3155760000 s (100 years)"));
+  CHECK(engine.counters().push_err == 1);
+  CHECK(state_of(engine, "p").delayed == 0);
+}
+
 TEST_CASE("declare, list, stat, pause, resume and destroy follow RoadRunner's rules", "[jobs]") {
   Rig rig;
   Engine& engine = rig.make();
