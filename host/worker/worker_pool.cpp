@@ -14,6 +14,9 @@ namespace coyote::host::worker {
 namespace asio = boost::asio;
 namespace {
 
+/// Re-runs of one delivery after its worker asked to be restarted ({"stop":true}).
+constexpr std::uint32_t kRerunsAfterRestart = 1;
+
 [[maybe_unused]] bool sigpipe_ignored() {
   struct sigaction current {};
   ::sigaction(SIGPIPE, nullptr, &current);
@@ -177,13 +180,22 @@ void WorkerPool::on_exec_done(Slot& slot, std::shared_ptr<WorkerJob> job, ExecOu
     }
   }
   if (restart) {
-    if (!running()) {
+    if (!running() || job->restarts >= kRerunsAfterRestart) {
+      // RoadRunner re-runs the job of a worker that asks to be restarted, for ever: a job that
+      // makes every worker ask looped (643 restarts in 10 s). After one re-run the request is a
+      // failed attempt, which the pipeline's retry policy counts and dead-letters.
       ExecOutcome lost;
       lost.kind = ExecOutcome::Kind::kWorkerLost;
-      lost.message = "the pool stopped before the job could be re-run after a worker restart";
+      lost.message = running()
+                         ? "the worker asked to be restarted on this job " +
+                               std::to_string(job->restarts + 1) +
+                               " times in a row (after a re-run on a fresh worker); counted as a "
+                               "failed attempt"
+                         : "the pool stopped before the job could be re-run after a worker restart";
       lost.pid = outcome.pid;
       if (job->done) job->done(std::move(lost));
     } else {
+      ++job->restarts;
       reruns_.push_back(std::move(job));
       for (auto& other : slots_) {
         if (reruns_.empty()) break;

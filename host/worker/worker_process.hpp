@@ -37,6 +37,9 @@ struct WorkerJob {
   std::string context;
   std::string_view body;
   JobExecutor::Done done;
+  /// Times a worker asked to be restarted on this delivery (the job is re-run once, then the
+  /// request counts as a failed attempt).
+  std::uint32_t restarts = 0;
   std::array<std::uint8_t, goridge::kMaxHeaderSize> header{};
   std::uint8_t* header_bytes() noexcept { return header.data(); }
 };
