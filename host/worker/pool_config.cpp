@@ -70,7 +70,8 @@ constexpr Field kPoolFields[] = {
      "jobs per worker before it is replaced (with 0–14 % jitter)"},
     {"max_queue_size", &spec::kInteger, "`0` (unlimited)", "pending executions above this fail"},
     {"allocate_timeout", &spec::kDuration, "`60s`",
-     "spawn + handshake deadline; wait-for-free-worker deadline"},
+     "spawn + handshake deadline; wait-for-free-worker deadline (`0` means the default, as in "
+     "RoadRunner)"},
     {"destroy_timeout", &spec::kDuration, "`60s`", "wait for busy workers at shutdown"},
     {"reset_timeout", &spec::kDuration, "`60s`", "wait for busy workers on reset"},
     {"stream_timeout", &spec::kDuration, "`60s`", "accepted (not used by jobs)"},
@@ -141,6 +142,9 @@ PoolConfig pool_config_from(const sdk::Config& config, std::string_view path, st
   pool.max_jobs = non_negative(config, join(path, "max_jobs"), 0);
   pool.max_queue_size = non_negative(config, join(path, "max_queue_size"), 0);
   pool.allocate_timeout = duration(config, join(path, "allocate_timeout"), pool.allocate_timeout);
+  // 0 killed every worker at spawn, for ever. RoadRunner reads 0 as unset (its default, 60s),
+  // and so do we: a config written for it keeps working.
+  if (pool.allocate_timeout.count() == 0) pool.allocate_timeout = PoolConfig{}.allocate_timeout;
   pool.destroy_timeout = duration(config, join(path, "destroy_timeout"), pool.destroy_timeout);
   pool.reset_timeout = duration(config, join(path, "reset_timeout"), pool.reset_timeout);
   pool.stream_timeout = duration(config, join(path, "stream_timeout"), pool.stream_timeout);
