@@ -14,6 +14,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <exception>
@@ -78,6 +80,13 @@ int run_serve(const Options& options) {
   // The process's one SIGPIPE policy: a worker that dies while we write its stdin must surface
   // as an EPIPE error on that pipe, not kill the host (WorkerPool asserts it in debug builds).
   std::signal(SIGPIPE, SIG_IGN);
+  // As Go's runtime does for RoadRunner: the soft open-file limit is raised to the hard one, so
+  // a host serving many RPC connections does not run out of descriptors at 1024.
+  struct rlimit files {};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &files);
+  }
   // This thread builds everything and runs the loop: the one thread the components accept.
   support::set_loop_thread();
 
@@ -106,6 +115,7 @@ int run_serve(const Options& options) {
 
     rpc::RpcServerOptions rpc_options;
     rpc_options.listen = rpc_listen(*cfg);
+    read_rpc_limits(*cfg, rpc_options);
     rpc_options.version = support::kVersion;
     rt.rpc = std::make_unique<rpc::RpcServer>(rt.io, rpc_options, *rt.engine, rt.pools.get());
     rpc::add_dead_letter_methods(rt.rpc->methods(), rt.engine->dead_letters());
@@ -128,11 +138,15 @@ int run_serve(const Options& options) {
   boost::asio::signal_set signals(rt.io, SIGINT, SIGTERM);
   int signals_seen = 0;
   arm_signals(rt, signals, signals_seen);
-  try {
-    rt.io.run();
-  } catch (const std::exception& e) {
-    log::get("coyote")->critical("event loop failed: {}", e.what());
-    return 1;
+  // A handler that throws (std::bad_alloc under a memory limit, a bug) loses what it was doing,
+  // never the host: the loop goes on with every other connection, worker and pipeline.
+  for (;;) {
+    try {
+      rt.io.run();
+      break;
+    } catch (const std::exception& e) {
+      log::get("coyote")->error("event loop: a handler failed and was abandoned: {}", e.what());
+    }
   }
   rt.rpc.reset();
   rt.engine.reset();
