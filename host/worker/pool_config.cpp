@@ -38,8 +38,11 @@ constexpr Field kServerFields[] = {
     {"env", &spec::kStringMap, "`{}`",
      "extra worker environment; names are upper-cased, `$VAR`/`${VAR}` in values expanded "
      "from the host environment"},
-    {"user", &spec::kString, "—", "run workers under this user"},
-    {"group", &spec::kString, "—", "run workers under this group"},
+    {"user", &spec::kString, "—",
+     "run workers as this user (name): its primary group and supplementary groups replace the "
+     "host's, set in the child before exec; needs the host to run as root, else start-up fails"},
+    {"group", &spec::kString, "—",
+     "run workers under this group (name), instead of the user's primary group; needs root"},
     {"on_init", &kOnInit},
     {"relay_timeout", &spec::kDuration, "—", "accepted for old configs, ignored (warning)", false,
      "server.relay_timeout is ignored (pipes only)"},
@@ -209,6 +212,15 @@ ServerConfig server_config_from(const sdk::Config& config, std::string version) 
   }
   server.relay = config.string_or("server.relay", "pipes");
   if (config.has("rpc.listen")) server.rpc_listen = config.string_or("rpc.listen", "");
+  const std::string user = config.string_or("server.user", "");
+  const std::string group = config.string_or("server.group", "");
+  if (!user.empty() || !group.empty()) {
+    auto credentials = resolve_credentials(user, group);
+    if (!credentials) {
+      throw config.error_at(!user.empty() ? "server.user" : "server.group", credentials.error());
+    }
+    server.credentials = std::move(*credentials);
+  }
   return server;
 }
 

@@ -40,6 +40,7 @@ WorkerPool::WorkerPool(asio::io_context& io, PoolConfig config, ServerConfig ser
   worker_options_.max_frame_size = config_.max_frame_size;
   worker_options_.allocate_timeout = config_.allocate_timeout;
   worker_options_.stop_timeout = config_.stop_timeout;
+  worker_options_.credentials = server_.credentials;
 }
 
 WorkerPool::~WorkerPool() {

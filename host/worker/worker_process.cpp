@@ -103,7 +103,7 @@ WorkerProcess::~WorkerProcess() {
 }
 
 sdk::Status WorkerProcess::start() {
-  auto spawned = spawn_process(options_.argv, options_.env);
+  auto spawned = spawn_process(options_.argv, options_.env, options_.credentials);
   if (!spawned) return spawned.status();
   const SpawnedProcess& p = *spawned;
   pid_ = p.pid;
