@@ -39,8 +39,9 @@ jobs::Pools engine_pools(worker::PoolSet& set) {
   return pools;
 }
 
-/// First SIGINT/SIGTERM: stop taking RPC calls, drain the engine (no new dispatches, queued
-/// jobs back to their drivers, in-flight jobs get jobs.drain_timeout to finish), stop the
+/// First SIGINT/SIGTERM: stop taking RPC calls, drain the engine (memory pipelines are served
+/// until empty, broker pipelines' queued jobs go back to their drivers, all within
+/// jobs.drain_timeout), stop the
 /// pipelines, stop the workers (each gets the {"stop":true} frame), then leave the loop. A
 /// second signal exits at once.
 void arm_signals(Runtime& rt, boost::asio::signal_set& signals, int& signals_seen) {
@@ -56,7 +57,7 @@ void arm_signals(Runtime& rt, boost::asio::signal_set& signals, int& signals_see
     if (rt.rpc) rt.rpc->stop();
     auto stop_rest = [&rt](const jobs::DrainReport& report) {
       log::get("coyote")->info(
-          "shutdown: {} in-flight job(s) finished, {} queued job(s) returned to their drivers, "
+          "shutdown: {} job(s) finished, {} queued job(s) returned to their drivers, "
           "{} abandoned",
           report.finished, report.returned, report.abandoned);
       if (rt.engine) rt.engine->stop();

@@ -64,6 +64,26 @@ class HostileClientTest(unittest.TestCase):
         self.assertIn("asked to be restarted on this job 2 times in a row", self.coyote.log())
 
 
+class GracefulStopTest(unittest.TestCase):
+    def test_sigterm_runs_every_job_queued_in_a_memory_pipeline(self):
+        # Item 6: SIGTERM with 20 000 queued (prefetch 100) ran 2, "returned" 98 to a driver
+        # about to drop them, and 19 608 vanished with no id and no count.
+        coyote = Coyote(BASIC_YAML.format(workers=2), extra_env={"COYOTE_E2E_QUIET": "1"})
+        acks = os.path.join(coyote.dir, "acks")
+        coyote.env["COYOTE_E2E_ACKS"] = acks
+        with coyote:
+            with coyote.rpc() as client:
+                client.pause("p")
+                jobs = [client.job("p", "J", "j-%d" % i, b"x") for i in range(3000)]
+                client.push_batch(jobs)
+                client.resume("p")
+            self.assertEqual(coyote.stop(), 0)
+        with open(acks) as f:
+            done = {line.strip() for line in f if line.strip()}
+        self.assertEqual(len(done), 3000, coyote.log()[-2000:])
+        self.assertIn("shutdown: 3000 job(s) finished, 0 queued job(s) returned", coyote.log())
+
+
 USER_YAML = """
 version: "3"
 rpc:
