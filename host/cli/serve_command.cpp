@@ -9,10 +9,12 @@
 #include "support/loop_thread.hpp"
 #include "support/version.hpp"
 #include "worker/pool_set.hpp"
+#include "worker/worker_pool.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <sys/resource.h>
 
@@ -20,6 +22,8 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace coyote::host::cli {
 namespace {
@@ -31,7 +35,44 @@ struct Runtime {
   std::unique_ptr<worker::PoolSet> pools;
   std::unique_ptr<jobs::Engine> engine;
   std::unique_ptr<rpc::RpcServer> rpc;
+  std::unique_ptr<boost::asio::steady_timer> startup_watch;
+  int exit_code = 0;
 };
+
+/// Until every pool has had a ready worker: a pool none of whose first workers could start
+/// (or finish the handshake) ends `serve` with the reason and code 1, as RoadRunner refuses to
+/// start, instead of retrying for ever in the background. Later failures keep the back-off.
+void watch_startup(Runtime& rt) {
+  std::vector<std::string> waiting;
+  for (const auto& name : rt.pools->names()) {
+    const auto* pool = rt.pools->pool(name);
+    if (pool != nullptr && pool->ready_count() == 0 && pool->config().num_workers > 0) {
+      waiting.push_back(name);
+    }
+  }
+  for (const auto& name : waiting) {
+    const std::string failure = rt.pools->pool(name)->startup_failure();
+    if (failure.empty()) continue;
+    const std::string label = name.empty() ? std::string("jobs.pool") : "jobs.pools." + name;
+    log::get("coyote")->critical("cannot start: {}: no worker could be started ({} attempts): {}",
+                                 label, worker::WorkerPool::kStartupAttempts, failure);
+    std::fprintf(stderr,
+                 "coyote: cannot start: %s: no worker could be started (%zu attempts): %s\n",
+                 label.c_str(), worker::WorkerPool::kStartupAttempts, failure.c_str());
+    rt.exit_code = 1;
+    if (rt.rpc) rt.rpc->stop();
+    if (rt.engine) rt.engine->stop();
+    rt.pools->stop([&rt] { rt.io.stop(); });
+    return;
+  }
+  std::erase_if(waiting,
+                [&rt](const std::string& name) { return rt.pools->pool(name)->ready_count() > 0; });
+  if (waiting.empty()) return;
+  rt.startup_watch->expires_after(std::chrono::milliseconds{20});
+  rt.startup_watch->async_wait([&rt](const boost::system::error_code& ec) {
+    if (!ec) watch_startup(rt);
+  });
+}
 
 jobs::Pools engine_pools(worker::PoolSet& set) {
   jobs::Pools pools;
@@ -122,6 +163,8 @@ int run_serve(const Options& options) {
     rpc::add_dead_letter_methods(rt.rpc->methods(), rt.engine->dead_letters());
     rt.rpc->start();
     rt.pools->start();
+    rt.startup_watch = std::make_unique<boost::asio::steady_timer>(rt.io);
+    watch_startup(rt);
     log->info("RPC listening on {}; pipelines: {}", rt.rpc->local_address(),
               fmt::join(rt.engine->list(), ", "));
   } catch (const sdk::ConfigError& e) {
@@ -149,11 +192,12 @@ int run_serve(const Options& options) {
       log::get("coyote")->error("event loop: a handler failed and was abandoned: {}", e.what());
     }
   }
+  rt.startup_watch.reset();
   rt.rpc.reset();
   rt.engine.reset();
   rt.pools.reset();
   log::get("coyote")->flush();
-  return 0;
+  return rt.exit_code;
 }
 
 }  // namespace coyote::host::cli

@@ -101,6 +101,7 @@ void WorkerPool::spawn_one() {
   slot->max_execs = jittered_max_jobs();
   if (auto started = slot->process->start(); !started) {
     last_error_ = started.message();
+    if (!ever_ready_) ++startup_failures_;
     backoff_.spawn_failed();
     log::get("worker")->error("pool '{}': {}", config_.name, last_error_);
     return;
@@ -116,6 +117,7 @@ std::uint64_t WorkerPool::jittered_max_jobs() {
 
 void WorkerPool::on_ready(Slot& slot) {
   WorkerProcess& w = *slot.process;
+  ever_ready_ = true;
   log::get("worker")->debug("pool '{}': worker {} is ready", config_.name, w.pid());
   if (!running()) {
     w.stop();
@@ -230,6 +232,7 @@ void WorkerPool::on_dead(Slot& slot, const std::string& reason) {
   } else {
     log::get("worker")->error("pool '{}': worker {} lost: {}", config_.name, w.pid(), reason);
     last_error_ = reason;
+    if (!ever_ready_ && !w.killed_externally()) ++startup_failures_;
   }
   RespawnBackoff::Death death;
   death.intended = intentional || exec_ttl;
@@ -255,6 +258,11 @@ std::size_t WorkerPool::busy_count() const {
 void WorkerPool::on_worker_ready(std::function<void()> callback) {
   COYOTE_ASSERT_LOOP_THREAD();
   ready_callback_ = std::move(callback);
+}
+
+std::string WorkerPool::startup_failure() const {
+  if (ever_ready_ || target_ == 0 || startup_failures_ < kStartupAttempts) return {};
+  return last_error_.empty() ? std::string("no worker could be started") : last_error_;
 }
 
 std::size_t WorkerPool::ready_count() const {

@@ -64,6 +64,12 @@ class WorkerPool final : public JobExecutor, public PoolControl {
   [[nodiscard]] std::size_t live_count() const noexcept { return slots_.size(); }
   /// The most recent reason a worker died or failed to start ("" when none).
   [[nodiscard]] const std::string& last_error() const noexcept { return last_error_; }
+  /// Why the pool cannot start, once kStartupAttempts workers in a row failed to start or to
+  /// finish their handshake and none ever became ready; empty otherwise (also once one was
+  /// ready: later failures are retried with back-off for ever). `serve` exits on it, as
+  /// RoadRunner refuses to start.
+  [[nodiscard]] std::string startup_failure() const;
+  static constexpr std::size_t kStartupAttempts = 3;
 
  private:
   enum class Phase {
@@ -128,6 +134,8 @@ class WorkerPool final : public JobExecutor, public PoolControl {
   std::size_t target_ = 0;
   Phase phase_ = Phase::kIdle;
   std::string last_error_;
+  bool ever_ready_ = false;
+  std::size_t startup_failures_ = 0;  ///< failed starts before any worker was ready
 
   RespawnBackoff backoff_;
   bool spawn_armed_ = false;

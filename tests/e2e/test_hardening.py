@@ -84,6 +84,24 @@ class GracefulStopTest(unittest.TestCase):
         self.assertIn("shutdown: 3000 job(s) finished, 0 queued job(s) returned", coyote.log())
 
 
+class StartupTest(unittest.TestCase):
+    def test_serve_exits_with_the_workers_stderr_when_no_worker_can_start(self):
+        # Item 21: it retried for ever with back-off, where RoadRunner refuses to start.
+        coyote = Coyote(BASIC_YAML.format(workers=2).replace(
+            "python3 @WORKER@", "python3 @SOURCE@/tests/fixtures/workers/misbehave.py exit_early"))
+        code, _, err = run_cli("serve", "-c", coyote.config_path, cwd=coyote.dir, timeout=30)
+        self.assertEqual(code, 1, err)
+        self.assertIn("cannot start: jobs.pool: no worker could be started (3 attempts)", err)
+        self.assertIn("php: command not found", err)
+
+    def test_a_missing_worker_program_ends_serve_too(self):
+        coyote = Coyote(BASIC_YAML.format(workers=1).replace("python3 @WORKER@",
+                                                              "/nonexistent/coyote-worker"))
+        code, _, err = run_cli("serve", "-c", coyote.config_path, cwd=coyote.dir, timeout=30)
+        self.assertEqual(code, 1, err)
+        self.assertIn("/nonexistent/coyote-worker", err)
+
+
 USER_YAML = """
 version: "3"
 rpc:
