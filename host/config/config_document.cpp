@@ -86,10 +86,12 @@ Walk walk(const YAML::Node& root, const std::vector<std::string>& segments) {
 
 // Expands ${VAR} in every scalar value (keys are names, not values) and rejects duplicate keys,
 // which yaml-cpp would otherwise accept silently and which go-yaml refuses.
+using Expanded = std::map<std::string, std::pair<std::string, std::string>, std::less<>>;
+
 void prepare(YAML::Node node, const EnvLookup& env, const std::string& file,
-             const std::string& path) {
+             const std::string& path, Expanded& expanded) {
   if (node.IsScalar()) {
-    const std::string& text = node.Scalar();
+    const std::string text = node.Scalar();
     if (text.find("${") != std::string::npos) {
       const std::string tag = node.Tag();
       try {
@@ -99,6 +101,7 @@ void prepare(YAML::Node node, const EnvLookup& env, const std::string& file,
         throw sdk::ConfigError(file, at.line + 1, at.column + 1, path, e.what());
       }
       node.SetTag(tag);
+      if (node.Scalar() != text) expanded.insert_or_assign(path, std::pair{text, node.Scalar()});
     }
   } else if (node.IsMap()) {
     std::vector<std::pair<std::string, YAML::Mark>> seen;
@@ -114,11 +117,11 @@ void prepare(YAML::Node node, const EnvLookup& env, const std::string& file,
         }
       }
       seen.emplace_back(key, it->first.Mark());
-      prepare(it->second, env, file, child_path);
+      prepare(it->second, env, file, child_path, expanded);
     }
   } else if (node.IsSequence()) {
     for (std::size_t i = 0; i < node.size(); ++i) {
-      prepare(node[i], env, file, path + "." + std::to_string(i));
+      prepare(node[i], env, file, path + "." + std::to_string(i), expanded);
     }
   }
 }
@@ -174,7 +177,7 @@ ConfigDocument ConfigDocument::parse(std::string_view yaml_text, std::string fil
                            "server, jobs, ...), got " +
                                describe(doc.root_));
   }
-  prepare(doc.root_, process_environment(), doc.file_, "");
+  prepare(doc.root_, process_environment(), doc.file_, "", doc.expanded_);
 
   for (const auto& text : overrides) {
     const auto bad = [&](const std::string& problem) {
@@ -263,7 +266,21 @@ Location ConfigDocument::location_of(const YAML::Node& n, std::string_view path)
 }
 
 sdk::ConfigError ConfigDocument::error_with(const Location& where, std::string_view path,
-                                            const std::string& problem) const {
+                                            const std::string& text) const {
+  std::string problem = text;
+  // The value at `path` (or a part of a sequence under it) came from ${...}: the message names
+  // what the file wrote, never the expanded value (a password, a token).
+  for (auto it = expanded_.lower_bound(path); it != expanded_.end(); ++it) {
+    const std::string_view key = it->first;
+    if (key.substr(0, path.size()) != path) break;
+    if (key.size() > path.size() && key[path.size()] != '.') continue;
+    const auto& [written, value] = it->second;
+    if (value.empty()) continue;
+    for (auto at = problem.find(value); at != std::string::npos;
+         at = problem.find(value, at + written.size())) {
+      problem.replace(at, value.size(), written);
+    }
+  }
   if (!where.override_text.empty()) {
     return {file_, 0, 0, std::string(path),
             problem + " (set by -o " + quote_text(where.override_text) + ")"};

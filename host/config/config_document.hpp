@@ -83,6 +83,9 @@ class ConfigDocument final : public sdk::Config {
   std::filesystem::path working_dir_;
   /// Dotted path set by an override → the override's text, to point errors at the -o flag.
   std::map<std::string, std::string, std::less<>> overridden_;
+  /// Dotted path of a value that had `${...}` → {as written, as expanded}: an error about the
+  /// value prints what the file wrote (`${DB_PASSWORD}`), never the secret it expanded to.
+  std::map<std::string, std::pair<std::string, std::string>, std::less<>> expanded_;
 };
 
 /// Splits "a.b.c" into {"a","b","c"}; empty segments are kept (callers reject them).

@@ -563,8 +563,18 @@ void RpcServer::start() {
       throw std::runtime_error("cannot listen on " + address.to_string() +
                                ": cannot resolve host \"" + address.host + "\": " + ec.message());
     }
-    listener_ = std::make_unique<Listener<asio::ip::tcp>>(io_, state_, results.begin()->endpoint(),
+    const auto endpoint = results.begin()->endpoint();
+    listener_ = std::make_unique<Listener<asio::ip::tcp>>(io_, state_, endpoint,
                                                           address.to_string(), std::string());
+    if (!endpoint.address().is_loopback()) {
+      // jobs.* has no authentication: anyone who reaches the port can push, destroy, reset.
+      state_->log->warn(
+          "rpc listens on {}, reachable beyond this machine{}: the RPC has no authentication "
+          "(anyone who reaches it can push jobs, destroy pipelines, reset workers); listen on "
+          "127.0.0.1 or a unix socket, or firewall the port",
+          listener_->address(),
+          endpoint.address().is_unspecified() ? " (every interface)" : std::string());
+    }
   }
   state_->log->info("rpc listening on {}", listener_->address());
 }

@@ -212,6 +212,22 @@ TEST_CASE("a value with ${...} defaults nested 50 000 deep is a config error, no
   CHECK_THAT(e.what(), Contains("nested more than 32 levels"));
 }
 
+TEST_CASE("an error about a value from ${VAR} names the variable, never the secret", "[config]") {
+  // Issue 12 item 16: config errors printed expanded ${SECRET} values.
+  ::setenv("COYOTE_TEST_CFG_SECRET", "hunter2-s3cret", 1);
+  const auto doc = parse(R"(version: "3"
+jobs:
+  num: ${COYOTE_TEST_CFG_SECRET}
+  list: ["a", "${COYOTE_TEST_CFG_SECRET}"]
+)");
+  const auto e = error_of([&] { (void)doc.integer("jobs.num"); });
+  CHECK_THAT(e.what(), Contains("${COYOTE_TEST_CFG_SECRET}"));
+  CHECK_THAT(e.what(), !Contains("hunter2"));
+  const auto at = doc.error_at("jobs.list", "bad entry \"hunter2-s3cret\"");
+  CHECK_THAT(at.what(), !Contains("hunter2"));
+  ::unsetenv("COYOTE_TEST_CFG_SECRET");
+}
+
 TEST_CASE("overrides set values and create intermediate maps", "[config]") {
   const auto doc =
       parse("version: \"3\"\njobs:\n  timeout: 5\n  name: x\n",

@@ -303,6 +303,24 @@ TEST_CASE("a push asking for a delay longer than 100 years is refused and names 
   CHECK(state_of(engine, "p").delayed == 0);
 }
 
+TEST_CASE("declare refuses pipeline and dead_letter names outside the documented set", "[jobs]") {
+  // Issue 12 item 16: "../", newlines and 1 MB names were accepted.
+  Rig rig;
+  Engine& engine = rig.make();
+  for (const std::string& name :
+       {std::string("../etc"), std::string("a\nb"), std::string(1 << 20, 'x'),
+        std::string(".hidden"), std::string("sp ace")}) {
+    const auto refused = engine.declare({{"name", name}, {"driver", "memory"}});
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.message(), Catch::Contains("is not allowed: use 1 to 128 of"));
+    CHECK(refused.message().size() < 300);
+  }
+  const auto dead = engine.declare({{"name", "ok"}, {"driver", "memory"}, {"dead_letter", "../x"}});
+  REQUIRE_FALSE(dead);
+  CHECK_THAT(dead.message(), Catch::Contains("declare: dead_letter \"..?x\""));
+  CHECK(engine.declare({{"name", "Orders_v2.high-prio:eu"}, {"driver", "memory"}}));
+}
+
 TEST_CASE("declare, list, stat, pause, resume and destroy follow RoadRunner's rules", "[jobs]") {
   Rig rig;
   Engine& engine = rig.make();

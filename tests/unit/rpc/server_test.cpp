@@ -1,6 +1,7 @@
 #include "goridge/frame.hpp"
 // RpcServer over real TCP and unix sockets.
 #include "live_server.hpp"
+#include "log/log.hpp"
 #include "rpc/jobs_codec.hpp"
 #include "rpc/rpc_client.hpp"
 
@@ -13,11 +14,14 @@
 #include <algorithm>
 #include <array>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/write.hpp>
+
+#include <spdlog/sinks/ostream_sink.h>
 
 namespace rpc = coyote::host::rpc;
 using coyote::test::LiveServer;
@@ -478,4 +482,19 @@ TEST_CASE("the connection cap keeps descriptors free below the open-file limit",
     CHECK(server.connection_limit() == 512 - rpc::kFdReserve);
   }
   REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
+}
+
+TEST_CASE("listening beyond loopback is warned about at start", "[rpc]") {
+  // Issue 12 item 16: tcp://:6001 binds every interface, silently.
+  std::ostringstream captured;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(captured);
+  auto logger = coyote::host::log::get("rpc");
+  logger->sinks().push_back(sink);
+  {
+    LiveServer local;
+    CHECK(captured.str().find("reachable beyond this machine") == std::string::npos);
+    LiveServer everywhere("tcp://0.0.0.0:0");
+    CHECK_THAT(captured.str(), Catch::Contains("reachable beyond this machine (every interface)"));
+  }
+  logger->sinks().pop_back();
 }
