@@ -8,6 +8,7 @@
 #include "rpc/rpc_server.hpp"
 #include "support/loop_thread.hpp"
 #include "support/version.hpp"
+#include "worker/init_command.hpp"
 #include "worker/pool_set.hpp"
 #include "worker/worker_pool.hpp"
 
@@ -149,8 +150,20 @@ int run_serve(const Options& options) {
       return 1;
     }
 
-    rt.pools = std::make_unique<worker::PoolSet>(rt.io, worker::pool_configs_from(*cfg),
-                                                 worker::server_config_from(*cfg));
+    const auto server = worker::server_config_from(*cfg);
+    // RoadRunner runs server.on_init once, before any worker starts.
+    if (const auto init = worker::init_command_from(*cfg, server)) {
+      if (auto status = worker::run_init_command(*init, server, worker::host_environment());
+          !status) {
+        if (init->exit_on_error) {
+          std::fprintf(stderr, "coyote: cannot start: %s (server.on_init.exit_on_error)\n",
+                       status.message().c_str());
+          return 1;
+        }
+        log->error("{}; starting anyway (server.on_init.exit_on_error is false)", status.message());
+      }
+    }
+    rt.pools = std::make_unique<worker::PoolSet>(rt.io, worker::pool_configs_from(*cfg), server);
     // The registry hands out guarded drivers only: plugin exceptions never reach the engine.
     rt.engine = std::make_unique<jobs::Engine>(rt.io, *cfg, rt.registry, engine_pools(*rt.pools));
     rt.engine->start();

@@ -102,6 +102,42 @@ class StartupTest(unittest.TestCase):
         self.assertIn("/nonexistent/coyote-worker", err)
 
 
+def with_on_init(on_init):
+    return BASIC_YAML.format(workers=1).replace(
+        'command: "python3 @WORKER@"\n', 'command: "python3 @WORKER@"\n' + on_init)
+
+
+class OnInitTest(unittest.TestCase):
+    # Item 14: server.on_init was accepted and never ran, silently.
+    def test_on_init_runs_once_before_the_workers_with_its_env(self):
+        coyote = Coyote(with_on_init("""  on_init:
+    command: ["/bin/sh", "-c", "echo $INIT_VALUE > @DIR@/init.txt; echo hello-from-init"]
+    env:
+      INIT_VALUE: from-on-init-env
+"""))
+        with coyote:
+            with open(os.path.join(coyote.dir, "init.txt")) as f:
+                self.assertEqual(f.read().strip(), "from-on-init-env")
+            wait_for(lambda: "hello-from-init" in coyote.log(), what="on_init's output in the log")
+
+    def test_a_failing_on_init_stops_start_up_with_exit_on_error(self):
+        coyote = Coyote(with_on_init("""  on_init:
+    command: ["/bin/sh", "-c", "echo broken-init >&2; exit 3"]
+    exit_on_error: true
+"""))
+        code, _, err = run_cli("serve", "-c", coyote.config_path, cwd=coyote.dir, timeout=30)
+        self.assertEqual(code, 1, err)
+        self.assertIn("exited with code 3; stderr: broken-init", err)
+
+    def test_a_failing_on_init_is_logged_and_serve_goes_on_without_exit_on_error(self):
+        coyote = Coyote(with_on_init("""  on_init:
+    command: ["/bin/sh", "-c", "sleep 5"]
+    exec_timeout: 200ms
+"""))
+        with coyote:
+            self.assertIn("did not finish within exec_timeout (200 ms) and was killed", coyote.log())
+
+
 USER_YAML = """
 version: "3"
 rpc:
