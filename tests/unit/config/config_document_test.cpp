@@ -228,6 +228,41 @@ jobs:
   ::unsetenv("COYOTE_TEST_CFG_SECRET");
 }
 
+TEST_CASE("a billion-laughs document is refused instead of expanded", "[config]") {
+  // Issue 12 item 18: a 1 KB file of aliases of aliases expanded to 10^9 nodes (minutes).
+  std::string text = "version: \"3\"\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 9; ++i) {
+    const std::string prev = "*a" + std::to_string(i - 1);
+    text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int k = 0; k < 10; ++k) text += (k ? ", " : "") + prev;
+    text += "]\n";
+  }
+  const auto e = error_of([&] { (void)parse(text); });
+  CHECK_THAT(e.what(), Contains("expands to more than 1000000 nodes beyond its size"));
+  // A few aliases, as real configs use them, are fine.
+  const auto doc = parse("version: \"3\"\nbase: &b {x: 1}\none: *b\ntwo: *b\n");
+  CHECK(doc.integer("two.x") == 1);
+}
+
+TEST_CASE("a map of 20 000 pipelines is indexed once and read through the index", "[config]") {
+  // Issue 12 item 18: every lookup scanned the map, so 4 000 pipelines took 15 s to start.
+  std::string text = "version: \"3\"\njobs:\n  pipelines:\n";
+  for (int i = 0; i < 20000; ++i) {
+    text += "    p" + std::to_string(i) +
+            ":\n      driver: memory\n      priority: " + std::to_string(i) + "\n";
+  }
+  const auto doc = parse(text, {"jobs.pipelines.p7.priority=70"});
+  CHECK(doc.indexed_maps() == 1);
+  CHECK(doc.integer("jobs.pipelines.p19999.priority") == 19999);
+  CHECK(doc.integer("jobs.pipelines.p7.priority") == 70);
+  CHECK_FALSE(doc.has("jobs.pipelines.p20000"));
+  CHECK(doc.keys("jobs.pipelines").size() == 20000);
+  const auto missing = doc.error_at("jobs.pipelines.p20000.driver", "missing");
+  CHECK(missing.line() == 3);  // the closest existing parent: jobs.pipelines
+  const auto dup = error_of([&] { (void)parse(text + "    p5:\n      driver: memory\n"); });
+  CHECK_THAT(dup.what(), Contains("duplicate key (first defined at line"));
+}
+
 TEST_CASE("overrides set values and create intermediate maps", "[config]") {
   const auto doc =
       parse("version: \"3\"\njobs:\n  timeout: 5\n  name: x\n",
