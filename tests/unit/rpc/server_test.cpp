@@ -7,7 +7,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -497,4 +501,53 @@ TEST_CASE("listening beyond loopback is warned about at start", "[rpc]") {
     CHECK_THAT(captured.str(), Catch::Contains("reachable beyond this machine (every interface)"));
   }
   logger->sinks().pop_back();
+}
+
+TEST_CASE("accept failing with EMFILE backs off and warns once, not in a tight loop", "[rpc]") {
+  // Issue 12 item 3: 1.4-3.1 M warnings in 5 s, a core spinning.
+  std::ostringstream captured;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(captured);
+  auto logger = coyote::host::log::get("rpc");
+  logger->sinks().push_back(sink);
+  struct rlimit saved {};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  {
+    LiveServer server;
+    const std::string address = server.address();
+    struct rlimit low = saved;
+    low.rlim_cur = 512;
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+    // Every descriptor but one taken: the client's socket gets it, the server's accept fails.
+    std::vector<int> hogs;
+    for (int fd = ::open("/dev/null", O_RDONLY); fd >= 0; fd = ::open("/dev/null", O_RDONLY)) {
+      hogs.push_back(fd);
+    }
+    ::close(hogs.back());
+    hogs.pop_back();
+    const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(client >= 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port =
+        htons(static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1))));
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(client, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
+    std::this_thread::sleep_for(500ms);
+    for (const int fd : hogs) ::close(fd);
+    hogs.clear();
+    // Descriptors are back: the pending connection is accepted after the back-off.
+    CHECK(LiveServer::wait_for([&] { return server.connections() == 1; }));
+    ::close(client);
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
+  }
+  logger->sinks().pop_back();
+  const std::string text = captured.str();
+  std::size_t warnings = 0;
+  for (auto at = text.find("rpc accept on"); at != std::string::npos;
+       at = text.find("rpc accept on", at + 1)) {
+    ++warnings;
+  }
+  CHECK(warnings >= 1);
+  CHECK(warnings <= 2);
+  CHECK_THAT(text, Catch::Contains("retrying with back-off"));
 }
