@@ -505,6 +505,12 @@ TEST_CASE("listening beyond loopback is warned about at start", "[rpc]") {
 
 TEST_CASE("accept failing with EMFILE backs off and warns once, not in a tight loop", "[rpc]") {
   // Issue 12 item 3: 1.4-3.1 M warnings in 5 s, a core spinning.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // The sanitizers' runtimes need descriptors of their own at any moment: not while every one
+  // is taken. The main stage runs this.
+  WARN("skipped under a sanitizer");
+  return;
+#endif
   std::ostringstream captured;
   auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(captured);
   auto logger = coyote::host::log::get("rpc");
