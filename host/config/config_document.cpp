@@ -310,8 +310,8 @@ Location ConfigDocument::location_of(const YAML::Node& n, std::string_view path)
 }
 
 sdk::ConfigError ConfigDocument::error_with(const Location& where, std::string_view path,
-                                            const std::string& text) const {
-  std::string problem = text;
+                                            const std::string& problem) const {
+  std::string message = problem;
   // The value at `path` (or a part of a sequence under it) came from ${...}: the message names
   // what the file wrote, never the expanded value (a password, a token).
   for (auto it = expanded_.lower_bound(path); it != expanded_.end(); ++it) {
@@ -320,16 +320,16 @@ sdk::ConfigError ConfigDocument::error_with(const Location& where, std::string_v
     if (key.size() > path.size() && key[path.size()] != '.') continue;
     const auto& [written, value] = it->second;
     if (value.empty()) continue;
-    for (auto at = problem.find(value); at != std::string::npos;
-         at = problem.find(value, at + written.size())) {
-      problem.replace(at, value.size(), written);
+    for (auto at = message.find(value); at != std::string::npos;
+         at = message.find(value, at + written.size())) {
+      message.replace(at, value.size(), written);
     }
   }
   if (!where.override_text.empty()) {
     return {file_, 0, 0, std::string(path),
-            problem + " (set by -o " + quote_text(where.override_text) + ")"};
+            message + " (set by -o " + quote_text(where.override_text) + ")"};
   }
-  return {file_, where.line, where.column, std::string(path), problem};
+  return {file_, where.line, where.column, std::string(path), message};
 }
 
 sdk::ConfigError ConfigDocument::error_at(std::string_view path, const std::string& problem) const {

@@ -411,7 +411,11 @@ class RpcServer::Listener final : public RpcServer::ListenerBase {
 
   void close() override {
     boost::system::error_code ignored;
-    retry_.cancel();
+    try {
+      retry_.cancel();
+    } catch (const boost::system::system_error&) {
+      // Nothing to cancel that matters: the acceptor closes next and the state is stopped.
+    }
     acceptor_.close(ignored);
     if (bound_unix_) {
       bound_unix_ = false;

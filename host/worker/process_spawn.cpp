@@ -49,7 +49,7 @@ std::string resolve_program(const std::string& name) {
     const auto colon = dirs.find(':');
     std::string dir(dirs.substr(0, colon));
     if (dir.empty()) dir = ".";
-    const std::string candidate = dir + "/" + name;
+    std::string candidate = dir + "/" + name;
     struct stat st {};
     if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
         ::access(candidate.c_str(), X_OK) == 0) {
@@ -157,7 +157,8 @@ sdk::Result<pid_t> fork_as(const std::vector<char*>& cargv, const std::vector<ch
     for (const int sig : {SIGPIPE, SIGCHLD, SIGINT, SIGTERM}) ::sigaction(sig, &dfl, nullptr);
     sigset_t empty;
     sigemptyset(&empty);
-    ::sigprocmask(SIG_SETMASK, &empty, nullptr);
+    // The child has one thread: its mask is the process's (pthread_sigmask is not AS-safe).
+    ::sigprocmask(SIG_SETMASK, &empty, nullptr);  // NOLINT(concurrency-mt-unsafe)
     ::dup2(in_fd, 0);
     ::dup2(out_fd, 1);
     ::dup2(err_fd, 2);

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <system_error>
 
 namespace coyote::drivers::memory {
 namespace {
@@ -49,7 +50,8 @@ void LossReport::add(std::string_view id, std::string_view name, std::string_vie
 
 sdk::Result<std::string> LossReport::write() const {
   static std::atomic<unsigned> sequence{0};
-  const char* tmp = std::getenv("TMPDIR");
+  // The host never sets variables, so reading them from any thread is safe.
+  const char* tmp = std::getenv("TMPDIR");  // NOLINT(concurrency-mt-unsafe)
   const std::string dir = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
   const std::string header = "# jobs the memory pipeline \"" + pipeline_ +
                              "\" dropped when it was stopped: id, job, state\n";
@@ -59,7 +61,8 @@ sdk::Result<std::string> LossReport::write() const {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
       if (errno == EEXIST) continue;
-      return sdk::Status::error("cannot create " + path + ": " + std::strerror(errno));
+      return sdk::Status::error("cannot create " + path + ": " +
+                                std::generic_category().message(errno));
     }
     const std::string text = header + lines_;
     std::size_t done = 0;
@@ -69,7 +72,8 @@ sdk::Result<std::string> LossReport::write() const {
       if (n <= 0) {
         const int err = errno;
         ::close(fd);
-        return sdk::Status::error("cannot write " + path + ": " + std::strerror(err));
+        return sdk::Status::error("cannot write " + path + ": " +
+                                  std::generic_category().message(err));
       }
       done += static_cast<std::size_t>(n);
     }
