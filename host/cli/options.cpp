@@ -2,6 +2,7 @@
 
 #include "cli/embedded_config.hpp"
 #include "rpc/listen_address.hpp"
+#include "rpc/rpc_server.hpp"
 
 #include <filesystem>
 #include <system_error>
@@ -15,6 +16,12 @@ constexpr config::Field kRpcFields[] = {
     {"listen", &config::spec::kString, "`tcp://127.0.0.1:6001`",
      "address of the goridge RPC server (`jobs.*` methods). Also passed to workers as `RR_RPC`, "
      "only when set."},
+    {"max_connections", &config::spec::kInteger, "`1024`",
+     "**Coyote**: RPC connections held at once; more are closed as they arrive (a warning every "
+     "10 s counts them). Lowered at start to stay 128 descriptors below `ulimit -n`."},
+    {"idle_timeout", &config::spec::kDuration, "`0` (never)",
+     "**Coyote**: close an RPC connection idle this long (no call in flight, nothing unsent). Off "
+     "by default: RoadRunner's clients keep one connection open and do not reconnect."},
 };
 constexpr config::Spec kRpc{config::Kind::kSection, kRpcFields};
 
@@ -61,6 +68,17 @@ config::ConfigDocument load_config(const Options& options) {
   }
   return config::ConfigDocument::parse(kEmbeddedConfig, kEmbeddedConfigName, options.overrides,
                                        cwd);
+}
+
+void read_rpc_limits(const sdk::Config& config, rpc::RpcServerOptions& options) {
+  const auto connections =
+      config.integer_or("rpc.max_connections", static_cast<std::int64_t>(options.max_connections));
+  if (connections < 1) throw config.error_at("rpc.max_connections", "must be at least 1");
+  options.max_connections = static_cast<std::size_t>(connections);
+  options.idle_timeout = config.duration_or("rpc.idle_timeout", options.idle_timeout);
+  if (options.idle_timeout.count() < 0) {
+    throw config.error_at("rpc.idle_timeout", "must not be negative (0 = never)");
+  }
 }
 
 std::string rpc_listen(const sdk::Config& config) {

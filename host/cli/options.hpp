@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+namespace coyote::host::rpc {
+struct RpcServerOptions;
+}
+
 namespace coyote::host::cli {
 
 struct Options {
@@ -41,5 +45,7 @@ config::ConfigDocument load_config(const Options& options);
 
 /// rpc.listen, or its default tcp://127.0.0.1:6001: where `serve` listens and clients connect.
 [[nodiscard]] std::string rpc_listen(const sdk::Config& config);
+/// rpc.max_connections and rpc.idle_timeout into `options` (ConfigError on a bad value).
+void read_rpc_limits(const sdk::Config& config, rpc::RpcServerOptions& options);
 
 }  // namespace coyote::host::cli

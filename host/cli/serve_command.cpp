@@ -9,16 +9,23 @@
 #include "rpc/rpc_server.hpp"
 #include "support/loop_thread.hpp"
 #include "support/version.hpp"
+#include "worker/init_command.hpp"
 #include "worker/pool_set.hpp"
+#include "worker/worker_pool.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <sys/resource.h>
 
 #include <csignal>
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace coyote::host::cli {
 namespace {
@@ -31,7 +38,44 @@ struct Runtime {
   std::unique_ptr<jobs::Engine> engine;
   std::unique_ptr<rpc::RpcServer> rpc;
   std::unique_ptr<observe::Observability> observe;
+  std::unique_ptr<boost::asio::steady_timer> startup_watch;
+  int exit_code = 0;
 };
+
+/// Until every pool has had a ready worker: a pool none of whose first workers could start
+/// (or finish the handshake) ends `serve` with the reason and code 1, as RoadRunner refuses to
+/// start, instead of retrying for ever in the background. Later failures keep the back-off.
+void watch_startup(Runtime& rt) {
+  std::vector<std::string> waiting;
+  for (const auto& name : rt.pools->names()) {
+    const auto* pool = rt.pools->pool(name);
+    if (pool != nullptr && pool->ready_count() == 0 && pool->config().num_workers > 0) {
+      waiting.push_back(name);
+    }
+  }
+  for (const auto& name : waiting) {
+    const std::string failure = rt.pools->pool(name)->startup_failure();
+    if (failure.empty()) continue;
+    const std::string label = name.empty() ? std::string("jobs.pool") : "jobs.pools." + name;
+    log::get("coyote")->critical("cannot start: {}: no worker could be started ({} attempts): {}",
+                                 label, worker::WorkerPool::kStartupAttempts, failure);
+    std::fprintf(stderr,
+                 "coyote: cannot start: %s: no worker could be started (%zu attempts): %s\n",
+                 label.c_str(), worker::WorkerPool::kStartupAttempts, failure.c_str());
+    rt.exit_code = 1;
+    if (rt.rpc) rt.rpc->stop();
+    if (rt.engine) rt.engine->stop();
+    rt.pools->stop([&rt] { rt.io.stop(); });
+    return;
+  }
+  std::erase_if(waiting,
+                [&rt](const std::string& name) { return rt.pools->pool(name)->ready_count() > 0; });
+  if (waiting.empty()) return;
+  rt.startup_watch->expires_after(std::chrono::milliseconds{20});
+  rt.startup_watch->async_wait([&rt](const boost::system::error_code& ec) {
+    if (!ec) watch_startup(rt);
+  });
+}
 
 jobs::Pools engine_pools(worker::PoolSet& set) {
   jobs::Pools pools;
@@ -39,8 +83,9 @@ jobs::Pools engine_pools(worker::PoolSet& set) {
   return pools;
 }
 
-/// First SIGINT/SIGTERM: stop taking RPC calls, drain the engine (no new dispatches, queued
-/// jobs back to their drivers, in-flight jobs get jobs.drain_timeout to finish), stop the
+/// First SIGINT/SIGTERM: stop taking RPC calls, drain the engine (memory pipelines are served
+/// until empty, broker pipelines' queued jobs go back to their drivers, all within
+/// jobs.drain_timeout), stop the
 /// pipelines, stop the workers (each gets the {"stop":true} frame), then leave the loop. A
 /// second signal exits at once.
 void arm_signals(Runtime& rt, boost::asio::signal_set& signals, int& signals_seen) {
@@ -57,7 +102,7 @@ void arm_signals(Runtime& rt, boost::asio::signal_set& signals, int& signals_see
     if (rt.observe) rt.observe->shutting_down();
     auto stop_rest = [&rt](const jobs::DrainReport& report) {
       log::get("coyote")->info(
-          "shutdown: {} in-flight job(s) finished, {} queued job(s) returned to their drivers, "
+          "shutdown: {} job(s) finished, {} queued job(s) returned to their drivers, "
           "{} abandoned",
           report.finished, report.returned, report.abandoned);
       if (rt.engine) rt.engine->stop();
@@ -82,6 +127,13 @@ int run_serve(const Options& options) {
   // The process's one SIGPIPE policy: a worker that dies while we write its stdin must surface
   // as an EPIPE error on that pipe, not kill the host (WorkerPool asserts it in debug builds).
   std::signal(SIGPIPE, SIG_IGN);
+  // As Go's runtime does for RoadRunner: the soft open-file limit is raised to the hard one, so
+  // a host serving many RPC connections does not run out of descriptors at 1024.
+  struct rlimit files {};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &files);
+  }
   // This thread builds everything and runs the loop: the one thread the components accept.
   support::set_loop_thread();
 
@@ -102,14 +154,27 @@ int run_serve(const Options& options) {
       return 1;
     }
 
-    rt.pools = std::make_unique<worker::PoolSet>(rt.io, worker::pool_configs_from(*cfg),
-                                                 worker::server_config_from(*cfg));
+    const auto server = worker::server_config_from(*cfg);
+    // RoadRunner runs server.on_init once, before any worker starts.
+    if (const auto init = worker::init_command_from(*cfg, server)) {
+      if (auto status = worker::run_init_command(*init, server, worker::host_environment());
+          !status) {
+        if (init->exit_on_error) {
+          std::fprintf(stderr, "coyote: cannot start: %s (server.on_init.exit_on_error)\n",
+                       status.message().c_str());
+          return 1;
+        }
+        log->error("{}; starting anyway (server.on_init.exit_on_error is false)", status.message());
+      }
+    }
+    rt.pools = std::make_unique<worker::PoolSet>(rt.io, worker::pool_configs_from(*cfg), server);
     // The registry hands out guarded drivers only: plugin exceptions never reach the engine.
     rt.engine = std::make_unique<jobs::Engine>(rt.io, *cfg, rt.registry, engine_pools(*rt.pools));
     rt.engine->start();
 
     rpc::RpcServerOptions rpc_options;
     rpc_options.listen = rpc_listen(*cfg);
+    read_rpc_limits(*cfg, rpc_options);
     rpc_options.version = support::kVersion;
     rt.rpc = std::make_unique<rpc::RpcServer>(rt.io, rpc_options, *rt.engine, rt.pools.get());
     rpc::add_dead_letter_methods(rt.rpc->methods(), rt.engine->dead_letters());
@@ -119,6 +184,8 @@ int run_serve(const Options& options) {
     rt.rpc->start();
     rt.observe->start();
     rt.pools->start();
+    rt.startup_watch = std::make_unique<boost::asio::steady_timer>(rt.io);
+    watch_startup(rt);
     log->info("RPC listening on {}; pipelines: {}", rt.rpc->local_address(),
               fmt::join(rt.engine->list(), ", "));
   } catch (const sdk::ConfigError& e) {
@@ -137,18 +204,23 @@ int run_serve(const Options& options) {
   boost::asio::signal_set signals(rt.io, SIGINT, SIGTERM);
   int signals_seen = 0;
   arm_signals(rt, signals, signals_seen);
-  try {
-    rt.io.run();
-  } catch (const std::exception& e) {
-    log::get("coyote")->critical("event loop failed: {}", e.what());
-    return 1;
+  // A handler that throws (std::bad_alloc under a memory limit, a bug) loses what it was doing,
+  // never the host: the loop goes on with every other connection, worker and pipeline.
+  for (;;) {
+    try {
+      rt.io.run();
+      break;
+    } catch (const std::exception& e) {
+      log::get("coyote")->error("event loop: a handler failed and was abandoned: {}", e.what());
+    }
   }
   rt.observe.reset();
+  rt.startup_watch.reset();
   rt.rpc.reset();
   rt.engine.reset();
   rt.pools.reset();
   log::get("coyote")->flush();
-  return 0;
+  return rt.exit_code;
 }
 
 }  // namespace coyote::host::cli

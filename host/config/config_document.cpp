@@ -9,7 +9,9 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <system_error>
+#include <unordered_map>
 #include <utility>
 
 namespace coyote::host::config {
@@ -70,10 +72,39 @@ struct Walk {
   bool complete = false;
 };
 
-Walk walk(const YAML::Node& root, const std::vector<std::string>& segments) {
+constexpr char kSegmentSeparator = '\x1f';
+/// Maps with more keys than this are indexed; smaller ones are scanned (cheaper than hashing).
+constexpr std::size_t kIndexedMapSize = 16;
+
+void build_index(const YAML::Node& node, const std::string& prefix, ConfigIndex& index) {
+  if (node.IsMap()) {
+    auto* children = node.size() > kIndexedMapSize ? &index[prefix] : nullptr;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (!it->first.IsScalar()) continue;
+      const std::string& key = it->first.Scalar();
+      if (children != nullptr) children->try_emplace(key, std::pair{it->first, it->second});
+      build_index(it->second, prefix + kSegmentSeparator + key, index);
+    }
+  } else if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      build_index(node[i], prefix + kSegmentSeparator + std::to_string(i), index);
+    }
+  }
+}
+
+Walk walk(const YAML::Node& root, const std::vector<std::string>& segments,
+          const ConfigIndex& index) {
   Walk w{root, root, 0, segments.empty()};
+  std::string prefix;
   for (const auto& seg : segments) {
-    auto child = find_child(w.node, seg);
+    std::optional<std::pair<YAML::Node, YAML::Node>> child;
+    if (auto map = index.find(prefix); map != index.end()) {
+      if (auto it = map->second.find(seg); it != map->second.end()) child = it->second;
+    } else {
+      child = find_child(w.node, seg);
+    }
+    prefix += kSegmentSeparator;
+    prefix += seg;
     if (!child) return w;
     w.key_node.reset(child->first);
     w.node.reset(child->second);
@@ -85,34 +116,53 @@ Walk walk(const YAML::Node& root, const std::vector<std::string>& segments) {
 
 // Expands ${VAR} in every scalar value (keys are names, not values) and rejects duplicate keys,
 // which yaml-cpp would otherwise accept silently and which go-yaml refuses.
+using Expanded = std::map<std::string, std::pair<std::string, std::string>, std::less<>>;
+
 void prepare(YAML::Node node, const EnvLookup& env, const std::string& file,
-             const std::string& path) {
+             const std::string& path, Expanded& expanded, std::size_t& budget) {
+  // Aliases share nodes, so a tree walk visits an aliased subtree once per reference: a 1 KB
+  // "billion laughs" file is 10^9 visits. The budget (nodes beyond one per byte of text) ends
+  // it, and bounds every later walk of the same tree.
+  if (budget == 0) {
+    const YAML::Mark at = node.Mark();
+    throw sdk::ConfigError(file, at.line + 1, at.column + 1, path,
+                           "the document expands to more than " +
+                               std::to_string(kMaxAliasExpansion) +
+                               " nodes beyond its size through YAML aliases (aliases of aliases, "
+                               "a \"billion laughs\" file?); write the values out instead");
+  }
+  --budget;
   if (node.IsScalar()) {
-    const std::string& text = node.Scalar();
+    const std::string text = node.Scalar();
     if (text.find("${") != std::string::npos) {
       const std::string tag = node.Tag();
-      node = expand_env(text, env);
+      try {
+        node = expand_env(text, env);
+      } catch (const std::invalid_argument& e) {
+        const YAML::Mark at = node.Mark();
+        throw sdk::ConfigError(file, at.line + 1, at.column + 1, path, e.what());
+      }
       node.SetTag(tag);
+      if (node.Scalar() != text) expanded.insert_or_assign(path, std::pair{text, node.Scalar()});
     }
   } else if (node.IsMap()) {
-    std::vector<std::pair<std::string, YAML::Mark>> seen;
+    // Hashed: a map of 20 000 pipelines made a linear scan per key quadratic.
+    std::unordered_map<std::string, YAML::Mark> seen;
     for (auto it = node.begin(); it != node.end(); ++it) {
       const std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string("?");
       const std::string child_path = path.empty() ? key : path + "." + key;
-      for (const auto& [name, mark] : seen) {
-        if (name == key) {
-          const YAML::Mark here = it->first.Mark();
-          throw sdk::ConfigError(file, here.line + 1, here.column + 1, child_path,
-                                 "duplicate key (first defined at line " +
-                                     std::to_string(mark.line + 1) + "); remove one of them");
-        }
+      if (auto [first, fresh] = seen.try_emplace(key, it->first.Mark()); !fresh) {
+        const YAML::Mark here = it->first.Mark();
+        throw sdk::ConfigError(file, here.line + 1, here.column + 1, child_path,
+                               "duplicate key (first defined at line " +
+                                   std::to_string(first->second.line + 1) +
+                                   "); remove one of them");
       }
-      seen.emplace_back(key, it->first.Mark());
-      prepare(it->second, env, file, child_path);
+      prepare(it->second, env, file, child_path, expanded, budget);
     }
   } else if (node.IsSequence()) {
     for (std::size_t i = 0; i < node.size(); ++i) {
-      prepare(node[i], env, file, path + "." + std::to_string(i));
+      prepare(node[i], env, file, path + "." + std::to_string(i), expanded, budget);
     }
   }
 }
@@ -168,7 +218,8 @@ ConfigDocument ConfigDocument::parse(std::string_view yaml_text, std::string fil
                            "server, jobs, ...), got " +
                                describe(doc.root_));
   }
-  prepare(doc.root_, process_environment(), doc.file_, "");
+  std::size_t budget = yaml_text.size() + kMaxAliasExpansion;
+  prepare(doc.root_, process_environment(), doc.file_, "", doc.expanded_, budget);
 
   for (const auto& text : overrides) {
     const auto bad = [&](const std::string& problem) {
@@ -224,12 +275,14 @@ ConfigDocument ConfigDocument::parse(std::string_view yaml_text, std::string fil
                                       quote_text(version.Scalar()) +
                                       "; Coyote reads version: \"3\"");
   }
+  // After the overrides: they may add keys to any map.
+  build_index(doc.root_, "", doc.index_);
   return doc;
 }
 
 YAML::Node ConfigDocument::node(std::string_view path) const {
   if (path.empty()) return root_;
-  const Walk w = walk(root_, split_path(path));
+  const Walk w = walk(root_, split_path(path), index_);
   if (!w.complete) return YAML::Node(YAML::NodeType::Undefined);
   return w.node;
 }
@@ -258,16 +311,30 @@ Location ConfigDocument::location_of(const YAML::Node& n, std::string_view path)
 
 sdk::ConfigError ConfigDocument::error_with(const Location& where, std::string_view path,
                                             const std::string& problem) const {
+  std::string message = problem;
+  // The value at `path` (or a part of a sequence under it) came from ${...}: the message names
+  // what the file wrote, never the expanded value (a password, a token).
+  for (auto it = expanded_.lower_bound(path); it != expanded_.end(); ++it) {
+    const std::string_view key = it->first;
+    if (key.substr(0, path.size()) != path) break;
+    if (key.size() > path.size() && key[path.size()] != '.') continue;
+    const auto& [written, value] = it->second;
+    if (value.empty()) continue;
+    for (auto at = message.find(value); at != std::string::npos;
+         at = message.find(value, at + written.size())) {
+      message.replace(at, value.size(), written);
+    }
+  }
   if (!where.override_text.empty()) {
     return {file_, 0, 0, std::string(path),
-            problem + " (set by -o " + quote_text(where.override_text) + ")"};
+            message + " (set by -o " + quote_text(where.override_text) + ")"};
   }
-  return {file_, where.line, where.column, std::string(path), problem};
+  return {file_, where.line, where.column, std::string(path), message};
 }
 
 sdk::ConfigError ConfigDocument::error_at(std::string_view path, const std::string& problem) const {
   const auto segments = path.empty() ? std::vector<std::string>{} : split_path(path);
-  const Walk w = walk(root_, segments);
+  const Walk w = walk(root_, segments, index_);
   // A scalar is best pointed at by its value; a missing key or a whole section by the key that
   // opens the closest existing parent.
   const YAML::Node& at = (w.complete && w.node.IsScalar()) ? w.node : w.key_node;

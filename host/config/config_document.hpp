@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace coyote::host::config {
@@ -20,6 +22,18 @@ struct Location {
   int column = 0;  ///< 1-based; 0 when unknown
   std::string override_text;  ///< "key=value" when the node was set by -o, else empty
 };
+
+/// How far YAML aliases may expand a document: this many nodes beyond one per byte of its text
+/// (a document without aliases has fewer nodes than bytes). A 1 KB "billion laughs" file is
+/// 10^9 nodes; the walk stops at the limit instead.
+inline constexpr std::size_t kMaxAliasExpansion = 1'000'000;
+
+/// The children of the document's big maps (jobs.pipelines, a large env), by the map's path
+/// (its segments joined with '\x1f'): key → {key node, value node}. Built once at parse, so a
+/// lookup costs the depth of its path, not the size of the maps on it.
+using ConfigIndex =
+    std::unordered_map<std::string,
+                       std::unordered_map<std::string, std::pair<YAML::Node, YAML::Node>>>;
 
 /// Immutable after load()/parse(); safe to read from several threads at once (yaml-cpp lookups are
 /// done on const nodes only, which never insert).
@@ -54,6 +68,9 @@ class ConfigDocument final : public sdk::Config {
   [[nodiscard]] std::optional<std::vector<std::string>> strings(
       std::string_view path) const override;
   [[nodiscard]] std::vector<std::string> keys(std::string_view path) const override;
+  /// Maps indexed for lookup (those with more than a few keys): a probe for the tests.
+  [[nodiscard]] std::size_t indexed_maps() const noexcept { return index_.size(); }
+
   [[nodiscard]] sdk::ConfigError error_at(std::string_view path,
                                           const std::string& problem) const override;
 
@@ -83,6 +100,10 @@ class ConfigDocument final : public sdk::Config {
   std::filesystem::path working_dir_;
   /// Dotted path set by an override → the override's text, to point errors at the -o flag.
   std::map<std::string, std::string, std::less<>> overridden_;
+  ConfigIndex index_;
+  /// Dotted path of a value that had `${...}` → {as written, as expanded}: an error about the
+  /// value prints what the file wrote (`${DB_PASSWORD}`), never the secret it expanded to.
+  std::map<std::string, std::pair<std::string, std::string>, std::less<>> expanded_;
 };
 
 /// Splits "a.b.c" into {"a","b","c"}; empty segments are kept (callers reject them).

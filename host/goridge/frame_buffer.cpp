@@ -5,6 +5,22 @@
 
 namespace coyote::host::goridge {
 
+std::size_t FrameBuffer::space_wanted(std::size_t min_size) const noexcept {
+  const std::size_t pending = end_ - begin_;
+  if (wanted_ <= pending + min_size) return min_size;
+  // Doubling what has arrived keeps the copies linear in the frame size and the memory within
+  // twice what the peer really sent, whatever size its header claims.
+  return std::min(wanted_ - pending, std::max(pending, min_size));
+}
+
+std::size_t FrameBuffer::capacity_after_prepare(std::size_t min_size) const noexcept {
+  const std::size_t pending = end_ - begin_;
+  const std::size_t want = space_wanted(min_size);
+  if (pending == 0 && wanted_ == 0 && data_.size() > 4 * min_size) return min_size;
+  if (data_.size() - end_ >= want || data_.size() - pending >= want) return data_.capacity();
+  return std::max(data_.capacity(), pending + want);
+}
+
 std::span<std::uint8_t> FrameBuffer::prepare(std::size_t min_size) {
   if (begin_ == end_) {
     begin_ = end_ = 0;
@@ -14,7 +30,7 @@ std::span<std::uint8_t> FrameBuffer::prepare(std::size_t min_size) {
     }
   }
   const std::size_t pending = end_ - begin_;
-  const std::size_t want = std::max(min_size, wanted_ > pending ? wanted_ - pending : 0);
+  const std::size_t want = space_wanted(min_size);
   if (data_.size() - end_ < want) {
     // Compact first: consumed frames at the front are dead space.
     if (begin_ != 0) {
@@ -22,9 +38,20 @@ std::span<std::uint8_t> FrameBuffer::prepare(std::size_t min_size) {
       begin_ = 0;
       end_ = pending;
     }
-    if (data_.size() - end_ < want) data_.resize(end_ + want);
+    if (data_.size() - end_ < want) {
+      // Exactly what is needed: the growth above is already geometric, and the capacity is
+      // what owners account.
+      data_.reserve(end_ + want);
+      data_.resize(end_ + want);
+    }
   }
   return {data_.data() + end_, data_.size() - end_};
+}
+
+void FrameBuffer::release() noexcept {
+  if (begin_ != end_) return;
+  begin_ = end_ = 0;
+  std::vector<std::uint8_t>().swap(data_);
 }
 
 void FrameBuffer::append(std::span<const std::uint8_t> bytes) {

@@ -30,10 +30,15 @@ class FrameBuffer {
   /// `max_payload` is checked from each header, before any of that frame's payload is buffered.
   explicit FrameBuffer(std::uint32_t max_payload) : max_payload_(max_payload) {}
 
-  /// Writable space of at least `min_size` bytes (more when a large frame is pending). When the
-  /// buffer is empty and one big frame made it grow past 4 × `min_size`, the memory is given
-  /// back first.
+  /// Writable space of at least `min_size` bytes. While a frame larger than that is pending the
+  /// space grows towards it, but never by more than the bytes already buffered: memory follows
+  /// what a peer has sent, not what its header announces (a 20-byte header declaring 64 MiB
+  /// costs `min_size`, not 64 MiB). When the buffer is empty and one big frame made it grow past
+  /// 4 × `min_size`, the memory is given back first.
   std::span<std::uint8_t> prepare(std::size_t min_size = kReadSize);
+  /// The capacity prepare(min_size) would leave the buffer with (equal to capacity() when it
+  /// needs no growth), so a caller that accounts memory can refuse the growth first.
+  [[nodiscard]] std::size_t capacity_after_prepare(std::size_t min_size = kReadSize) const noexcept;
   void commit(std::size_t n) noexcept { end_ += n; }
   void append(std::span<const std::uint8_t> bytes);
 
@@ -44,6 +49,10 @@ class FrameBuffer {
   [[nodiscard]] ParseProblem problem() const noexcept { return problem_; }
 
   [[nodiscard]] std::size_t buffered() const noexcept { return end_ - begin_; }
+  /// Bytes of memory the buffer holds (what an owner accounts against its limits).
+  [[nodiscard]] std::size_t capacity() const noexcept { return data_.capacity(); }
+  /// Frees the memory when nothing is buffered (an idle connection then holds none).
+  void release() noexcept;
 
   static constexpr std::size_t kReadSize = std::size_t{64} * 1024;
 
@@ -55,6 +64,9 @@ class FrameBuffer {
   std::size_t wanted_ = 0;  ///< size of the frame being assembled, so prepare() can make room once
   ParseProblem problem_ = ParseProblem::kNone;
   sdk::Status broken_;
+
+  /// Bytes of writable space prepare(min_size) must provide after compaction.
+  [[nodiscard]] std::size_t space_wanted(std::size_t min_size) const noexcept;
 };
 
 }  // namespace coyote::host::goridge

@@ -35,7 +35,7 @@ namespace coyote::host::jobs {
 
 /// What a graceful drain did (Engine::drain).
 struct DrainReport {
-  std::size_t finished = 0;   ///< in flight when the drain began, answered within the grace
+  std::size_t finished = 0;   ///< answered within the grace (memory pipelines keep dispatching)
   std::size_t returned = 0;   ///< queued, not dispatched: handed back to their drivers
   std::size_t abandoned = 0;  ///< still running when the grace period ended
 };
@@ -142,6 +142,12 @@ class Engine final : public JobsService {
   [[nodiscard]] bool consumes(std::string_view pipeline) const;
   void drain_tick(std::chrono::steady_clock::time_point deadline, std::size_t at_start,
                   std::size_t returned, std::function<void(const DrainReport&)> done);
+  /// Takes a pipeline's jobs out of its pool queue and nacks them back (requeue) to its driver.
+  std::size_t hand_back_queued(const std::string& name, PipelineEntry& entry, std::string_view why);
+  /// Jobs a worker's answer (or failure) settled so far.
+  [[nodiscard]] std::uint64_t settled() const noexcept;
+  /// No job of a memory pipeline is in the host (queued or running).
+  [[nodiscard]] bool in_process_pipelines_idle();
 
   boost::asio::io_context& io_;
   const std::thread::id owner_ = std::this_thread::get_id();
@@ -158,6 +164,10 @@ class Engine final : public JobsService {
   // After the pipelines: jobs in flight in a dispatcher go before the drivers they settle into.
   std::map<std::string, PoolLane, std::less<>> lanes_;
   std::unique_ptr<boost::asio::steady_timer> drain_timer_;
+  std::uint64_t drain_settled_at_start_ = 0;
+  // Jobs waiting for their dead letter when the drain began: counted as settled already (their
+  // failure), they finish when acked, which settled() does not count again.
+  std::size_t drain_burying_at_start_ = 0;
   bool draining_ = false;
   bool started_ = false;
   bool stopped_ = false;

@@ -156,6 +156,23 @@ void Pipelines::build(const std::string& name) {
       name, PipelineEntry{std::move(pipeline), std::move(pool), std::move(driver)});
 }
 
+sdk::Status check_declared_name(std::string_view name, std::string_view what) {
+  const auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.' || c == ':';
+  };
+  const bool ok = !name.empty() && name.size() <= kMaxDeclaredName && name.front() != '.' &&
+                  std::all_of(name.begin(), name.end(), allowed);
+  if (ok) return sdk::Status::ok();
+  std::string shown;
+  for (const char c : name.substr(0, 64)) shown += allowed(c) ? c : '?';
+  if (name.size() > 64) shown += "...";
+  return sdk::Status::error("declare: " + std::string(what) + " \"" + shown + "\" (" +
+                            std::to_string(name.size()) + " bytes) is not allowed: use 1 to " +
+                            std::to_string(kMaxDeclaredName) +
+                            " of A-Z a-z 0-9 _ - . : , not starting with a dot");
+}
+
 sdk::Result<PipelineEntry*> Pipelines::declare(const std::map<std::string, std::string>& options) {
   auto get = [&](const char* key) {
     auto it = options.find(key);
@@ -169,6 +186,10 @@ sdk::Result<PipelineEntry*> Pipelines::declare(const std::map<std::string, std::
                               " (set \"driver\"; available: " + join_names(drivers_.names()) + ")");
   }
   if (name.empty()) return sdk::Status::error("declare: the pipeline has no name (set \"name\")");
+  if (auto bad = check_declared_name(name, "pipeline name"); !bad) return bad;
+  if (const auto dead = get("dead_letter"); !dead.empty()) {
+    if (auto bad = check_declared_name(dead, "dead_letter"); !bad) return bad;
+  }
   if (auto it = pipelines_.find(name); it != pipelines_.end()) {
     return sdk::Status::error("pipeline already exists, name: " + name +
                               ", driver: " + it->second.pipeline.driver());

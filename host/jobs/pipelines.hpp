@@ -36,6 +36,15 @@ struct DeliveryRule {
   std::string dead_letter;
 };
 
+/// Longest name jobs.Declare accepts for a pipeline or its dead_letter store.
+inline constexpr std::size_t kMaxDeclaredName = 128;
+
+/// Names that jobs.Declare accepts (pipelines and dead_letter stores): 1..kMaxDeclaredName of
+/// A-Z a-z 0-9 _ - . : and not starting with a dot. They end up in log lines, metrics and file
+/// names; a client sent "../", newlines and 1 MB. Pipelines of the config file are not held to
+/// it (RoadRunner does not restrict them).
+[[nodiscard]] sdk::Status check_declared_name(std::string_view name, std::string_view what);
+
 /// Builds pipelines from .rr.yaml (jobs.pipelines.<name>) and from jobs.Declare's flat options,
 /// through the DriverCatalog (whose drivers never throw). A destroyed pipeline's driver is kept
 /// alive until the registry goes: a job of it may still be running and will settle through it.

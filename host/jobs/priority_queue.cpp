@@ -31,8 +31,7 @@ PriorityQueue::PriorityQueue(boost::asio::io_context& io, std::size_t capacity)
 PriorityQueue::~PriorityQueue() = default;
 
 namespace {
-// Beyond this many lanes, empty ones are dropped: a producer cycling through many priorities
-// must not leave take() scanning a long tail of empty lanes.
+// Empty lanes are kept for reuse up to this many, and beyond it while they are not the majority.
 constexpr std::size_t kLanesKeptEmpty = 8;
 }  // namespace
 
@@ -41,13 +40,21 @@ PriorityQueue::Lane& PriorityQueue::lane_locked(std::int64_t priority) {
   if (it == lanes_.end()) {
     prune_lanes_locked();
     it = lanes_.try_emplace(priority).first;
+    it->second.priority = priority;
   }
   return it->second;
 }
 
 void PriorityQueue::prune_lanes_locked() {
-  if (lanes_.size() < kLanesKeptEmpty) return;
-  std::erase_if(lanes_, [](const auto& lane) { return lane.second.empty(); });
+  const std::size_t empty = lanes_.size() - ready_.size();
+  if (empty <= kLanesKeptEmpty || empty * 2 <= lanes_.size()) return;
+  lane_steps_ += lanes_.size();
+  std::erase_if(lanes_, [](const auto& lane) { return lane.second.entries.empty(); });
+}
+
+void PriorityQueue::index_locked(Lane& lane) {
+  ready_.push_back(&lane);
+  std::push_heap(ready_.begin(), ready_.end(), LaterLane{});
 }
 
 PriorityQueue::Tally& PriorityQueue::tally_locked(const std::string& pipeline) {
@@ -73,7 +80,9 @@ void PriorityQueue::push_locked(std::unique_ptr<sdk::Job>& job) {
   Tally& tally = tally_locked(job->pipeline());
   tally.stamps[priority].push_back(std::chrono::steady_clock::now());
   ++tally.queued;
-  lane_locked(priority).push_back(Entry{next_seq_++, std::move(job)});
+  Lane& lane = lane_locked(priority);
+  lane.entries.push_back(Entry{next_seq_++, std::move(job)});
+  if (lane.entries.size() == 1) index_locked(lane);
   ++size_;
   notify_job_locked();
 }
@@ -132,23 +141,31 @@ std::vector<std::unique_ptr<sdk::Job>> PriorityQueue::remove(std::string_view pi
   std::vector<Entry> removed;
   {
     std::lock_guard lock(mutex_);
-    for (auto& [priority, lane] : lanes_) {
-      Lane kept;
-      for (auto& e : lane) {
-        if (e.job->pipeline() == pipeline) {
-          removed.push_back(std::move(e));
+    lane_steps_ += ready_.size();
+    for (Lane* lane : ready_) {
+      // Compacted in place: a lane keeps its storage, and no lane is rebuilt.
+      auto& entries = lane->entries;
+      auto kept = entries.begin();
+      for (auto it = entries.begin(); it != entries.end(); ++it) {
+        if (it->job->pipeline() == pipeline) {
+          removed.push_back(std::move(*it));
         } else {
-          kept.push_back(std::move(e));
+          if (kept != it) *kept = std::move(*it);
+          ++kept;
         }
       }
-      lane.swap(kept);
+      entries.erase(kept, entries.end());
     }
-    size_ -= removed.size();
+    if (!removed.empty()) {
+      std::erase_if(ready_, [](const Lane* lane) { return lane->entries.empty(); });
+      std::make_heap(ready_.begin(), ready_.end(), LaterLane{});
+      size_ -= removed.size();
+      release_room_locked();
+    }
     if (last_pipeline_ == pipeline) last_tally_ = nullptr;
     if (const auto it = tallies_.find(std::string(pipeline)); it != tallies_.end()) {
       tallies_.erase(it);
     }
-    if (!removed.empty()) release_room_locked();
   }
   std::sort(removed.begin(), removed.end(),
             [](const Entry& a, const Entry& b) { return a.seq < b.seq; });
@@ -156,6 +173,16 @@ std::vector<std::unique_ptr<sdk::Job>> PriorityQueue::remove(std::string_view pi
   out.reserve(removed.size());
   for (auto& e : removed) out.push_back(std::move(e.job));
   return out;
+}
+
+std::uint64_t PriorityQueue::lane_steps() const {
+  std::lock_guard lock(mutex_);
+  return lane_steps_;
+}
+
+std::size_t PriorityQueue::lanes() const {
+  std::lock_guard lock(mutex_);
+  return lanes_.size();
 }
 
 std::size_t PriorityQueue::size() const {
@@ -171,25 +198,26 @@ void PriorityQueue::set_on_job(std::function<void()> callback) {
 
 std::optional<PriorityQueue::Taken> PriorityQueue::take() {
   std::lock_guard lock(mutex_);
-  if (size_ == 0) return std::nullopt;
-  for (auto& [priority, lane] : lanes_) {
-    if (lane.empty()) continue;
-    Taken taken{priority, lane.front().seq, std::move(lane.front().job), {}};
-    lane.pop_front();
-    Tally& tally = tally_locked(taken.job->pipeline());
-    auto& stamps = tally.stamps[priority];
-    // Never empty while the tally counts this job; guarded so a driver whose job changed its
-    // pipeline name cannot make the host read past the end.
-    if (!stamps.empty()) {
-      taken.enqueued = stamps.front();
-      stamps.pop_front();
-    }
-    if (tally.queued > 0) --tally.queued;
-    --size_;
-    release_room_locked();
-    return taken;
+  if (ready_.empty()) return std::nullopt;
+  Lane& lane = *ready_.front();
+  Taken taken{lane.priority, lane.entries.front().seq, std::move(lane.entries.front().job), {}};
+  lane.entries.pop_front();
+  Tally& tally = tally_locked(taken.job->pipeline());
+  auto& stamps = tally.stamps[taken.priority];
+  // Never empty while the tally counts this job; guarded so a driver whose job changed its
+  // pipeline name cannot make the host read past the end.
+  if (!stamps.empty()) {
+    taken.enqueued = stamps.front();
+    stamps.pop_front();
   }
-  return std::nullopt;  // unreachable while size_ counts the lanes' entries
+  if (tally.queued > 0) --tally.queued;
+  if (lane.entries.empty()) {
+    std::pop_heap(ready_.begin(), ready_.end(), LaterLane{});
+    ready_.pop_back();
+  }
+  --size_;
+  release_room_locked();
+  return taken;
 }
 
 void PriorityQueue::restore(Taken taken) {
@@ -199,7 +227,9 @@ void PriorityQueue::restore(Taken taken) {
   Tally& tally = tally_locked(taken.job->pipeline());
   tally.stamps[taken.priority].push_front(taken.enqueued);
   ++tally.queued;
-  lane_locked(taken.priority).push_front(Entry{taken.seq, std::move(taken.job)});
+  Lane& lane = lane_locked(taken.priority);
+  lane.entries.push_front(Entry{taken.seq, std::move(taken.job)});
+  if (lane.entries.size() == 1) index_locked(lane);
   ++size_;
 }
 

@@ -25,10 +25,14 @@ namespace coyote::host::jobs {
 /// call every sdk::Queue method from any thread; take/restore and set_on_job are for the
 /// dispatcher on the loop thread.
 ///
-/// One FIFO lane per distinct priority, lanes ordered by priority: a take is a pop from the front
-/// of the first non-empty lane, O(1) however many jobs wait (a binary heap over 100 000 jobs
-/// cost ~17 cache-missing levels per take). Applications use a handful of priorities; empty
-/// lanes are kept for reuse and pruned only once there are many.
+/// One FIFO lane per distinct priority: a take is a pop from the front of the lowest non-empty
+/// lane, O(1) however many jobs wait (a binary heap over 100 000 jobs cost ~17 cache-missing
+/// levels per take). The non-empty lanes are indexed by a min-heap of their own, so neither take
+/// nor insert ever walks the lanes: with 50 000 distinct priorities a scan of the (mostly empty)
+/// lanes per take, and a prune per new lane, made the loop quadratic (a Resume held it 17 s).
+/// Applications use a handful of priorities; empty lanes are kept for reuse (no allocation when
+/// a lane empties and refills) and pruned only once they are the majority, so a prune's cost is
+/// paid for by the lanes that emptied since the last one.
 ///
 /// Wake-ups never run under the lock: "a job arrived" and on_room callbacks are posted to the
 /// io_context. At most one "job arrived" post is pending at a time (the dispatcher drains the
@@ -73,6 +77,12 @@ class PriorityQueue final : public sdk::Queue {
   /// the few jobs being dispatched at that moment.
   void restore(Taken taken);
 
+  /// Lanes visited by whole-lane walks (pruning, remove) since construction: a complexity probe
+  /// for the tests. take() and insert never walk lanes.
+  [[nodiscard]] std::uint64_t lane_steps() const;
+  /// Lanes held, empty ones included.
+  [[nodiscard]] std::size_t lanes() const;
+
   /// Any thread: calls `visit(pipeline, load)` for every pipeline that has had a job in the queue
   /// since it was last removed(), under the queue's lock (so `visit` must be quick and must not
   /// call the queue). Costs one step per pipeline, however many jobs wait.
@@ -88,7 +98,17 @@ class PriorityQueue final : public sdk::Queue {
     std::uint64_t seq;  ///< insertion order, to return removed jobs oldest first
     std::unique_ptr<sdk::Job> job;
   };
-  using Lane = std::deque<Entry>;
+  struct Lane {
+    std::int64_t priority = 0;
+    std::deque<Entry> entries;
+  };
+  /// The order of ready_: a min-heap on priority.
+  struct LaterLane {
+    bool operator()(const Lane* a, const Lane* b) const noexcept {
+      return a->priority > b->priority;
+    }
+  };
+
   using Stamp = std::chrono::steady_clock::time_point;
   /// One pipeline's jobs in the queue. Within a lane jobs leave in insertion order, so within
   /// one (pipeline, priority) they do too: the insertion times of its queued jobs are a FIFO per
@@ -104,6 +124,8 @@ class PriorityQueue final : public sdk::Queue {
 
   Lane& lane_locked(std::int64_t priority);
   void prune_lanes_locked();
+  /// A lane that just got its first entry joins the index.
+  void index_locked(Lane& lane);
   void push_locked(std::unique_ptr<sdk::Job>& job);
   void notify_job_locked();
   void release_room_locked();
@@ -112,9 +134,11 @@ class PriorityQueue final : public sdk::Queue {
   const std::size_t capacity_;
   mutable std::mutex mutex_;
   std::condition_variable room_cv_;
-  std::map<std::int64_t, Lane> lanes_;
+  std::map<std::int64_t, Lane> lanes_;  ///< every lane (nodes are stable: ready_ points in)
+  std::vector<Lane*> ready_;            ///< the non-empty lanes, a min-heap (LaterLane)
   std::size_t size_ = 0;
   std::uint64_t next_seq_ = 0;
+  std::uint64_t lane_steps_ = 0;
   std::function<void()> on_job_;
   bool job_notice_pending_ = false;
   std::vector<std::function<void()>> room_waiters_;

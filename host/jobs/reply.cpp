@@ -1,5 +1,8 @@
 #include "jobs/reply.hpp"
 
+#include "jobs/delay_limit.hpp"
+#include "jobs/retry_policy.hpp"
+
 #include <boost/json.hpp>
 
 #include <optional>
@@ -30,6 +33,9 @@ sdk::Status parse_headers(const json::value& v, sdk::Headers& out) {
     return sdk::Status::error("\"headers\" must be an object of string arrays");
   }
   for (const auto& [key, values] : v.get_object()) {
+    // The host owns the delivery counter: a worker returns the headers it received (PHP sends
+    // the whole map on requeue), and its copy of the counter never replaces the host's.
+    if (key == kAttemptHeader) continue;
     if (!values.is_array() && !values.is_null()) {
       return sdk::Status::error("header \"" + std::string(key) + "\" must be an array of strings");
     }
@@ -97,6 +103,7 @@ sdk::Result<Reply> parse_reply(std::string_view body) {
     if (!seconds) {
       return sdk::Status::error("\"delay_seconds\" must be an integer");
     }
+    if (auto status = check_delay(*seconds, "\"delay_seconds\""); !status) return status;
     reply.delay = std::chrono::seconds{*seconds < 0 ? 0 : *seconds};
   }
   if (const auto* h = d.if_contains("headers"); h != nullptr) {

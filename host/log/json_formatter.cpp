@@ -1,5 +1,7 @@
 #include "log/json_formatter.hpp"
 
+#include "log/escaped_message.hpp"
+
 #include <coyote/sdk/json_text.hpp>
 
 #include <chrono>
@@ -46,7 +48,12 @@ void JsonFormatter::format(const spdlog::details::log_msg& msg, spdlog::memory_b
     sdk::json_text::append_string(out, {msg.logger_name.data(), msg.logger_name.size()});
   }
   out += ",\"msg\":";
-  sdk::json_text::append_string(out, {msg.payload.data(), msg.payload.size()});
+  // append_string escapes control characters; invalid UTF-8 (a worker's stderr) would still
+  // make the line invalid JSON.
+  const std::string_view payload(msg.payload.data(), msg.payload.size());
+  bool ascii = true;
+  for (const char c : payload) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+  sdk::json_text::append_string(out, ascii ? std::string(payload) : valid_utf8(payload));
   out += "}\n";
   dest.append(out.data(), out.data() + out.size());
 }

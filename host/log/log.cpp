@@ -1,7 +1,11 @@
 #include "log/log.hpp"
 
 #include "config/key_spec.hpp"
+#include "log/escaped_message.hpp"
 #include "log/json_formatter.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/basic_file_sink.h>
@@ -80,7 +84,15 @@ constexpr Spec kLogs{Kind::kSection, kLogsFields};
 
 // -------------------------------------------------------------------------------------------------
 
-constexpr const char* kConsolePattern = "%Y-%m-%dT%H:%M:%S.%e%z\t%^%-7l%$\t%n\t%v";
+/// A log file the host creates is 0640, not the 0644 fopen gives: lines carry job ids, worker
+/// output and errors. An existing file keeps its mode (the operator chose it).
+void create_private(const std::string& file) {
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd >= 0) ::close(fd);
+}
+
+// %* is the message with control characters escaped (EscapedMessage): one entry, one line.
+constexpr const char* kConsolePattern = "%Y-%m-%dT%H:%M:%S.%e%z\t%^%-7l%$\t%n\t%*";
 
 enum class Format { kColorConsole, kConsole, kJson, kRaw };
 
@@ -127,7 +139,7 @@ struct State {
 
 Profile default_profile() {
   auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-  sink->set_formatter(std::make_unique<spdlog::pattern_formatter>(kConsolePattern));
+  sink->set_formatter(console_formatter(kConsolePattern));
   return Profile{spdlog::level::info, {sink}};
 }
 
@@ -231,7 +243,7 @@ class SinkFactory {
       case Format::kConsole:
         break;
     }
-    return std::make_unique<spdlog::pattern_formatter>(kConsolePattern);
+    return console_formatter(kConsolePattern);
   }
 
   // Same output and format → same sink, so channels writing to one file share one handle.
@@ -248,6 +260,7 @@ class SinkFactory {
                 : spdlog::sink_ptr(std::make_shared<spdlog::sinks::stdout_sink_mt>());
     } else {
       try {
+        create_private(target);
         s = std::make_shared<spdlog::sinks::basic_file_sink_mt>(target, /*truncate=*/false);
       } catch (const spdlog::spdlog_ex& e) {
         throw cfg_.error_at(path, "cannot open log file \"" + target + "\": " + e.what());
@@ -271,6 +284,7 @@ class SinkFactory {
     if (auto it = cache_.find(key); it != cache_.end()) return it->second;
     spdlog::sink_ptr s;
     try {
+      create_private(file);
       s = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
           file, static_cast<std::size_t>(max_mb) * 1024 * 1024, static_cast<std::size_t>(backups));
     } catch (const spdlog::spdlog_ex& e) {

@@ -1,5 +1,6 @@
 #include "plugin/guarded_driver.hpp"
 
+#include "log/log.hpp"
 #include "plugin/plugin_error.hpp"
 #include "support/guarded_call.hpp"
 
@@ -15,6 +16,20 @@ namespace {
 std::string context_of(const DriverEntry& entry, std::string_view pipeline) {
   return "driver " + entry.name + " (file " + entry.plugin.file.string() + ", pipeline " +
          std::string(pipeline) + ")";
+}
+
+/// `message` for a client of jobs.Declare: the plugin's path becomes its file name. The full
+/// text (with the path, which tells an operator the host's layout) goes to the host log only.
+std::string for_client(const DriverEntry& entry, const std::string& message) {
+  log::get("plugin")->error("{}", message);
+  const std::string path = entry.plugin.file.string();
+  const std::string name = entry.plugin.file.filename().string();
+  std::string out = message;
+  if (path.empty()) return out;
+  for (auto at = out.find(path); at != std::string::npos; at = out.find(path, at + name.size())) {
+    out.replace(at, path.size(), name);
+  }
+  return out;
 }
 
 }  // namespace
@@ -127,10 +142,11 @@ sdk::Result<std::unique_ptr<GuardedDriver>> construct_from_pipeline(const Driver
       }
       return sdk::Status::ok();
     });
-    if (!status) return status;
+    if (!status) return sdk::Status::error(for_client(entry, status.message()));
     if (!driver) {
-      return sdk::Status::error(context + " refused the pipeline (see the plugin." +
-                                entry.plugin.plugin_name + " log for why)");
+      return sdk::Status::error(for_client(entry, context +
+                                                      " refused the pipeline (see the plugin." +
+                                                      entry.plugin.plugin_name + " log for why)"));
     }
     return std::make_unique<GuardedDriver>(std::move(driver), entry, pipeline.name());
   } catch (...) {

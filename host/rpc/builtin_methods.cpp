@@ -1,5 +1,6 @@
 #include "rpc/builtin_methods.hpp"
 
+#include "jobs/delay_limit.hpp"
 #include "jobs/jobs_service.hpp"
 #include "rpc/go_json.hpp"
 #include "rpc/jobs_codec.hpp"
@@ -96,6 +97,10 @@ void add_jobs_methods(MethodTable& table, jobs::JobsService& jobs) {
     if (message.id.empty()) {
       return reply(sdk::Status::error("empty ID field not allowed"), {});
     }
+    if (auto s = jobs::check_delay(message.options.delay_seconds, "PushRequest.job.options.delay");
+        !s) {
+      return fail(reply, s);
+    }
     const Codec codec = call.codec;
     svc->push(std::move(message), [reply = std::move(reply), codec](const sdk::Status& status) {
       reply(status, status ? encode_empty(codec) : std::string());
@@ -106,6 +111,15 @@ void add_jobs_methods(MethodTable& table, jobs::JobsService& jobs) {
     std::vector<sdk::Message> messages;
     if (auto s = decode_push_batch_request(call.codec, call.body, messages); !s) {
       return fail(reply, s);
+    }
+    // Checked for the whole batch before any job is pushed: one bad delay refuses it all.
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+      if (auto s =
+              jobs::check_delay(messages[i].options.delay_seconds,
+                                "PushBatchRequest.jobs[" + std::to_string(i) + "].options.delay");
+          !s) {
+        return fail(reply, s);
+      }
     }
     const Codec codec = call.codec;
     svc->push_batch(std::move(messages),

@@ -7,13 +7,18 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -38,6 +43,12 @@ struct RpcServer::State {
   std::unordered_map<std::uint64_t, std::weak_ptr<ConnectionBase>> connections;
   std::uint64_t next_id = 1;
   bool stopped = false;
+  std::size_t connection_limit = 0;  ///< set by start()
+  std::size_t buffered = 0;          ///< sum of the connections' read buffer capacities
+  std::size_t unsent = 0;            ///< sum of the connections' unsent reply bytes
+  /// Every connection reads into this, then keeps only what it received: one loop thread, so
+  /// one scratch buffer serves all, and an idle connection holds no read buffer at all.
+  std::vector<std::uint8_t> scratch = std::vector<std::uint8_t>(goridge::FrameBuffer::kReadSize);
 };
 
 namespace {
@@ -54,9 +65,15 @@ class Connection final : public ConnectionBase,
         state_(std::move(state)),
         id_(id),
         peer_(std::move(peer)),
-        frames_(state_->options.max_frame_size) {}
+        frames_(state_->options.max_frame_size),
+        idle_timer_(socket_.get_executor()) {}
 
-  void start() { read_more(); }
+  void start() {
+    boost::system::error_code ignored;
+    socket_.non_blocking(true, ignored);
+    touch();
+    read_more();
+  }
 
   void close() override {
     if (closed_) return;
@@ -64,25 +81,61 @@ class Connection final : public ConnectionBase,
     boost::system::error_code ignored;
     socket_.shutdown(Socket::shutdown_both, ignored);
     socket_.close(ignored);
+    idle_timer_.cancel();
+    state_->buffered -= accounted_;
+    accounted_ = 0;
     state_->connections.erase(id_);
   }
 
  private:
-  void read_more() {
-    if (closed_) return;
-    const auto space = frames_.prepare();
-    socket_.async_read_some(
-        asio::buffer(space.data(), space.size()),
-        [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-          self->on_read(ec, n);
-        });
+  /// Reading stops while the client has too much unanswered: its replies unsent beyond the
+  /// bound, or too many calls in flight. It resumes as replies are written.
+  [[nodiscard]] bool paused() const noexcept {
+    return unsent_ > state_->options.max_unsent_bytes ||
+           calls_ >= state_->options.max_calls_in_flight;
   }
 
-  void on_read(const boost::system::error_code& ec, std::size_t n) {
+  void read_more() {
+    if (closed_ || waiting_ || paused()) return;
+    waiting_ = true;
+    socket_.async_wait(Socket::wait_read,
+                       [self = this->shared_from_this()](const boost::system::error_code& ec) {
+                         self->waiting_ = false;
+                         self->guarded([&] { self->on_readable(ec); });
+                       });
+  }
+
+  /// No exception of one connection (std::bad_alloc included) may leave the event loop: it
+  /// closes that connection.
+  template <typename Fn>
+  void guarded(Fn&& fn) {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      state_->log->error("rpc connection {} ({}) closed: {}", id_, peer_, e.what());
+      close();
+    }
+  }
+
+  void on_readable(const boost::system::error_code& ec) {
     if (closed_) return;
     if (ec) {
-      if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
-        state_->log->debug("rpc connection {} ({}): read failed: {}", id_, peer_, ec.message());
+      if (ec != asio::error::operation_aborted) {
+        state_->log->debug("rpc connection {} ({}): wait failed: {}", id_, peer_, ec.message());
+      }
+      close();
+      return;
+    }
+    auto& scratch = state_->scratch;
+    boost::system::error_code rec;
+    const std::size_t n = socket_.read_some(asio::buffer(scratch), rec);
+    if (rec == asio::error::would_block || rec == asio::error::try_again) {
+      read_more();
+      return;
+    }
+    if (rec) {
+      if (rec != asio::error::eof) {
+        state_->log->debug("rpc connection {} ({}): read failed: {}", id_, peer_, rec.message());
       } else if (frames_.buffered() != 0) {
         state_->log->debug("rpc connection {} ({}) closed mid-frame with {} bytes unread", id_,
                            peer_, frames_.buffered());
@@ -90,10 +143,33 @@ class Connection final : public ConnectionBase,
       close();
       return;
     }
-    frames_.commit(n);
+    touch();
+    // The server's memory follows what clients sent (FrameBuffer grows with the bytes that
+    // arrived), and all partial requests together stay within max_buffered_bytes.
+    const std::size_t before = frames_.capacity();
+    const std::size_t after = frames_.capacity_after_prepare(n);
+    if (after > before &&
+        state_->buffered + (after - before) > state_->options.max_buffered_bytes) {
+      state_->log->warn(
+          "rpc connection {} ({}) closed: its partial request ({} bytes so far) would take the "
+          "server's read buffers beyond {} bytes",
+          id_, peer_, frames_.buffered() + n, state_->options.max_buffered_bytes);
+      close();
+      return;
+    }
+    frames_.append({scratch.data(), n});
+    account();
+    process();
+  }
+
+  /// Dispatches the whole requests buffered, as long as the connection is not paused, then
+  /// reads on. Re-entered from a reply only through asio::post (never recursively).
+  void process() {
+    if (closed_ || processing_) return;
+    processing_ = true;
     // The size limit is checked from each header, so a client cannot make the server buffer more
     // than max_frame_size; the request rules (two options, method length) once a frame is whole.
-    while (!closed_) {
+    while (!closed_ && !paused()) {
       auto next = frames_.next();
       if (!next) {
         state_->log->warn("rpc connection {} ({}) closed: {}{}", id_, peer_, next.error(),
@@ -101,13 +177,53 @@ class Connection final : public ConnectionBase,
                               ? " (is the client speaking goridge RPC, as RoadRunner's clients "
                                 "do?)"
                               : "");
+        processing_ = false;
         close();
         return;
       }
       if (!*next) break;
       handle_frame(**next);
     }
+    processing_ = false;
+    if (closed_) return;
+    if (frames_.buffered() == 0) {
+      frames_.release();
+      account();
+    }
     read_more();
+  }
+
+  void account() {
+    const std::size_t now = frames_.capacity();
+    state_->buffered = state_->buffered - accounted_ + now;
+    accounted_ = now;
+  }
+
+  void touch() {
+    last_activity_ = std::chrono::steady_clock::now();
+    arm_idle();
+  }
+
+  void arm_idle() {
+    const auto idle = state_->options.idle_timeout;
+    if (idle.count() <= 0 || closed_ || idle_armed_) return;
+    idle_armed_ = true;
+    idle_timer_.expires_at(last_activity_ + idle);
+    idle_timer_.async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
+      self->idle_armed_ = false;
+      if (ec || self->closed_) return;
+      const auto now = std::chrono::steady_clock::now();
+      if (self->calls_ > 0 || self->unsent_ > 0) {
+        self->last_activity_ = now;  // busy, not idle: measured again from now
+      } else if (now >= self->last_activity_ + self->state_->options.idle_timeout) {
+        self->state_->log->debug("rpc connection {} ({}) closed: idle for {} ms (rpc.idle_timeout)",
+                                 self->id_, self->peer_,
+                                 self->state_->options.idle_timeout.count());
+        self->close();
+        return;
+      }
+      self->arm_idle();
+    });
   }
 
   void handle_frame(const goridge::FrameBuffer::Frame& frame) {
@@ -120,20 +236,38 @@ class Connection final : public ConnectionBase,
     }
     const Request& req = *request;
     Call call{req.codec, req.method, req.body};
+    ++calls_;
     state_->methods.dispatch(call, [self = this->shared_from_this(), seq = req.seq,
                                     codec = req.codec, method = std::string(req.method)](
                                        const sdk::Status& status, const std::string& body) {
-      if (self->state_->observer) self->state_->observer(method, status.is_ok());
-      if (status) {
-        self->send(encode_reply(seq, codec, method, body));
-      } else {
-        self->send(encode_error(seq, codec, method, status.message()));
-      }
+      self->guarded([&] {
+        --self->calls_;
+        if (self->state_->observer) self->state_->observer(method, status.is_ok());
+        if (status) {
+          self->send(encode_reply(seq, codec, method, body));
+        } else {
+          self->send(encode_error(seq, codec, method, status.message()));
+        }
+        self->resume_later();
+      });
+    });
+  }
+
+  /// A reply may come inside dispatch (most do): the loop in process() goes on by itself then.
+  /// One that comes later may have unpaused the connection.
+  void resume_later() {
+    if (processing_ || closed_ || paused() || resume_posted_) return;
+    resume_posted_ = true;
+    asio::post(socket_.get_executor(), [self = this->shared_from_this()] {
+      self->resume_posted_ = false;
+      self->guarded([&] { self->process(); });
     });
   }
 
   void send(std::string frame) {
     if (closed_) return;
+    unsent_ += frame.size();
+    state_->unsent += frame.size();
     queue_.push_back(std::move(frame));
     if (!writing_) write_queued();
   }
@@ -146,6 +280,10 @@ class Connection final : public ConnectionBase,
     asio::async_write(
         socket_, buffers_,
         [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+          std::size_t written = 0;
+          for (const auto& f : self->inflight_) written += f.size();
+          self->unsent_ -= written;
+          self->state_->unsent -= written;
           self->inflight_.clear();
           self->writing_ = false;
           if (self->closed_) return;
@@ -155,7 +293,13 @@ class Connection final : public ConnectionBase,
             self->close();
             return;
           }
-          if (!self->queue_.empty()) self->write_queued();
+          self->touch();
+          if (!self->queue_.empty()) {
+            self->write_queued();
+          } else {
+            std::vector<std::string>().swap(self->inflight_);  // an idle connection holds nothing
+          }
+          self->resume_later();
         });
   }
 
@@ -164,10 +308,19 @@ class Connection final : public ConnectionBase,
   std::uint64_t id_;
   std::string peer_;
   goridge::FrameBuffer frames_;
+  asio::steady_timer idle_timer_;
+  std::chrono::steady_clock::time_point last_activity_{};
   std::vector<std::string> queue_;
   std::vector<std::string> inflight_;
   std::vector<asio::const_buffer> buffers_;
+  std::size_t accounted_ = 0;  ///< this connection's share of State::buffered
+  std::size_t unsent_ = 0;     ///< reply bytes queued or being written
+  std::size_t calls_ = 0;      ///< requests dispatched and not yet answered
   bool writing_ = false;
+  bool waiting_ = false;
+  bool processing_ = false;
+  bool resume_posted_ = false;
+  bool idle_armed_ = false;
   bool closed_ = false;
 };
 
@@ -217,6 +370,7 @@ class RpcServer::Listener final : public RpcServer::ListenerBase {
   Listener(asio::io_context& io, std::shared_ptr<State> state, typename Protocol::endpoint endpoint,
            std::string address, std::string unix_path)
       : acceptor_(io),
+        retry_(io),
         state_(std::move(state)),
         address_(std::move(address)),
         unix_path_(std::move(unix_path)) {
@@ -259,6 +413,11 @@ class RpcServer::Listener final : public RpcServer::ListenerBase {
 
   void close() override {
     boost::system::error_code ignored;
+    try {
+      retry_.cancel();
+    } catch (const boost::system::system_error&) {
+      // Nothing to cancel that matters: the acceptor closes next and the state is stopped.
+    }
     acceptor_.close(ignored);
     if (bound_unix_) {
       bound_unix_ = false;
@@ -273,10 +432,54 @@ class RpcServer::Listener final : public RpcServer::ListenerBase {
     acceptor_.async_accept([this, state = state_](const boost::system::error_code& ec,
                                                   typename Protocol::socket socket) {
       if (ec == asio::error::operation_aborted || state->stopped) return;
-      if (ec) {
-        // EMFILE and friends: keep serving existing connections, retry accepting.
-        state->log->warn("rpc accept on {} failed: {}", address_, ec.message());
-      } else {
+      try {
+        if (!accepted(ec, std::move(socket))) return;  // backing off: the timer accepts again
+      } catch (const std::exception& e) {
+        state->log->error("rpc accept on {}: {}", address_, e.what());
+      }
+      accept();
+    });
+  }
+
+  /// Rate-limited warning: the first of a kind at once, then one per kLogEvery with the count.
+  void complain(std::size_t& count, std::chrono::steady_clock::time_point& last,
+                const std::string& what) {
+    ++count;
+    const auto now = std::chrono::steady_clock::now();
+    if (last != std::chrono::steady_clock::time_point{} && now - last < kLogEvery) return;
+    state_->log->warn("{} ({} time(s) since the last such warning)", what, count);
+    count = 0;
+    last = now;
+  }
+
+  /// False when accepting must wait (the process is out of descriptors).
+  bool accepted(const boost::system::error_code& ec, typename Protocol::socket socket) {
+    if (ec) {
+      // EMFILE and friends: keep serving existing connections, and retry accepting after a
+      // back-off: retrying at once spun a core and wrote a million warnings a second.
+      complain(
+          failures_, failure_logged_,
+          "rpc accept on " + address_ + " failed: " + ec.message() + "; retrying with back-off");
+      backoff_ = std::min(kMaxBackoff, backoff_.count() == 0 ? kMinBackoff : backoff_ * 2);
+      retry_.expires_after(backoff_);
+      retry_.async_wait([this, state = state_](const boost::system::error_code& e) {
+        if (e || state->stopped) return;
+        accept();
+      });
+      return false;
+    }
+    backoff_ = std::chrono::milliseconds{0};
+    if (state_->connections.size() >= state_->connection_limit) {
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      complain(refused_, refused_logged_,
+               "rpc on " + address_ + ": a connection was closed at once: " +
+                   std::to_string(state_->connection_limit) +
+                   " connections are open (rpc.max_connections)");
+      return true;
+    }
+    {
+      {
         std::string peer = address_;
         if constexpr (std::is_same_v<Protocol, asio::ip::tcp>) {
           boost::system::error_code ignored;
@@ -284,16 +487,26 @@ class RpcServer::Listener final : public RpcServer::ListenerBase {
           const auto ep = socket.remote_endpoint(ignored);
           if (!ignored) peer = describe(ep);
         }
-        const std::uint64_t id = state->next_id++;
-        auto conn = std::make_shared<Connection<Protocol>>(std::move(socket), state, id, peer);
-        state->connections.emplace(id, conn);
+        const std::uint64_t id = state_->next_id++;
+        auto conn = std::make_shared<Connection<Protocol>>(std::move(socket), state_, id, peer);
+        state_->connections.emplace(id, conn);
         conn->start();
       }
-      accept();
-    });
+    }
+    return true;
   }
 
+  static constexpr std::chrono::milliseconds kMinBackoff{10};
+  static constexpr std::chrono::milliseconds kMaxBackoff{1000};
+  static constexpr std::chrono::seconds kLogEvery{10};
+
   typename Protocol::acceptor acceptor_;
+  asio::steady_timer retry_;
+  std::chrono::milliseconds backoff_{0};
+  std::size_t failures_ = 0;
+  std::size_t refused_ = 0;
+  std::chrono::steady_clock::time_point failure_logged_{};
+  std::chrono::steady_clock::time_point refused_logged_{};
   std::shared_ptr<State> state_;
   std::string address_;
   std::string unix_path_;
@@ -322,6 +535,22 @@ void RpcServer::set_call_observer(CallObserver observer) { state_->observer = st
 void RpcServer::start() {
   if (listener_) throw std::logic_error("RpcServer::start called twice");
   state_->stopped = false;
+  auto& options = state_->options;
+  options.max_buffered_bytes = std::max<std::size_t>(
+      options.max_buffered_bytes, std::size_t{options.max_frame_size} + goridge::kMaxHeaderSize);
+  state_->connection_limit = options.max_connections;
+  struct rlimit files {};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
+    const auto soft = static_cast<std::size_t>(files.rlim_cur);
+    const std::size_t room = soft > 2 * kFdReserve ? soft - kFdReserve : soft / 2;
+    if (room < state_->connection_limit) {
+      state_->log->warn(
+          "rpc: at most {} connections (rpc.max_connections is {}): the open-file limit is {} and "
+          "{} descriptors stay free for workers; raise `ulimit -n` to allow more",
+          room, options.max_connections, soft, kFdReserve);
+      state_->connection_limit = room;
+    }
+  }
   ListenAddress address;
   try {
     address = parse_listen_address(state_->options.listen);
@@ -342,8 +571,18 @@ void RpcServer::start() {
       throw std::runtime_error("cannot listen on " + address.to_string() +
                                ": cannot resolve host \"" + address.host + "\": " + ec.message());
     }
-    listener_ = std::make_unique<Listener<asio::ip::tcp>>(io_, state_, results.begin()->endpoint(),
+    const auto endpoint = results.begin()->endpoint();
+    listener_ = std::make_unique<Listener<asio::ip::tcp>>(io_, state_, endpoint,
                                                           address.to_string(), std::string());
+    if (!endpoint.address().is_loopback()) {
+      // jobs.* has no authentication: anyone who reaches the port can push, destroy, reset.
+      state_->log->warn(
+          "rpc listens on {}, reachable beyond this machine{}: the RPC has no authentication "
+          "(anyone who reaches it can push jobs, destroy pipelines, reset workers); listen on "
+          "127.0.0.1 or a unix socket, or firewall the port",
+          listener_->address(),
+          endpoint.address().is_unspecified() ? " (every interface)" : std::string());
+    }
   }
   state_->log->info("rpc listening on {}", listener_->address());
 }
@@ -368,5 +607,11 @@ std::string RpcServer::local_address() const {
 }
 
 std::size_t RpcServer::connection_count() const noexcept { return state_->connections.size(); }
+
+std::size_t RpcServer::buffered_bytes() const noexcept { return state_->buffered; }
+
+std::size_t RpcServer::unsent_bytes() const noexcept { return state_->unsent; }
+
+std::size_t RpcServer::connection_limit() const noexcept { return state_->connection_limit; }
 
 }  // namespace coyote::host::rpc

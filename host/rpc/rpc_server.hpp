@@ -6,6 +6,9 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <chrono>
+#include <cstddef>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -28,7 +31,26 @@ struct RpcServerOptions {
   std::uint32_t max_frame_size = 64u * 1024u * 1024u;
   unsigned unix_socket_mode = 0600;  ///< permissions of a unix socket file
   std::string version;               ///< rpc.Version; empty: coyote_version()
+  /// rpc.max_connections: connections held at once; more are accepted and closed at once. Also
+  /// kept `kFdReserve` below the process's open-file limit, so workers can always be spawned.
+  std::size_t max_connections = 1024;
+  /// rpc.idle_timeout: a connection with no request in flight, no reply unsent and no byte
+  /// received for this long is closed; 0 = never (RoadRunner's clients keep one connection and
+  /// do not reconnect, hence the default).
+  std::chrono::milliseconds idle_timeout{0};
+  /// Replies one connection may have unsent before the server stops reading its requests (a
+  /// client that pipelines and never reads gets no more work done, not more memory).
+  std::size_t max_unsent_bytes = std::size_t{1} << 20;
+  /// Requests of one connection dispatched and not yet answered before the server stops reading.
+  std::size_t max_calls_in_flight = 128;
+  /// Read buffers of all connections together (partial requests); a connection whose request
+  /// would grow them beyond this is closed. At least max_frame_size.
+  std::size_t max_buffered_bytes = std::size_t{256} << 20;
 };
+
+/// File descriptors kept free below RLIMIT_NOFILE: a connection flood must leave room to spawn
+/// workers (three pipes and a pidfd each), open plugin files and logs.
+inline constexpr std::size_t kFdReserve = 128;
 
 /// Threading: construct, start, stop and destroy on the loop thread (or before the loop runs).
 /// Every connection, handler and reply runs on `io`'s loop thread.
@@ -71,6 +93,12 @@ class RpcServer {
   [[nodiscard]] std::string local_address() const;
 
   [[nodiscard]] std::size_t connection_count() const noexcept;
+  /// Bytes all connections' read buffers hold (bounded by max_buffered_bytes).
+  [[nodiscard]] std::size_t buffered_bytes() const noexcept;
+  /// Bytes of replies not yet written, over all connections.
+  [[nodiscard]] std::size_t unsent_bytes() const noexcept;
+  /// The connection cap in force: max_connections, lowered to keep kFdReserve descriptors free.
+  [[nodiscard]] std::size_t connection_limit() const noexcept;
 
   struct State;  // shared with connections, which may outlive the server by a pending reply
 

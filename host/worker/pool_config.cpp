@@ -38,8 +38,11 @@ constexpr Field kServerFields[] = {
     {"env", &spec::kStringMap, "`{}`",
      "extra worker environment; names are upper-cased, `$VAR`/`${VAR}` in values expanded "
      "from the host environment"},
-    {"user", &spec::kString, "—", "run workers under this user"},
-    {"group", &spec::kString, "—", "run workers under this group"},
+    {"user", &spec::kString, "—",
+     "run workers as this user (name): its primary group and supplementary groups replace the "
+     "host's, set in the child before exec; needs the host to run as root, else start-up fails"},
+    {"group", &spec::kString, "—",
+     "run workers under this group (name), instead of the user's primary group; needs root"},
     {"on_init", &kOnInit},
     {"relay_timeout", &spec::kDuration, "—", "accepted for old configs, ignored (warning)", false,
      "server.relay_timeout is ignored (pipes only)"},
@@ -70,7 +73,8 @@ constexpr Field kPoolFields[] = {
      "jobs per worker before it is replaced (with 0–14 % jitter)"},
     {"max_queue_size", &spec::kInteger, "`0` (unlimited)", "pending executions above this fail"},
     {"allocate_timeout", &spec::kDuration, "`60s`",
-     "spawn + handshake deadline; wait-for-free-worker deadline"},
+     "spawn + handshake deadline; wait-for-free-worker deadline (`0` means the default, as in "
+     "RoadRunner)"},
     {"destroy_timeout", &spec::kDuration, "`60s`", "wait for busy workers at shutdown"},
     {"reset_timeout", &spec::kDuration, "`60s`", "wait for busy workers on reset"},
     {"stream_timeout", &spec::kDuration, "`60s`", "accepted (not used by jobs)"},
@@ -141,6 +145,9 @@ PoolConfig pool_config_from(const sdk::Config& config, std::string_view path, st
   pool.max_jobs = non_negative(config, join(path, "max_jobs"), 0);
   pool.max_queue_size = non_negative(config, join(path, "max_queue_size"), 0);
   pool.allocate_timeout = duration(config, join(path, "allocate_timeout"), pool.allocate_timeout);
+  // 0 killed every worker at spawn, for ever. RoadRunner reads 0 as unset (its default, 60s),
+  // and so do we: a config written for it keeps working.
+  if (pool.allocate_timeout.count() == 0) pool.allocate_timeout = PoolConfig{}.allocate_timeout;
   pool.destroy_timeout = duration(config, join(path, "destroy_timeout"), pool.destroy_timeout);
   pool.reset_timeout = duration(config, join(path, "reset_timeout"), pool.reset_timeout);
   pool.stream_timeout = duration(config, join(path, "stream_timeout"), pool.stream_timeout);
@@ -205,6 +212,15 @@ ServerConfig server_config_from(const sdk::Config& config, std::string version) 
   }
   server.relay = config.string_or("server.relay", "pipes");
   if (config.has("rpc.listen")) server.rpc_listen = config.string_or("rpc.listen", "");
+  const std::string user = config.string_or("server.user", "");
+  const std::string group = config.string_or("server.group", "");
+  if (!user.empty() || !group.empty()) {
+    auto credentials = resolve_credentials(user, group);
+    if (!credentials) {
+      throw config.error_at(!user.empty() ? "server.user" : "server.group", credentials.error());
+    }
+    server.credentials = std::move(*credentials);
+  }
   return server;
 }
 

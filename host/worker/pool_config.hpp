@@ -3,6 +3,7 @@
 
 #include "config/key_spec.hpp"
 #include "config/schema.hpp"
+#include "worker/process_spawn.hpp"
 
 #include <coyote/sdk/config.hpp>
 
@@ -57,6 +58,8 @@ struct ServerConfig {
   std::string relay = "pipes";
   std::string rpc_listen;             ///< empty: RR_RPC is not set
   std::string version = "2025.1.15";  ///< RR_VERSION
+  /// server.user / server.group, resolved (empty: workers run as the host does).
+  Credentials credentials;
 };
 
 /// Reads `server.command` (string split on whitespace, or list), `server.env`, `server.relay`,

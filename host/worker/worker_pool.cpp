@@ -14,6 +14,9 @@ namespace coyote::host::worker {
 namespace asio = boost::asio;
 namespace {
 
+/// Re-runs of one delivery after its worker asked to be restarted ({"stop":true}).
+constexpr std::uint32_t kRerunsAfterRestart = 1;
+
 [[maybe_unused]] bool sigpipe_ignored() {
   struct sigaction current {};
   ::sigaction(SIGPIPE, nullptr, &current);
@@ -57,6 +60,7 @@ WorkerPool::WorkerPool(asio::io_context& io, PoolConfig config, ServerConfig ser
   worker_options_.max_frame_size = config_.max_frame_size;
   worker_options_.allocate_timeout = config_.allocate_timeout;
   worker_options_.stop_timeout = config_.stop_timeout;
+  worker_options_.credentials = server_.credentials;
 }
 
 WorkerPool::~WorkerPool() {
@@ -117,6 +121,7 @@ void WorkerPool::spawn_one() {
   slot->max_execs = jittered_max_jobs();
   if (auto started = slot->process->start(); !started) {
     last_error_ = started.message();
+    if (!ever_ready_) ++startup_failures_;
     backoff_.spawn_failed();
     log::get("worker")->error("pool '{}': {}", config_.name, last_error_);
     return;
@@ -132,6 +137,7 @@ std::uint64_t WorkerPool::jittered_max_jobs() {
 
 void WorkerPool::on_ready(Slot& slot) {
   WorkerProcess& w = *slot.process;
+  ever_ready_ = true;
   log::get("worker")->debug("pool '{}': worker {} is ready", config_.name, w.pid());
   if (!running()) {
     w.stop();
@@ -197,13 +203,22 @@ void WorkerPool::on_exec_done(Slot& slot, std::shared_ptr<WorkerJob> job, ExecOu
     }
   }
   if (restart) {
-    if (!running()) {
+    if (!running() || job->restarts >= kRerunsAfterRestart) {
+      // RoadRunner re-runs the job of a worker that asks to be restarted, for ever: a job that
+      // makes every worker ask looped (643 restarts in 10 s). After one re-run the request is a
+      // failed attempt, which the pipeline's retry policy counts and dead-letters.
       ExecOutcome lost;
       lost.kind = ExecOutcome::Kind::kWorkerLost;
-      lost.message = "the pool stopped before the job could be re-run after a worker restart";
+      lost.message = running()
+                         ? "the worker asked to be restarted on this job " +
+                               std::to_string(job->restarts + 1) +
+                               " times in a row (after a re-run on a fresh worker); counted as a "
+                               "failed attempt"
+                         : "the pool stopped before the job could be re-run after a worker restart";
       lost.pid = outcome.pid;
       if (job->done) job->done(std::move(lost));
     } else {
+      ++job->restarts;
       reruns_.push_back(std::move(job));
       for (auto& other : slots_) {
         if (reruns_.empty()) break;
@@ -237,6 +252,7 @@ void WorkerPool::on_dead(Slot& slot, const std::string& reason) {
   } else {
     log::get("worker")->error("pool '{}': worker {} lost: {}", config_.name, w.pid(), reason);
     last_error_ = reason;
+    if (!ever_ready_ && !w.killed_externally()) ++startup_failures_;
   }
   RespawnBackoff::Death death;
   death.intended = intentional || exec_ttl;
@@ -265,6 +281,11 @@ std::size_t WorkerPool::busy_count() const {
 void WorkerPool::on_worker_ready(std::function<void()> callback) {
   COYOTE_ASSERT_LOOP_THREAD();
   ready_callback_ = std::move(callback);
+}
+
+std::string WorkerPool::startup_failure() const {
+  if (ever_ready_ || target_ == 0 || startup_failures_ < kStartupAttempts) return {};
+  return last_error_.empty() ? std::string("no worker could be started") : last_error_;
 }
 
 std::size_t WorkerPool::ready_count() const {

@@ -67,6 +67,12 @@ class WorkerPool final : public JobExecutor, public PoolControl {
   [[nodiscard]] PoolStats stats() const;
   /// The most recent reason a worker died or failed to start ("" when none).
   [[nodiscard]] const std::string& last_error() const noexcept { return last_error_; }
+  /// Why the pool cannot start, once kStartupAttempts workers in a row failed to start or to
+  /// finish their handshake and none ever became ready; empty otherwise (also once one was
+  /// ready: later failures are retried with back-off for ever). `serve` exits on it, as
+  /// RoadRunner refuses to start.
+  [[nodiscard]] std::string startup_failure() const;
+  static constexpr std::size_t kStartupAttempts = 3;
 
  private:
   enum class Phase {
@@ -132,6 +138,8 @@ class WorkerPool final : public JobExecutor, public PoolControl {
   Phase phase_ = Phase::kIdle;
   std::string last_error_;
   std::array<std::uint64_t, kRestartCauses> restarts_{};
+  bool ever_ready_ = false;
+  std::size_t startup_failures_ = 0;  ///< failed starts before any worker was ready
 
   RespawnBackoff backoff_;
   bool spawn_armed_ = false;

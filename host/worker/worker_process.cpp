@@ -103,7 +103,7 @@ WorkerProcess::~WorkerProcess() {
 }
 
 sdk::Status WorkerProcess::start() {
-  auto spawned = spawn_process(options_.argv, options_.env);
+  auto spawned = spawn_process(options_.argv, options_.env, options_.credentials);
   if (!spawned) return spawned.status();
   const SpawnedProcess& p = *spawned;
   pid_ = p.pid;
@@ -294,6 +294,13 @@ void WorkerProcess::read_stdout() {
 
 void WorkerProcess::on_stdout_closed() {
   stdout_closed_ = true;
+  if (!stop_requested_ && death_reason_.empty() && ready() && !busy()) {
+    // Idle and deaf: a job handed to it could never be answered (it hung until exec_ttl, or
+    // forever). Not ready from here on, and replaced.
+    kill("the worker closed its stdout while idle and can no longer answer; it is replaced");
+    maybe_finalize();
+    return;
+  }
   if (!stop_requested_ && death_reason_.empty() && (busy() || state_ == WorkerState::kInactive)) {
     // The exit status usually follows within microseconds and says more than "EOF".
     kill_timer_.expires_after(kEofGrace);
@@ -306,6 +313,8 @@ void WorkerProcess::on_stdout_closed() {
 }
 
 void WorkerProcess::on_frame(const goridge::FrameBuffer::Frame& frame) {
+  // A worker being killed has said all it can: what it still sends belongs to no job.
+  if (!death_reason_.empty()) return;
   if (state_ == WorkerState::kInactive) {
     on_handshake_frame(frame);
   } else if (busy()) {
@@ -339,6 +348,17 @@ void WorkerProcess::on_handshake_frame(const goridge::FrameBuffer::Frame& frame)
 void WorkerProcess::on_reply_frame(const goridge::FrameBuffer::Frame& frame) {
   const auto& h = frame.header;
   ExecOutcome outcome;
+  // A worker speaks only when spoken to: bytes already behind its reply belong to no job. Were
+  // they read on, they would settle the next job handed to this worker without it running (a
+  // worker answering twice got 24 of 50 jobs acked unrun). The reply settles its own job; the
+  // worker is replaced before it is given another (a stream's rest is expected, and recycled).
+  if (frames_.buffered() > 0 && (h.stream & goridge::stream_flag::kStream) == 0) {
+    const std::string reason = "the worker sent " + std::to_string(frames_.buffered()) +
+                               " byte(s) after its reply to a job, for no job in flight "
+                               "(did it answer twice?); it is replaced";
+    log::get("worker")->error("worker {}: {}", pid_, reason);
+    kill(reason, WorkerState::kErrored);
+  }
   if (h.has(goridge::flag::kError)) {
     outcome.kind = ExecOutcome::Kind::kSoftError;
     outcome.message = std::string(frame.payload);

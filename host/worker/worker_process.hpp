@@ -3,6 +3,7 @@
 
 #include "goridge/frame_buffer.hpp"
 #include "worker/job_executor.hpp"
+#include "worker/process_spawn.hpp"
 #include "worker/worker_state.hpp"
 
 #include <coyote/sdk/status.hpp>
@@ -28,6 +29,7 @@ struct WorkerOptions {
   std::uint32_t max_frame_size = 64u * 1024 * 1024;
   std::chrono::milliseconds allocate_timeout{60000};
   std::chrono::milliseconds stop_timeout{10000};
+  Credentials credentials;  ///< who the worker runs as (server.user / server.group)
 };
 
 /// One job handed to a worker; the frame is written from here with scatter/gather (header,
@@ -37,6 +39,9 @@ struct WorkerJob {
   std::string context;
   std::string_view body;
   JobExecutor::Done done;
+  /// Times a worker asked to be restarted on this delivery (the job is re-run once, then the
+  /// request counts as a failed attempt).
+  std::uint32_t restarts = 0;
   std::array<std::uint8_t, goridge::kMaxHeaderSize> header{};
   std::uint8_t* header_bytes() noexcept { return header.data(); }
 };

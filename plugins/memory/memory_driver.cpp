@@ -40,7 +40,7 @@ std::unique_ptr<sdk::Driver> MemoryConstructor::make(const sdk::Pipeline& pipeli
   std::int64_t buffer_limit = config_.integer_or("jobs.pipeline_size", kDefaultBufferLimit);
   if (buffer_limit <= 0) buffer_limit = kDefaultBufferLimit;
   auto core = std::make_shared<PipelineCore>(queue, pipeline.name(), pipeline.priority(), prefetch,
-                                             static_cast<std::size_t>(buffer_limit));
+                                             static_cast<std::size_t>(buffer_limit), timer_, &log_);
   if (log_.enabled(sdk::LogLevel::kDebug)) {
     log_.debug("memory pipeline " + pipeline.name() + ": priority " +
                std::to_string(pipeline.priority()) + ", prefetch " + std::to_string(prefetch));

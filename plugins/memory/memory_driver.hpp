@@ -2,6 +2,7 @@
 // builds them from .rr.yaml or jobs.Declare.
 #pragma once
 
+#include "memory/delay_timer.hpp"
 #include "memory/pipeline_core.hpp"
 
 #include <coyote/sdk/config.hpp>
@@ -64,6 +65,8 @@ class MemoryConstructor final : public sdk::DriverConstructor {
 
   const sdk::Config& config_;
   sdk::Logger& log_;
+  /// One timer thread for all the pipelines this constructor builds.
+  std::shared_ptr<DelayTimer> timer_ = std::make_shared<DelayTimer>();
 };
 
 }  // namespace coyote::drivers::memory

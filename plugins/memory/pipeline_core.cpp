@@ -1,5 +1,6 @@
 #include "memory/pipeline_core.hpp"
 
+#include "memory/loss_report.hpp"
 #include "memory/memory_job.hpp"
 
 #include <algorithm>
@@ -8,12 +9,15 @@
 namespace coyote::drivers::memory {
 
 PipelineCore::PipelineCore(sdk::Queue& queue, std::string name, std::int64_t priority,
-                           std::int64_t prefetch, std::size_t buffer_limit)
+                           std::int64_t prefetch, std::size_t buffer_limit,
+                           std::shared_ptr<DelayTimer> timer, sdk::Logger* log)
     : queue_(queue),
       name_(std::move(name)),
       priority_(priority),
       prefetch_(prefetch),
-      buffer_limit_(buffer_limit) {}
+      buffer_limit_(buffer_limit),
+      timer_(std::move(timer)),
+      log_(log) {}
 
 PipelineCore::~PipelineCore() { (void)stop(); }
 
@@ -79,29 +83,31 @@ sdk::Status PipelineCore::resume() {
 }
 
 sdk::Status PipelineCore::stop() {
-  std::thread thread;
-  {
-    std::lock_guard lock(mutex_);
-    if (!stopped_) {
-      stopped_ = true;
-      running_ = false;
-      buffer_.clear();
-      delayed_count_ -= static_cast<std::int64_t>(delayed_.size());
-      delayed_.clear();
-    }
-    thread = std::move(delay_thread_);
-  }
-  delay_cv_.notify_all();
-  // stop() may run on the delay thread itself only through a job destructor, never here; but a
-  // join on ourselves would abort, so guard it.
-  if (thread.joinable()) {
-    if (thread.get_id() == std::this_thread::get_id()) {
-      thread.detach();
-    } else {
-      thread.join();
-    }
-  }
+  std::lock_guard lock(mutex_);
+  if (stopped_) return sdk::Status::ok();
+  stopped_ = true;
+  running_ = false;
+  report_loss_locked();
+  buffer_.clear();
+  delayed_count_ -= static_cast<std::int64_t>(delayed_.size());
+  delayed_.clear();
+  // Wake-ups still queued in the timer find nothing to release.
   return sdk::Status::ok();
+}
+
+void PipelineCore::report_loss_locked() {
+  if (buffer_.empty() && delayed_.empty()) return;
+  LossReport report(name_);
+  for (const auto& m : buffer_) report.add(m.id(), m.name(), "waiting");
+  for (const auto& d : delayed_) report.add(d.message.id(), d.message.name(), "delayed");
+  if (log_ == nullptr) return;
+  std::string text = "memory pipeline " + name_ + " stopped holding " +
+                     std::to_string(report.size()) + " job(s) (" + std::to_string(buffer_.size()) +
+                     " waiting, " + std::to_string(delayed_.size()) +
+                     " delayed): they are dropped, the memory driver keeps nothing across a stop";
+  auto path = report.write();
+  text += path ? "; their ids are in " + *path : "; their ids could not be saved: " + path.error();
+  log_->warn(text);
 }
 
 sdk::State PipelineCore::state() {
@@ -158,39 +164,32 @@ void PipelineCore::forget(bool was_delayed) {
 }
 
 void PipelineCore::schedule_locked(sdk::Message message, std::chrono::seconds delay) {
-  const auto due = Clock::now() + delay;
-  const bool earliest = delayed_.empty() || due < delayed_.front().due;
+  const auto due = Clock::now() + std::min(delay, kMaxDelay);
   delayed_.push_back(
       Delayed{due, next_delay_seq_++, PackedMessage::pack(std::move(message), true)});
   std::push_heap(delayed_.begin(), delayed_.end(), DueLater{});
   ++delayed_count_;
-  if (!delay_thread_.joinable()) {
-    delay_thread_ = std::thread([this] { delay_loop(); });
-  } else if (earliest) {
-    delay_cv_.notify_one();
+  if (due < next_wake_) {
+    next_wake_ = due;
+    timer_->wake_at(due, weak_from_this());
   }
 }
 
-void PipelineCore::delay_loop() {
-  std::unique_lock lock(mutex_);
-  while (!stopped_) {
-    if (delayed_.empty()) {
-      delay_cv_.wait(lock);
-      continue;
-    }
-    const auto due = delayed_.front().due;
-    if (Clock::now() < due) {
-      delay_cv_.wait_until(lock, due);
-      continue;
-    }
-    const auto now = Clock::now();
-    while (!delayed_.empty() && delayed_.front().due <= now) {
-      std::pop_heap(delayed_.begin(), delayed_.end(), DueLater{});
-      buffer_.push_back(std::move(delayed_.back().message));
-      delayed_.pop_back();
-    }
-    move_locked();
+void PipelineCore::release_due() {
+  std::lock_guard lock(mutex_);
+  if (stopped_) return;
+  const auto now = Clock::now();
+  while (!delayed_.empty() && delayed_.front().due <= now) {
+    std::pop_heap(delayed_.begin(), delayed_.end(), DueLater{});
+    buffer_.push_back(std::move(delayed_.back().message));
+    delayed_.pop_back();
   }
+  next_wake_ = Clock::time_point::max();
+  if (!delayed_.empty()) {
+    next_wake_ = delayed_.front().due;
+    timer_->wake_at(next_wake_, weak_from_this());
+  }
+  move_locked();
 }
 
 void PipelineCore::move_locked() {

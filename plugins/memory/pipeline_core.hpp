@@ -1,7 +1,10 @@
 // PipelineCore: one memory pipeline's state, shared by its driver and its jobs.
 #pragma once
 
+#include "memory/delay_timer.hpp"
 #include "memory/packed_message.hpp"
+
+#include <coyote/sdk/logger.hpp>
 
 #include <coyote/sdk/message.hpp>
 #include <coyote/sdk/queue.hpp>
@@ -9,13 +12,11 @@
 #include <coyote/sdk/status.hpp>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace coyote::drivers::memory {
@@ -25,19 +26,25 @@ namespace coyote::drivers::memory {
 /// the FIFO packed (PackedMessage); a push that finds the FIFO empty and room in flight goes
 /// straight to the host queue without being packed.
 ///
-/// Delayed jobs (push delay, nack/requeue delay) wait in one min-heap keyed by due time, served
-/// by one thread per pipeline that sleeps until the earliest due time only; a million delayed
-/// jobs cost a heap entry each, not a timer or a thread each. The thread starts on the first
-/// delayed job.
+/// Delayed jobs (push delay, nack/requeue delay) wait in one min-heap keyed by due time; the
+/// plugin's one DelayTimer thread wakes the pipeline when the earliest is due. A million delayed
+/// jobs cost a heap entry each, and ten thousand pipelines with delayed jobs one thread. A delay
+/// longer than kMaxDelay is held for kMaxDelay (the host refuses such delays before they get
+/// here; the cap keeps the due time from overflowing into the past).
 ///
 /// Shared (std::shared_ptr) because jobs outlive the driver: a job still executing when its
 /// pipeline is destroyed acknowledges into a stopped core and gets an error, not a dangling
-/// pointer. Every method is thread-safe: the host calls in on its loop thread, the delay thread
-/// calls in on its own.
+/// pointer. Every method is thread-safe: the host calls in on its loop thread, the timer on its
+/// own.
 class PipelineCore : public std::enable_shared_from_this<PipelineCore> {
  public:
+  /// The longest delay held; longer ones are held this long (100 years of 365.25 days).
+  static constexpr std::chrono::seconds kMaxDelay{3'155'760'000};
+
+  /// `log` (may be null) hears what a stop drops.
   PipelineCore(sdk::Queue& queue, std::string name, std::int64_t priority, std::int64_t prefetch,
-               std::size_t buffer_limit);
+               std::size_t buffer_limit, std::shared_ptr<DelayTimer> timer,
+               sdk::Logger* log = nullptr);
   ~PipelineCore();
   PipelineCore(const PipelineCore&) = delete;
   PipelineCore& operator=(const PipelineCore&) = delete;
@@ -48,7 +55,8 @@ class PipelineCore : public std::enable_shared_from_this<PipelineCore> {
   sdk::Status run();
   sdk::Status pause();
   sdk::Status resume();
-  /// Drops buffered and delayed jobs and joins the delay thread. Idempotent.
+  /// Drops buffered and delayed jobs, counting them in a warning and naming them in a
+  /// LossReport file. Idempotent.
   sdk::Status stop();
   [[nodiscard]] sdk::State state();
 
@@ -59,6 +67,8 @@ class PipelineCore : public std::enable_shared_from_this<PipelineCore> {
   sdk::Status reenter(sdk::Message&& message, std::chrono::seconds delay, bool was_delayed);
   /// A job was destroyed without acknowledgement (the host removed it from its queue).
   void forget(bool was_delayed);
+  /// DelayTimer: moves the delayed jobs that are due into the FIFO and asks for the next wake.
+  void release_due();
 
   [[nodiscard]] std::int64_t prefetch() const noexcept { return prefetch_; }
   [[nodiscard]] std::size_t buffer_limit() const noexcept { return buffer_limit_; }
@@ -78,18 +88,20 @@ class PipelineCore : public std::enable_shared_from_this<PipelineCore> {
 
   sdk::Status push_locked(sdk::Message message);
   void schedule_locked(sdk::Message message, std::chrono::seconds delay);
+  void report_loss_locked();
   void uncount_locked(bool was_delayed);
   void move_locked();
   /// Hands one job to the host queue. On false (the queue is full) `message` is left intact and
   /// a wake-up for when there is room is registered.
   bool offer_locked(sdk::Message& message, bool delayed);
-  void delay_loop();
 
   sdk::Queue& queue_;
   const std::string name_;
   const std::int64_t priority_;
   const std::int64_t prefetch_;
   const std::size_t buffer_limit_;
+  const std::shared_ptr<DelayTimer> timer_;
+  sdk::Logger* const log_;
 
   std::mutex mutex_;
   std::deque<PackedMessage> buffer_;
@@ -101,8 +113,8 @@ class PipelineCore : public std::enable_shared_from_this<PipelineCore> {
 
   std::vector<Delayed> delayed_;  // min-heap on (due, seq)
   std::uint64_t next_delay_seq_ = 0;
-  std::condition_variable delay_cv_;
-  std::thread delay_thread_;
+  /// The earliest wake-up asked of the timer and not yet delivered (max: none).
+  Clock::time_point next_wake_ = Clock::time_point::max();
 };
 
 }  // namespace coyote::drivers::memory

@@ -243,28 +243,32 @@ class KillStormTest(unittest.TestCase):
 
 
 class DrainTest(unittest.TestCase):
-    def test_sigterm_lets_in_flight_jobs_finish_and_returns_the_queued_ones(self):
+    def test_sigterm_lets_in_flight_and_queued_memory_jobs_finish(self):
+        # Issue 12 item 6: a memory pipeline's queued jobs are run during the drain, not handed
+        # back to a driver that drops them at stop.
         node = Node(yaml_for(workers=2, drain="20s"))
         with node, node.rpc() as client:
             for i in range(20):
-                client.push("p", "t", "d-%d" % i, json.dumps({"sleep": 0.6}).encode())
+                client.push("p", "t", "d-%d" % i, json.dumps({"sleep": 0.3}).encode())
             node.wait_records(2)
             acked_before = len(node.acked())
             code = node.stop(signal.SIGTERM, timeout=30)
             self.assertEqual(code, 0, node.log()[-2000:])
         started = len(node.records())
-        match = re.search(r"shutdown: (\d+) in-flight job\(s\) finished, (\d+) queued job\(s\) "
+        match = re.search(r"shutdown: (\d+) job\(s\) finished, (\d+) queued job\(s\) "
                           r"returned to their drivers, (\d+) abandoned", node.log())
         self.assertIsNotNone(match, node.log()[-2000:])
         finished, returned, abandoned = map(int, match.groups())
         report(case="drain", pushed=20, started=started, finished=finished, returned=returned,
                abandoned=abandoned, acked=len(node.acked()))
         self.assertEqual(abandoned, 0)
-        self.assertEqual(len(node.acked()), started, "every started job was finished")
-        self.assertEqual(finished, started - acked_before)
-        self.assertEqual(returned, 20 - started)
+        self.assertEqual(returned, 0)
+        self.assertEqual(started, 20)
+        self.assertEqual(len(node.acked()), 20, "every job was finished")
+        # Jobs may finish between the count and the signal: at most the rest, and most of them.
+        self.assertLessEqual(finished, 20 - acked_before)
+        self.assertGreaterEqual(finished, 20 - acked_before - 2)
         self.assertIn("all workers stopped", node.log())
-
 
 if __name__ == "__main__":
     unittest.main()

@@ -10,6 +10,7 @@ time). What it answers is chosen by the job payload, when the payload is a JSON 
   {"crash_once_marker": "/path"}     crash if the marker file is absent (creating it), else ack
   {"sleep": seconds}                 sleep, then ack
   {"restart_once_marker": "/path"}   ask to be recycled if the marker file is absent (creating it)
+  {"restart_always": true}           ask to be recycled on every delivery (a poison job)
 otherwise it acks.
 
 With $COYOTE_E2E_ACKS set, the id of every job it acks is appended to that file (one line)
@@ -80,6 +81,8 @@ def main():
         elif "sleep" in script:
             time.sleep(float(script["sleep"]))
             ack(task)
+        elif script.get("restart_always"):
+            task.restart()
         elif "restart_once_marker" in script and not os.path.exists(script["restart_once_marker"]):
             open(script["restart_once_marker"], "w").close()
             task.restart()

@@ -6,13 +6,19 @@
 #include "jobs/engine.hpp"
 #include "log/log.hpp"
 #include "plugin/plugin_discovery.hpp"
+#include "rpc/rpc_server.hpp"
 #include "support/memory_plugin.hpp"
 #include "support/temp_dir.hpp"
 #include "unit/jobs/test_executor.hpp"
+#include "worker/init_command.hpp"
 #include "worker/pool_config.hpp"
 #include "worker/pool_set.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -84,13 +90,15 @@ std::string source_dir() {
 constexpr const char* kEveryKey = R"(version: "3"
 rpc:
   listen: tcp://127.0.0.1:6001
+  max_connections: 100
+  idle_timeout: 1m
 server:
   command: [php, worker.php]
   relay: pipes
   env: {APP_ENV: prod}
-  user: www
-  group: www
-  on_init: {command: php init.php, exec_timeout: 20s, env: {A: b}, user: www, exit_on_error: true}
+  user: @USER@
+  group: @GROUP@
+  on_init: {command: php init.php, exec_timeout: 20s, env: {A: b}, user: @USER@, exit_on_error: true}
   relay_timeout: 60s
 logs:
   mode: production
@@ -159,8 +167,18 @@ jobs:
 )";
 
 std::string with_log_path(std::string yaml, const std::string& path) {
-  for (auto at = yaml.find("@LOG@"); at != std::string::npos; at = yaml.find("@LOG@")) {
-    yaml.replace(at, 5, path);
+  // server.user/group are looked up at parse: the user running the test always exists, and
+  // needs no privilege to "switch" to itself.
+  const struct passwd* user = ::getpwuid(::geteuid());
+  const struct group* group = ::getgrgid(::getegid());
+  const std::pair<std::string, std::string> replacements[] = {
+      {"@LOG@", path},
+      {"@USER@", user != nullptr ? user->pw_name : "root"},
+      {"@GROUP@", group != nullptr ? group->gr_name : "root"}};
+  for (const auto& [from, to] : replacements) {
+    for (auto at = yaml.find(from); at != std::string::npos; at = yaml.find(from)) {
+      yaml.replace(at, from.size(), to);
+    }
   }
   return yaml;
 }
@@ -177,7 +195,10 @@ std::set<std::string> paths_read_from(const std::string& yaml) {
 
   RecordingConfig config(doc);
   (void)cli::rpc_listen(config);
-  (void)worker::server_config_from(config);
+  const auto server = worker::server_config_from(config);
+  (void)worker::init_command_from(config, server);
+  coyote::host::rpc::RpcServerOptions rpc_options;
+  cli::read_rpc_limits(config, rpc_options);
   const auto pools = worker::pool_configs_from(config);
   (void)coyote::host::plugin::default_plugin_search(config, "/");
   coyote::host::log::configure(config);

@@ -197,6 +197,72 @@ jobs:
   ::unsetenv("COYOTE_TEST_CFG_HOST");
 }
 
+TEST_CASE("a value with ${...} defaults nested 50 000 deep is a config error, not a crash",
+          "[config]") {
+  // Issue 12 item 17: the recursion overflowed the stack (SIGSEGV).
+  ::unsetenv("COYOTE_TEST_CFG_UNSET");
+  std::string value;
+  for (int i = 0; i < 50000; ++i) value += "${COYOTE_TEST_CFG_UNSET:-";
+  value += "x";
+  value.append(50000, '}');
+  const auto e =
+      error_of([&] { (void)parse("version: \"3\"\nserver:\n  command: \"" + value + "\"\n"); });
+  CHECK(e.key() == "server.command");
+  CHECK(e.line() == 3);
+  CHECK_THAT(e.what(), Contains("nested more than 32 levels"));
+}
+
+TEST_CASE("an error about a value from ${VAR} names the variable, never the secret", "[config]") {
+  // Issue 12 item 16: config errors printed expanded ${SECRET} values.
+  ::setenv("COYOTE_TEST_CFG_SECRET", "hunter2-s3cret", 1);
+  const auto doc = parse(R"(version: "3"
+jobs:
+  num: ${COYOTE_TEST_CFG_SECRET}
+  list: ["a", "${COYOTE_TEST_CFG_SECRET}"]
+)");
+  const auto e = error_of([&] { (void)doc.integer("jobs.num"); });
+  CHECK_THAT(e.what(), Contains("${COYOTE_TEST_CFG_SECRET}"));
+  CHECK_THAT(e.what(), !Contains("hunter2"));
+  const auto at = doc.error_at("jobs.list", "bad entry \"hunter2-s3cret\"");
+  CHECK_THAT(at.what(), !Contains("hunter2"));
+  ::unsetenv("COYOTE_TEST_CFG_SECRET");
+}
+
+TEST_CASE("a billion-laughs document is refused instead of expanded", "[config]") {
+  // Issue 12 item 18: a 1 KB file of aliases of aliases expanded to 10^9 nodes (minutes).
+  std::string text = "version: \"3\"\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 9; ++i) {
+    const std::string prev = "*a" + std::to_string(i - 1);
+    text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int k = 0; k < 10; ++k) text += (k ? ", " : "") + prev;
+    text += "]\n";
+  }
+  const auto e = error_of([&] { (void)parse(text); });
+  CHECK_THAT(e.what(), Contains("expands to more than 1000000 nodes beyond its size"));
+  // A few aliases, as real configs use them, are fine.
+  const auto doc = parse("version: \"3\"\nbase: &b {x: 1}\none: *b\ntwo: *b\n");
+  CHECK(doc.integer("two.x") == 1);
+}
+
+TEST_CASE("a map of 20 000 pipelines is indexed once and read through the index", "[config]") {
+  // Issue 12 item 18: every lookup scanned the map, so 4 000 pipelines took 15 s to start.
+  std::string text = "version: \"3\"\njobs:\n  pipelines:\n";
+  for (int i = 0; i < 20000; ++i) {
+    text += "    p" + std::to_string(i) +
+            ":\n      driver: memory\n      priority: " + std::to_string(i) + "\n";
+  }
+  const auto doc = parse(text, {"jobs.pipelines.p7.priority=70"});
+  CHECK(doc.indexed_maps() == 1);
+  CHECK(doc.integer("jobs.pipelines.p19999.priority") == 19999);
+  CHECK(doc.integer("jobs.pipelines.p7.priority") == 70);
+  CHECK_FALSE(doc.has("jobs.pipelines.p20000"));
+  CHECK(doc.keys("jobs.pipelines").size() == 20000);
+  const auto missing = doc.error_at("jobs.pipelines.p20000.driver", "missing");
+  CHECK(missing.line() == 3);  // the closest existing parent: jobs.pipelines
+  const auto dup = error_of([&] { (void)parse(text + "    p5:\n      driver: memory\n"); });
+  CHECK_THAT(dup.what(), Contains("duplicate key (first defined at line"));
+}
+
 TEST_CASE("overrides set values and create intermediate maps", "[config]") {
   const auto doc =
       parse("version: \"3\"\njobs:\n  timeout: 5\n  name: x\n",

@@ -40,3 +40,19 @@ TEST_CASE("env expansion keeps an unterminated ${ as written", "[config]") {
   const auto env = fake({{"A", "1"}});
   CHECK(expand_env("${A} ${B", env) == "1 ${B");
 }
+
+TEST_CASE("env expansion accepts defaults nested up to the documented depth", "[config]") {
+  const auto env = fake({});
+  std::string text = "end";
+  for (int i = 0; i < coyote::host::config::kMaxEnvNesting; ++i) text = "${A:-" + text + "}";
+  CHECK(expand_env(text, env) == "end");
+}
+
+TEST_CASE("env expansion refuses defaults nested 50 000 deep instead of crashing", "[config]") {
+  const auto env = fake({});
+  std::string text;
+  for (int i = 0; i < 50000; ++i) text += "${A:-";
+  text += "x";
+  text.append(50000, '}');
+  CHECK_THROWS_WITH(expand_env(text, env), Catch::Contains("nested more than 32 levels"));
+}

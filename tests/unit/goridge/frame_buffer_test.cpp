@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -74,7 +75,7 @@ TEST_CASE("frame buffer rejects a frame above its size limit before reading the 
   CHECK(buffer.problem() == g::ParseProblem::kTooLarge);
 }
 
-TEST_CASE("frame buffer prepare() makes room for a large pending frame", "[goridge]") {
+TEST_CASE("frame buffer grows towards a large pending frame as its bytes arrive", "[goridge]") {
   FrameBuffer buffer(1 << 24);
   const std::string big =
       g::encode_frame(0, std::vector<std::uint32_t>{0}, std::string(1 << 20, 'z'));
@@ -82,14 +83,69 @@ TEST_CASE("frame buffer prepare() makes room for a large pending frame", "[gorid
   auto pending = buffer.next();
   REQUIRE(pending);
   REQUIRE_FALSE(*pending);
-  auto space = buffer.prepare(16);
-  CHECK(space.size() >= big.size() - 100);
-  std::memcpy(space.data(), big.data() + 100, big.size() - 100);
-  buffer.commit(big.size() - 100);
-  auto whole = buffer.next();
-  REQUIRE(whole);
-  REQUIRE(*whole);
-  CHECK((*whole)->payload.size() == (1u << 20));
+  std::size_t at = 100;
+  while (at < big.size()) {
+    auto space = buffer.prepare(16);
+    // Never more room than twice what is buffered (plus the minimum), whatever the header says.
+    CHECK(buffer.capacity() <= 2 * buffer.buffered() + FrameBuffer::kReadSize);
+    const std::size_t n = std::min(space.size(), big.size() - at);
+    std::memcpy(space.data(), big.data() + at, n);
+    buffer.commit(n);
+    at += n;
+    auto next = buffer.next();
+    REQUIRE(next);
+    if (at < big.size()) CHECK_FALSE(*next);
+    if (at == big.size()) {
+      REQUIRE(*next);
+      CHECK((*next)->payload.size() == (1u << 20));
+    }
+  }
+}
+
+TEST_CASE("a header that announces 64 MiB costs what has arrived, not 64 MiB", "[goridge]") {
+  FrameBuffer buffer(64u << 20);
+  const std::string header =
+      g::encode_frame(0x80, std::vector<std::uint32_t>{1, 9}, std::string(64u << 20, 'x'))
+          .substr(0, 20);
+  buffer.append(span_of(header));
+  auto pending = buffer.next();
+  REQUIRE(pending);
+  REQUIRE_FALSE(*pending);
+  CHECK(buffer.capacity_after_prepare() <= 2 * FrameBuffer::kReadSize);
+  (void)buffer.prepare();
+  CHECK(buffer.capacity() <= 2 * FrameBuffer::kReadSize);
+}
+
+TEST_CASE("capacity_after_prepare predicts what prepare allocates", "[goridge]") {
+  FrameBuffer buffer(1 << 24);
+  const std::string big =
+      g::encode_frame(0, std::vector<std::uint32_t>{0}, std::string(3 << 20, 'q'));
+  std::size_t at = 0;
+  while (at < big.size()) {
+    const std::size_t predicted = buffer.capacity_after_prepare(4096);
+    auto space = buffer.prepare(4096);
+    CHECK(buffer.capacity() == predicted);
+    const std::size_t n = std::min(space.size(), big.size() - at);
+    std::memcpy(space.data(), big.data() + at, n);
+    buffer.commit(n);
+    at += n;
+    REQUIRE(buffer.next());
+  }
+}
+
+TEST_CASE("an empty frame buffer can release all its memory", "[goridge]") {
+  FrameBuffer buffer(1 << 20);
+  (void)buffer.prepare();
+  CHECK(buffer.capacity() >= FrameBuffer::kReadSize);
+  buffer.release();
+  CHECK(buffer.capacity() == 0);
+  const std::string frame = g::encode_frame(0, std::vector<std::uint32_t>{7}, "abc");
+  buffer.append(span_of(frame));
+  buffer.release();  // something is buffered: kept
+  auto next = buffer.next();
+  REQUIRE(next);
+  REQUIRE(*next);
+  CHECK((*next)->payload == "abc");
 }
 
 TEST_CASE("frame buffer gives back the memory of a big frame once it is consumed", "[goridge]") {

@@ -1,12 +1,17 @@
 #include "jobs/engine.hpp"
 #include "support/map_config.hpp"
 #include "support/memory_plugin.hpp"
+#include "support/temp_dir.hpp"
 #include "support/wait.hpp"
 #include "unit/jobs/test_executor.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <regex>
 
 using coyote::host::jobs::Engine;
@@ -264,6 +269,66 @@ TEST_CASE("a job whose worker was lost is delivered again", "[jobs]") {
   CHECK(engine.counters().jobs_err == 1);
 }
 
+TEST_CASE("the host owns the attempt counter: a producer's X-Coyote-Attempt is dropped", "[jobs]") {
+  // Issue 12 item 8: a job pushed with "X-Coyote-Attempt: 99" was dropped on its first failure.
+  MapConfig c = make_config();
+  c.set("jobs.pipelines.p.retry.initial", std::int64_t{0});
+  c.set("jobs.pipelines.p.retry.max_attempts", std::int64_t{3});
+  Rig rig(c);
+  Engine& engine = rig.make();
+  rig.executor.add_workers(1);
+  auto forged = job("forged");
+  forged.headers["X-Coyote-Attempt"] = {"99"};
+  forged.headers["keep"] = {"me"};
+  REQUIRE(push(engine, std::move(forged)));
+  REQUIRE(coyote::test::run_until(rig.io, [&] { return rig.executor.calls.size() == 1; }));
+  CHECK_THAT(rig.executor.calls[0].context, !Catch::Contains("X-Coyote-Attempt"));
+  CHECK_THAT(rig.executor.calls[0].context, Catch::Contains(R"("keep":["me"])"));
+  ExecOutcome lost;
+  lost.kind = ExecOutcome::Kind::kWorkerLost;
+  lost.message = "worker exited with signal 9";
+  rig.executor.finish(lost);
+  // The first failure is attempt 1 of 3: redelivered as attempt 2, the host's own count.
+  REQUIRE(coyote::test::run_until(rig.io, [&] { return rig.executor.calls.size() == 1; }));
+  CHECK_THAT(rig.executor.calls[0].context, Catch::Contains(R"("X-Coyote-Attempt":["2"])"));
+  CHECK(engine.counters().jobs_retried == 1);
+  CHECK(engine.counters().jobs_dropped == 0);
+}
+
+TEST_CASE("a push asking for a delay longer than 100 years is refused and names the limit",
+          "[jobs]") {
+  // Issue 12 item 10: such a delay overflowed and the job ran at once.
+  Rig rig;
+  Engine& engine = rig.make();
+  auto m = job("centuries");
+  m.options.delay_seconds = std::int64_t{1} << 62;
+  const auto refused = push(engine, std::move(m));
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.message(),
+             Catch::Contains("job centuries: a delay of 4611686018427387904 s is longer than the "
+                             "maximum of 3155760000 s (100 years)"));
+  CHECK(engine.counters().push_err == 1);
+  CHECK(state_of(engine, "p").delayed == 0);
+}
+
+TEST_CASE("declare refuses pipeline and dead_letter names outside the documented set", "[jobs]") {
+  // Issue 12 item 16: "../", newlines and 1 MB names were accepted.
+  Rig rig;
+  Engine& engine = rig.make();
+  for (const std::string& name :
+       {std::string("../etc"), std::string("a\nb"), std::string(1 << 20, 'x'),
+        std::string(".hidden"), std::string("sp ace")}) {
+    const auto refused = engine.declare({{"name", name}, {"driver", "memory"}});
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.message(), Catch::Contains("is not allowed: use 1 to 128 of"));
+    CHECK(refused.message().size() < 300);
+  }
+  const auto dead = engine.declare({{"name", "ok"}, {"driver", "memory"}, {"dead_letter", "../x"}});
+  REQUIRE_FALSE(dead);
+  CHECK_THAT(dead.message(), Catch::Contains("declare: dead_letter \"..?x\""));
+  CHECK(engine.declare({{"name", "Orders_v2.high-prio:eu"}, {"driver", "memory"}}));
+}
+
 TEST_CASE("declare, list, stat, pause, resume and destroy follow RoadRunner's rules", "[jobs]") {
   Rig rig;
   Engine& engine = rig.make();
@@ -443,8 +508,10 @@ TEST_CASE("a pipeline cannot be its own dead_letter", "[jobs][dead]") {
   CHECK_THROWS_WITH(rig.make(), Catch::Contains("dead_letter") && Catch::Contains("loop"));
 }
 
-TEST_CASE("drain returns queued jobs to their driver and waits for the ones in flight",
+TEST_CASE("drain keeps serving a memory pipeline's queued jobs until it is empty",
           "[jobs][drain]") {
+  // Issue 12 item 6: SIGTERM with 20 000 queued in a memory pipeline exited 0 having run 2 and
+  // "returned" 98 to a driver that was about to drop them, with 19 608 more gone uncounted.
   Rig rig;
   Engine& engine = rig.make();
   rig.executor.add_workers(1);
@@ -455,27 +522,56 @@ TEST_CASE("drain returns queued jobs to their driver and waits for the ones in f
   CHECK(engine.queued() == 2);
 
   std::optional<coyote::host::jobs::DrainReport> report;
-  SECTION("the in-flight job finishes within the grace period") {
+  SECTION("every queued job runs within the grace period") {
     engine.drain(std::chrono::seconds{30}, [&](const auto& r) { report = r; });
-    CHECK(engine.queued() == 0);
-    coyote::test::drain(rig.io);
-    CHECK_FALSE(report);  // still waiting for the running job
-    rig.executor.reply(R"({"type":2,"data":[]})");
+    for (const char* id : {"running", "waiting-1", "waiting-2"}) {
+      REQUIRE(coyote::test::run_until(rig.io, [&] { return rig.executor.calls.size() == 1; }));
+      CHECK_THAT(rig.executor.calls[0].context, Catch::Contains(id));
+      CHECK_FALSE(report);
+      rig.executor.reply(R"({"type":2,"data":[]})");
+    }
     REQUIRE(coyote::test::run_until(rig.io, [&] { return report.has_value(); }));
-    CHECK(report->finished == 1);
-    CHECK(report->returned == 2);
+    CHECK(report->finished == 3);
+    CHECK(report->returned == 0);
     CHECK(report->abandoned == 0);
-    // Returned jobs wait in the paused driver, not in the host queue, and nothing is dispatched.
-    CHECK(engine.queued() == 0);
-    CHECK(rig.executor.calls.empty());
+    CHECK(engine.counters().jobs_ok == 3);
     CHECK_FALSE(state_of(engine, "p").ready);
   }
-  SECTION("a job still running at the end of the grace period is abandoned") {
+  SECTION("what is left when the grace period ends is counted") {
     engine.drain(std::chrono::milliseconds{30}, [&](const auto& r) { report = r; });
     REQUIRE(coyote::test::run_until(rig.io, [&] { return report.has_value(); }));
     CHECK(report->finished == 0);
     CHECK(report->returned == 2);
     CHECK(report->abandoned == 1);
+    // Returned jobs wait in the paused driver, not in the host queue, and nothing is dispatched.
+    CHECK(engine.queued() == 0);
   }
   engine.stop();
+}
+
+TEST_CASE("destroying a memory pipeline with queued jobs names every one it drops", "[jobs]") {
+  // Issue 12 item 6: jobs.Destroy with 998 queued dropped them uncounted.
+  coyote::test::TempDir dir;
+  const char* old_tmp = std::getenv("TMPDIR");
+  const std::string saved = old_tmp != nullptr ? old_tmp : "";
+  ::setenv("TMPDIR", dir.path().c_str(), 1);
+  {
+    Rig rig;
+    Engine& engine = rig.make();  // no worker: every job stays queued
+    for (int i = 0; i < 5; ++i) REQUIRE(push(engine, job("queued-" + std::to_string(i))));
+    REQUIRE(engine.destroy({"p"}));
+    engine.stop();
+  }
+  if (saved.empty()) {
+    ::unsetenv("TMPDIR");
+  } else {
+    ::setenv("TMPDIR", saved.c_str(), 1);
+  }
+  std::string lost;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    std::ifstream in(entry.path());
+    lost += std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  for (int i = 0; i < 5; ++i)
+    CHECK_THAT(lost, Catch::Contains("queued-" + std::to_string(i) + "\t"));
 }

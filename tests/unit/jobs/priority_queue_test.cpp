@@ -219,3 +219,61 @@ TEST_CASE("queue tells each pipeline's waiting jobs and the oldest one's inserti
   read();
   CHECK_FALSE(loads.contains("a"));
 }
+
+TEST_CASE("fifty thousand distinct priorities cost the queue linear work, not quadratic",
+          "[queue][load]") {
+  // Issue 12 item 11: a take walked the empty lanes in front of the first full one and every new
+  // lane pruned all of them, so 50 000 priorities kept the loop busy for seconds (a Resume held
+  // it 17 s). lane_steps() counts every lane those walks visit; it must stay linear in N.
+  constexpr std::int64_t kPriorities = 50'000;
+  boost::asio::io_context io;
+  PriorityQueue q(io, 1'000'000);
+  SECTION("inserted lowest last, served in order") {
+    for (std::int64_t p = kPriorities; p >= 1; --p) REQUIRE(add(q, std::to_string(p), p));
+    for (std::int64_t p = 1; p <= kPriorities; ++p) {
+      auto t = q.take();
+      REQUIRE(t);
+      REQUIRE(t->job->priority() == p);
+    }
+  }
+  SECTION("interleaved with takes, the way a resumed pipeline feeds a busy pool") {
+    std::int64_t taken = 0;
+    for (std::int64_t p = 1; p <= kPriorities; ++p) {
+      REQUIRE(add(q, std::to_string(p), p));
+      if (p % 2 == 0) {
+        REQUIRE(q.take());
+        ++taken;
+      }
+    }
+    while (q.take()) ++taken;
+    CHECK(taken == kPriorities);
+  }
+  SECTION("a pipeline removed from among all of them") {
+    for (std::int64_t p = 1; p <= kPriorities; ++p) {
+      REQUIRE(add(q, std::to_string(p), p, p % 2 == 0 ? "even" : "odd"));
+    }
+    CHECK(q.remove("even").size() == kPriorities / 2);
+    CHECK(next_id(q) == "1");
+    CHECK(q.size() == kPriorities / 2 - 1);
+  }
+  CHECK(q.lane_steps() <= 4 * kPriorities);
+}
+
+TEST_CASE("empty lanes are kept for reuse until they are the majority", "[queue]") {
+  boost::asio::io_context io;
+  PriorityQueue q(io, 1000);
+  // A handful of priorities that empty and refill keep their lanes: no churn per job.
+  for (int round = 0; round < 100; ++round) {
+    for (std::int64_t p = 1; p <= 5; ++p) REQUIRE(add(q, "j", p));
+    while (q.take()) {
+    }
+  }
+  CHECK(q.lanes() == 5);
+  CHECK(q.lane_steps() == 0);
+  // Many priorities that emptied are pruned when new lanes keep coming.
+  for (std::int64_t p = 100; p < 200; ++p) {
+    REQUIRE(add(q, "j", p));
+    REQUIRE(q.take());
+  }
+  CHECK(q.lanes() < 20);
+}

@@ -1,10 +1,14 @@
 #include "log/log.hpp"
 #include "config/config_document.hpp"
+#include "log/escaped_message.hpp"
 #include "log/sdk_logger.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -176,4 +180,40 @@ TEST_CASE("SdkLogger logs through plugin.<name> and reports enabled levels", "[l
   CHECK_THAT(text, Contains(R"({"level":"warn")"));
   CHECK_THAT(text, Contains(R"("logger":"plugin.memory","msg":"from the plugin")"));
   CHECK_THAT(text, !Contains("hidden"));
+}
+
+TEST_CASE("a job id with a newline cannot forge a console log line", "[log]") {
+  // Issue 12 item 15: ids and names with newlines printed standalone lines.
+  TempDir dir;
+  configure("logs:\n  mode: development\n  encoding: console\n  output: " + dir.file("out.log") +
+            "\n");
+  hlog::get("jobs")->error("job {} failed",
+                           "x\n2026-01-01T00:00:00.000+0000\tinfo\tjobs\tall good\x1b[2J");
+  const auto text = read(dir.file("out.log"));
+  CHECK(std::count(text.begin(), text.end(), '\n') == 1);
+  CHECK_THAT(
+      text, Contains(R"(job x\n2026-01-01T00:00:00.000+0000\tinfo\tjobs\tall good\x1b[2J failed)"));
+}
+
+TEST_CASE("JSON log lines stay valid UTF-8 whatever bytes a message carries", "[log]") {
+  TempDir dir;
+  configure("logs:\n  mode: production\n  output: " + dir.file("out.log") + "\n");
+  hlog::get("worker")->info("[pid 1] {}", std::string("caf\xc3\xa9 \xff\xfe bad \xc3 end\n"));
+  const auto text = read(dir.file("out.log"));
+  CHECK_THAT(
+      text,
+      Contains(
+          "\"msg\":\"[pid 1] caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd bad \xef\xbf\xbd end\\n\"}"));
+  CHECK(hlog::valid_utf8("ok \xe2\x82\xac") == "ok \xe2\x82\xac");
+  CHECK(hlog::valid_utf8("\xed\xa0\x80") == "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // a surrogate
+}
+
+TEST_CASE("a log file the host creates is readable by its group only", "[log]") {
+  // Issue 12 item 16: it was created 0644.
+  TempDir dir;
+  configure("logs:\n  mode: production\n  output: " + dir.file("out.log") + "\n");
+  hlog::get("jobs")->info("hello");
+  struct stat st {};
+  REQUIRE(::stat(dir.file("out.log").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0640);
 }

@@ -110,6 +110,12 @@ TEST_CASE("construct_from_pipeline reports every failure as an error", "[plugin]
     auto driver = construct_from_pipeline(entry, pipeline_with("throw"), queue);
     REQUIRE_FALSE(driver);
     CHECK_THAT(driver.error(), Contains("from_pipeline threw: cannot build"));
+    // Issue 12 item 16: the error reaches jobs.Declare's client; the plugin's path stays in
+    // the host log, the client sees its file name.
+    const std::string path = COYOTE_FIXTURE_THROWS_IN_DRIVER;
+    CHECK_THAT(driver.error(), !Contains(path));
+    CHECK_THAT(driver.error(),
+               Contains("(file " + path.substr(path.rfind('/') + 1) + ", pipeline p1)"));
   }
   SECTION("a ConfigError keeps its located text") {
     auto driver = construct_from_pipeline(entry, pipeline_with("config"), queue);

@@ -21,14 +21,22 @@ namespace coyote::test {
 class LiveServer {
  public:
   explicit LiveServer(std::string listen = "tcp://127.0.0.1:0",
-                      std::uint32_t max_frame_size = 1024 * 1024) {
-    host::rpc::RpcServerOptions options;
-    options.listen = std::move(listen);
-    options.max_frame_size = max_frame_size;
-    options.version = "9.9.9-test";
+                      std::uint32_t max_frame_size = 1024 * 1024)
+      : LiveServer(options_for(std::move(listen), max_frame_size)) {}
+
+  explicit LiveServer(host::rpc::RpcServerOptions options) {
+    if (options.version.empty()) options.version = "9.9.9-test";
     server_ = std::make_unique<host::rpc::RpcServer>(io_, options, jobs, &pools);
     server_->start();
     thread_ = std::thread([this] { io_.run(); });
+  }
+
+  static host::rpc::RpcServerOptions options_for(std::string listen = "tcp://127.0.0.1:0",
+                                                 std::uint32_t max_frame_size = 1024 * 1024) {
+    host::rpc::RpcServerOptions options;
+    options.listen = std::move(listen);
+    options.max_frame_size = max_frame_size;
+    return options;
   }
 
   ~LiveServer() {
@@ -55,6 +63,15 @@ class LiveServer {
   }
   std::size_t connections() {
     return on_loop([this] { return server_->connection_count(); });
+  }
+  std::size_t buffered_bytes() {
+    return on_loop([this] { return server_->buffered_bytes(); });
+  }
+  std::size_t unsent_bytes() {
+    return on_loop([this] { return server_->unsent_bytes(); });
+  }
+  std::size_t connection_limit() {
+    return on_loop([this] { return server_->connection_limit(); });
   }
 
   /// Polls `pred` (on the calling thread) until it holds or `timeout` passes.

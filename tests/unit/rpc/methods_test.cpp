@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <climits>
 #include <optional>
 
 namespace rpc = coyote::host::rpc;
@@ -70,6 +71,33 @@ TEST_CASE("jobs.Push refuses an empty id and passes service errors through", "[r
       call(table, "jobs.Push", rpc::Codec::kJson, rpc::encode_push_request(rpc::Codec::kJson, m));
   CHECK_FALSE(out.ok);
   CHECK(out.body == "no such pipeline, requested: nowhere");
+}
+
+TEST_CASE("jobs.Push and PushBatch refuse a delay beyond 100 years before pushing anything",
+          "[rpc]") {
+  // Issue 12 item 10: delays of 2^62 s, INT64_MAX or 10^10 s overflowed and ran at once.
+  const auto codec = GENERATE(rpc::Codec::kProto, rpc::Codec::kJson);
+  const std::int64_t delay =
+      GENERATE(std::int64_t{1} << 62, std::int64_t{INT64_MAX}, std::int64_t{10'000'000'000});
+  FakeJobsService jobs;
+  const auto table = rpc::default_methods(jobs, nullptr, "1.2.3");
+  coyote::sdk::Message m;
+  m.id = "late";
+  m.options.pipeline = "test";
+  m.options.delay_seconds = delay;
+  const auto one = call(table, "jobs.Push", codec, rpc::encode_push_request(codec, m));
+  CHECK_FALSE(one.ok);
+  CHECK_THAT(one.body,
+             Catch::Contains("PushRequest.job.options.delay: a delay of " + std::to_string(delay) +
+                             " s is longer than the maximum of 3155760000 s"));
+  coyote::sdk::Message fine = m;
+  fine.id = "fine";
+  fine.options.delay_seconds = 5;
+  const auto batch =
+      call(table, "jobs.PushBatch", codec, rpc::encode_push_batch_request(codec, {fine, m}));
+  CHECK_FALSE(batch.ok);
+  CHECK_THAT(batch.body, Catch::Contains("PushBatchRequest.jobs[1].options.delay"));
+  CHECK(jobs.pushed.empty());
 }
 
 TEST_CASE("informer, resetter and rpc methods answer in JSON", "[rpc]") {

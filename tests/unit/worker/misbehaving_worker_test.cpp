@@ -219,3 +219,54 @@ TEST_CASE("php with a missing script is reported as a missing worker script", "[
   CHECK_THAT(pool.last_error(), Catch::Contains("/nonexistent/coyote/worker.php"));
   CHECK(stop_pool(io, pool));
 }
+
+TEST_CASE("a worker that answers twice settles its job once and never the next one", "[worker]") {
+  // Issue 12 item 5: the second answer settled the next job handed to the worker without it
+  // running (24 of 50 acked unrun). It now belongs to no job and the worker is replaced first.
+  boost::asio::io_context io;
+  LogCapture log;
+  WorkerPool pool(io, test_pool(), server(misbehave("answer_twice")));
+  pool.start();
+  auto first = exec_one(io, pool, "a");
+  REQUIRE(first);
+  CHECK(first->kind == Kind::kResponse);
+  // The next job goes to a fresh worker, which runs it (and answers it) itself.
+  REQUIRE(replaced(io, pool, first->pid));
+  auto second = exec_one(io, pool, "b");
+  REQUIRE(second);
+  CHECK(second->kind == Kind::kResponse);
+  CHECK(second->pid != first->pid);
+  CHECK_THAT(log.text(), Catch::Contains("for no job in flight (did it answer twice?)"));
+  CHECK(stop_pool(io, pool));
+}
+
+TEST_CASE("a worker asking to be restarted on every delivery fails the job after one re-run",
+          "[worker]") {
+  // Issue 12 item 7: the job was re-run on a fresh worker for ever (643 restarts in 10 s) and
+  // never reached the retry policy or the dead-letter store.
+  boost::asio::io_context io;
+  WorkerPool pool(io, test_pool(), server(misbehave("restart_always")));
+  pool.start();
+  auto o = exec_one(io, pool, "poison");
+  REQUIRE(o);
+  CHECK(o->kind == Kind::kWorkerLost);
+  CHECK_THAT(o->message, Catch::Contains("asked to be restarted on this job 2 times in a row"));
+  CHECK(stop_pool(io, pool));
+}
+
+TEST_CASE("a worker that closes its stdout while idle is replaced before it gets a job",
+          "[worker]") {
+  // Issue 12 item 9: it stayed ready, was handed the next job, and that job never completed.
+  boost::asio::io_context io;
+  WorkerPool pool(io, test_pool(), server(misbehave("close_stdout")));
+  pool.start();
+  auto first = exec_one(io, pool, "a");
+  REQUIRE(first);
+  CHECK(first->kind == Kind::kResponse);
+  REQUIRE(replaced(io, pool, first->pid));
+  auto second = exec_one(io, pool, "b", R"({"id":"2","job":"t","headers":{},"pipeline":"p"})",
+                         std::chrono::seconds(5));
+  REQUIRE(second);
+  CHECK(second->kind == Kind::kResponse);
+  CHECK(stop_pool(io, pool));
+}

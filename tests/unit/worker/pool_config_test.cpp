@@ -75,6 +75,12 @@ TEST_CASE("pool config rejects bad values with the key in the message", "[worker
   }
 }
 
+TEST_CASE("allocate_timeout 0 means the 60 s default, as in RoadRunner", "[worker]") {
+  // Issue 12 item 19: 0 was taken literally and every worker was killed at spawn, for ever.
+  const MapConfig config({{"jobs.pool.allocate_timeout", "0s"}});
+  CHECK(pool_config_from(config, "jobs.pool").allocate_timeout == 60s);
+}
+
 TEST_CASE("named pools are read from jobs.pools with their names", "[worker]") {
   const MapConfig config({{"jobs.pools.fast.num_workers", "2"},
                           {"jobs.pools.slow.num_workers", "1"},

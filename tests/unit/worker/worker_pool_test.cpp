@@ -4,6 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -70,6 +73,64 @@ TEST_CASE("a worker sees RR_MODE, RR_RELAY, RR_RPC, RR_VERSION and expanded serv
   CHECK_THAT(env, Catch::Contains(R"("RR_VERSION": "2025.1.15")"));
   CHECK_THAT(env, Catch::Contains(R"("APP_KEY": "s3cret/s3cret")"));
   CHECK(stop_pool(io, pool));
+}
+
+TEST_CASE("server.user and server.group run workers as that user, without root's groups",
+          "[worker][root]") {
+  // Issue 12 item 13: both keys were accepted and ignored, and workers ran as root.
+  if (::geteuid() != 0) {
+    WARN("not root: the switch cannot be tested here (the e2e stage runs as root)");
+    return;
+  }
+  boost::asio::io_context io;
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0777);
+  const auto file = dir.file("ids.json");
+  auto argv = misbehave("ids", file);
+  argv[0] = "/usr/bin/python3";  // a PATH entry under /root (pyenv) is out of nobody's reach
+  auto srv = server(argv);
+  auto credentials = coyote::host::worker::resolve_credentials("nobody", "nogroup");
+  REQUIRE(credentials);
+  srv.credentials = *credentials;
+  WorkerPool pool(io, test_pool(), srv);
+  pool.start();
+  REQUIRE(run_until(io, [&] { return pool.ready_count() == 1; }));
+  const auto ids = read_file(file);
+  CHECK_THAT(ids, Catch::Contains(R"("uid": 65534, "euid": 65534, "gid": 65534, "egid": 65534)"));
+  CHECK_THAT(ids, !Catch::Contains(R"("groups": [0)"));
+  CHECK_THAT(ids, !Catch::Contains(" 0]"));
+  auto o = exec_one(io, pool, "x");
+  REQUIRE(o);
+  CHECK(o->kind == Kind::kResponse);
+  CHECK(stop_pool(io, pool));
+}
+
+TEST_CASE("an unknown server.user or server.group is refused with the name", "[worker]") {
+  const auto user = coyote::host::worker::resolve_credentials("no-such-user-coyote", "");
+  REQUIRE_FALSE(user);
+  CHECK_THAT(user.error(), Catch::Contains("no such user \"no-such-user-coyote\""));
+  const auto group = coyote::host::worker::resolve_credentials("", "no-such-group-coyote");
+  REQUIRE_FALSE(group);
+  CHECK_THAT(group.error(), Catch::Contains("no such group \"no-such-group-coyote\""));
+  const coyote::test::MapConfig config(
+      {{"server.command", "php w.php"}, {"server.user", "no-such-user-coyote"}});
+  CHECK_THROWS_WITH(coyote::host::worker::server_config_from(config),
+                    Catch::Contains("server.user") && Catch::Contains("no such user"));
+}
+
+TEST_CASE("a worker that cannot be started as server.user says why", "[worker][root]") {
+  if (::geteuid() != 0) return;
+  // nobody cannot execute a script kept in a 0700 root directory.
+  TempDir dir;
+  const auto script = dir.file("w.sh");
+  std::ofstream(script) << "#!/bin/sh\nexit 0\n";
+  ::chmod(script.c_str(), 0700);
+  auto credentials = coyote::host::worker::resolve_credentials("nobody", "");
+  REQUIRE(credentials);
+  auto spawned = coyote::host::worker::spawn_process({script}, {}, *credentials);
+  REQUIRE_FALSE(spawned);
+  CHECK_THAT(spawned.error(), Catch::Contains("as user nobody"));
+  CHECK_THAT(spawned.error(), Catch::Contains("Permission denied"));
 }
 
 TEST_CASE("the example workers ack jobs and keep their process between jobs", "[worker]") {
