@@ -439,6 +439,9 @@ stage_gearman() {
     php "$ROOT/bench/peers/gearman.php" bench "$PORT_GEARMAN" "$N" "$REF_WORKERS" "$v"
 }
 
+# Runs "$@" and renames the stage of the JSON line it prints to $1 (the tools name their own).
+as_stage() { local stage="$1"; shift; "$@" | sed "s/\"stage\":\"[a-z_]*\"/\"stage\":\"$stage\"/"; }
+
 # Redis Streams: Coyote's redis driver feeding REF_WORKERS PHP workers (N jobs XADDed through
 # PushBatch into a paused pipeline, then jobs.Resume until jobs.Stat shows nothing left), against
 # REF_WORKERS PHP workers consuming the same kind of stream directly with php-redis (XREADGROUP 10
