@@ -51,8 +51,10 @@ void DelayTimer::run(const std::shared_ptr<State>& state) {
       state->changed.wait(lock);
       continue;
     }
-    if (Clock::now() < wakes.front().due) {
-      state->changed.wait_until(lock, wakes.front().due);
+    // A copy: wait_until keeps reading its deadline while the lock is released, and a wake_at
+    // from another thread may reallocate `wakes` meanwhile.
+    if (const Clock::time_point due = wakes.front().due; Clock::now() < due) {
+      state->changed.wait_until(lock, due);
       continue;
     }
     const auto now = Clock::now();

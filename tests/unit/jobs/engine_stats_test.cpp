@@ -105,7 +105,8 @@ TEST_CASE("engine stats count pushes by source with their latency", "[jobs][stat
   rig.io.poll();
   REQUIRE(result);
 
-  const auto& out = pipeline(rig.engine->stats(), "out");
+  const auto stats = rig.engine->stats();  // `out` refers into it
+  const auto& out = pipeline(stats, "out");
   const auto& single = out.push[static_cast<std::size_t>(PushSource::kSingle)];
   const auto& batched = out.push[static_cast<std::size_t>(PushSource::kBatch)];
   CHECK(single.requests == 1);

@@ -40,7 +40,12 @@ class LiveServer {
   }
 
   ~LiveServer() {
-    on_loop([this] { server_->stop(); });
+    // A push left unanswered holds its connection (and that connection's timers): let it go on
+    // the loop, while the io_context those timers belong to still exists.
+    on_loop([this] {
+      jobs.deferred.clear();
+      server_->stop();
+    });
     guard_.reset();
     io_.stop();
     thread_.join();

@@ -429,7 +429,11 @@ TEST_CASE("a client that pipelines requests and never reads holds a bounded amou
   std::this_thread::sleep_for(500ms);
   const std::size_t held = server.unsent_bytes();
   CHECK(held <= (std::size_t{1} << 20) + 2 * reply_size);
+#if !defined(__SANITIZE_ADDRESS__)
+  // ASan's quarantine keeps every freed reply resident, so RSS says nothing there; the
+  // unsent-bytes bound above is checked in every build.
   CHECK(rss_bytes() - before < (std::size_t{24} << 20));
+#endif
   // Reading resumes as the client reads: every call is answered, in order.
   for (int i = 0; i < kCalls; ++i) {
     const auto reply = client.receive();
