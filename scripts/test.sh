@@ -60,13 +60,13 @@ if has_stage tsan; then
   # pipefail, turn every check false (the stage then built and ran nothing).
   available=$(cmake --build build-tsan --target help)
   tsan_targets=()
-  for t in test_jobs test_memory test_worker test_rpc test_amqp test_beanstalk test_redis test_sqlite test_http test_metrics test_observe; do
+  for t in test_jobs test_memory test_worker test_rpc test_amqp test_beanstalk test_redis test_http test_metrics test_observe; do
     if grep -qx "\.\.\. $t" <<<"$available"; then tsan_targets+=("$t"); fi
   done
   [ ${#tsan_targets[@]} -gt 0 ] || { echo "TSan stage: no test targets found" >&2; exit 1; }
   cmake --build build-tsan -j"$jobs" --target coyote_driver_memory "${tsan_targets[@]}"
   (cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    ctest --output-on-failure --no-tests=error -j"$jobs" --timeout 600 -R '^(jobs|memory|worker|rpc|amqp|beanstalk|redis|sqlite|http|metrics|observe):')
+    ctest --output-on-failure --no-tests=error -j"$jobs" --timeout 600 -R '^(jobs|memory|worker|rpc|amqp|beanstalk|redis|http|metrics|observe):')
 fi
 
 if has_stage fuzz; then
