@@ -2,7 +2,7 @@
 # README command 2: install, build and run every test.
 #   1. warnings-as-errors build + the whole suite (unit, plugin, end-to-end)
 #   2. ASan+UBSan build + the whole suite
-#   3. TSan build + the concurrent parts (queue, dispatcher, worker pool, RPC, sqlite store)
+#   3. TSan build + the concurrent parts (queue, dispatcher, worker pool, RPC, broker drivers)
 #   4. libFuzzer targets (clang) run briefly
 #   lint: clang-format --dry-run --Werror over every tracked C++ file, and clang-tidy (.clang-tidy)
 #         over the sources of host/, sdk/, plugins/ and libs/ (scripts/clang_tidy.py; clean files are
@@ -73,14 +73,37 @@ if has_stage fuzz; then
   banner "libFuzzer targets, ${fuzz_seconds}s each"
   CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOYOTE_BUILD_FUZZERS=ON \
     -DCOYOTE_BUILD_TESTS=OFF >/dev/null
-  cmake --build build-fuzz -j"$jobs"
-  for fuzzer in build-fuzz/bin/*_fuzz; do
-    [ -x "$fuzzer" ] || continue
-    corpus="build-fuzz/corpus/$(basename "$fuzzer")"
+  cmake --build build-fuzz -j"$jobs" --target fuzzers
+  # Each fuzzer is one single-threaded process: run as many at once as there are cores, each
+  # into its own log, then print every summary and fail if any of them found something.
+  mkdir -p build-fuzz/logs
+  run_fuzzer() {
+    local fuzzer=$1 name corpus
+    name=$(basename "$fuzzer")
+    corpus="build-fuzz/corpus/$name"
     mkdir -p "$corpus"
-    echo "-- $(basename "$fuzzer")"
-    "$fuzzer" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" 2>&1 | tail -n 4
+    "$fuzzer" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" \
+      >"build-fuzz/logs/$name.log" 2>&1 && echo ok >"build-fuzz/logs/$name.status" \
+      || echo failed >"build-fuzz/logs/$name.status"
+  }
+  export -f run_fuzzer
+  export fuzz_seconds
+  rm -f build-fuzz/logs/*.status
+  find build-fuzz/bin -maxdepth 1 -name '*_fuzz' -type f -executable -print0 |
+    xargs -0 -n1 -P"$jobs" bash -c 'run_fuzzer "$0"'
+  [ -n "$(ls build-fuzz/logs/*.status 2>/dev/null)" ] || { echo "fuzz stage: no fuzzer ran" >&2; exit 1; }
+  fuzz_failed=0
+  for status in build-fuzz/logs/*.status; do
+    name=$(basename "$status" .status)
+    echo "-- $name: $(cat "$status")"
+    if [ "$(cat "$status")" = ok ]; then
+      tail -n 4 "build-fuzz/logs/$name.log"
+    else
+      tail -n 60 "build-fuzz/logs/$name.log"
+      fuzz_failed=1
+    fi
   done
+  [ "$fuzz_failed" = 0 ] || { echo "fuzz stage: a fuzzer failed (logs above)" >&2; exit 1; }
 fi
 
 banner "all test stages passed: $stages"
