@@ -1,5 +1,7 @@
 #include "sqlite/store/group_commit_writer.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <exception>
 #include <utility>
@@ -25,7 +27,12 @@ GroupCommitWriter::~GroupCommitWriter() { stop(); }
 void GroupCommitWriter::start() {
   std::lock_guard lock(mutex_);
   if (thread_.joinable() || stopping_) return;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    // Named for `top -H` and for tests that count the writers (a sanitizer's own threads are
+    // not writers).
+    pthread_setname_np(pthread_self(), kThreadName);
+    run();
+  });
 }
 
 void GroupCommitWriter::submit(std::unique_ptr<Operation> op) {

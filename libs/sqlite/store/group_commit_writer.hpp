@@ -85,6 +85,9 @@ struct WriterOptions {
 /// current fault; the first success after one is logged as a recovery.
 class GroupCommitWriter {
  public:
+  /// The writer thread's name (at most 15 characters: the kernel's limit).
+  static constexpr const char* kThreadName = "sqlite-writer";
+
   GroupCommitWriter(WriterOptions options, WriterHooks& hooks);
   /// stop(): flushes what is queued and joins.
   ~GroupCommitWriter();

@@ -4,6 +4,7 @@
 
 #include "jobs/priority_queue.hpp"
 #include "sqlite/sqlite_driver.hpp"
+#include "sqlite/store/group_commit_writer.hpp"
 #include "support/map_config.hpp"
 #include "support/push_now.hpp"
 #include "support/temp_dir.hpp"
@@ -15,6 +16,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -145,9 +147,15 @@ inline std::vector<std::string> ids(const std::vector<std::unique_ptr<sdk::Job>>
   return out;
 }
 
+/// Writer threads of this process, by name: a sanitizer runtime starts threads of its own.
 inline std::size_t thread_count() {
   std::size_t n = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(e.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name == coyote::sqlite::GroupCommitWriter::kThreadName) ++n;
+  }
   return n;
 }
 
