@@ -29,6 +29,18 @@ def setUpModule():
     BROKER = rabbitmq.RabbitMQ(tls=True).start()
 
 
+def witnessed(queue):
+    """The rr_id of every message in `queue` (drained)."""
+    r = peer("get", "--url", BROKER.url(), "--queue", queue, "--count",
+             queue_count(BROKER.url(), queue), "--timeout", 60, check=False, timeout=120)
+    ids = set()
+    for line in r.stdout.splitlines():
+        if line.strip():
+            # The peer prints each header as "<AMQP field kind>:<value>".
+            ids.add(json.loads(line)["headers"].get("rr_id", "").split(":", 1)[-1])
+    return ids
+
+
 def tearDownModule():
     if BROKER is not None:
         BROKER.stop()
@@ -510,8 +522,19 @@ class BrokerRestartTest(unittest.TestCase):
     def test_a_killed_and_restarted_broker_loses_no_acknowledged_push(self):
         t = tag()
         queue = "restart_" + t
-        pipelines = {"r": {"driver": "amqp", "config": {"queue": queue, "routing_key": queue,
-                                                        "durable": True, "prefetch": 20}}}
+        # A witness: a second durable queue bound like the consumed one on a durable exchange, so
+        # it holds a copy of every message the broker accepted and kept through the kill. On a
+        # loss it tells where the job went missing: not in the witness, the broker dropped it
+        # after its confirm; in the witness, the host lost it.
+        exchange, witness = "ex_restart_" + t, "witness_" + t
+        url = BROKER.url()
+        peer("declare-exchange", "--url", url, "--exchange", exchange, "--type", "direct",
+             "--durable")
+        peer("declare", "--url", url, "--queue", witness, "--durable", "--bind-exchange",
+             exchange, "--bind-key", queue)
+        pipelines = {"r": {"driver": "amqp", "config": {
+            "queue": queue, "routing_key": queue, "durable": True, "prefetch": 20,
+            "exchange": exchange, "exchange_type": "direct", "exchange_durable": True}}}
         section = amqp_section(heartbeat="2s")
         with Node(rr_yaml(section, pipelines, consume=["r"], workers=2), quiet=True) as node:
             wait_connected(node, "r")
@@ -554,10 +577,26 @@ class BrokerRestartTest(unittest.TestCase):
                     in_broker = queue_count(BROKER.url(), queue)
                 except Exception as e:  # noqa: BLE001 - the diagnosis must not hide the failure
                     in_broker = "unknown (%s)" % e
+                kept = witnessed(witness)
+                recovery = [line for line in BROKER.log(tail=200000).splitlines()
+                            if "unclean" in line or "dropped" in line or "Recovering" in line]
                 self.fail("%d of %d acknowledged pushes never processed (first: %s); the queue "
-                          "holds %s message(s); jobs.Stat: %s\n%s"
+                          "holds %s message(s); of the missing, %d are in the witness queue (the "
+                          "broker kept them: the host lost them) and %d are not (the broker "
+                          "dropped them after confirming); broker recovery log: %s; jobs.Stat: "
+                          "%s\n%s"
                           % (len(missing), len(acked), missing[:10], in_broker,
+                             len(set(missing) & kept), len(set(missing) - kept), recovery[-6:],
                              informer(node), node.log()[-3000:]))
+            # Every acknowledged push is also in the witness: the broker kept what it confirmed.
+            kept = witnessed(witness)
+            unkept = sorted(set(acked) - kept, key=lambda j: int(j.split("-")[1]))
+            self.assertEqual(unkept, [], "%d acknowledged pushes are not in the witness queue "
+                             "(%d messages in it): %s ... %s; broker recovery log: %s"
+                             % (len(unkept), len(kept), unkept[:5], unkept[-5:], [
+                                 line for line in BROKER.log(tail=200000).splitlines()
+                                 if "unclean" in line or "dropped" in line
+                                 or "Recovering" in line][-6:]))
             processed = node.acked()
             lost = set(acked) - set(processed)
             report(case="broker-restart", pushed=total, acked=len(acked), push_failed=failed[0],
