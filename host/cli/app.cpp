@@ -2,10 +2,10 @@
 
 #include "cli/command_failure.hpp"
 #include "cli/dead_commands.hpp"
-#include "cli/schedule_commands.hpp"
 #include "cli/drivers_command.hpp"
 #include "cli/jobs_commands.hpp"
 #include "cli/options.hpp"
+#include "cli/schedule_commands.hpp"
 #include "cli/serve_command.hpp"
 #include "cli/workers_command.hpp"
 #include "support/version.hpp"

@@ -50,8 +50,8 @@ struct Composed {
                            "and pools options cannot be set at the same time\")"});
     jobs_fields.push_back({"pipelines", &pipelines});
     jobs_fields.push_back({"dead_letter", &jobs::dead_letter_keys()});
-    jobs_fields.push_back({"schedules", &schedules, "`{}`",
-                           "**Coyote**: periodic jobs by name (see docs/scheduling.md)"});
+    // Documented by its entries' rows (docs/scheduling.md explains them).
+    jobs_fields.push_back({"schedules", &schedules});
     jobs.fields = jobs_fields;
 
     top_fields = {

@@ -4,8 +4,8 @@
 #include "cli/options.hpp"
 #include "cli/rpc_session.hpp"
 
-#include <boost/json.hpp>
 #include <date/date.h>
+#include <boost/json.hpp>
 
 #include <chrono>
 #include <iostream>
@@ -60,12 +60,12 @@ void run_list(const ScheduleOptions& o) {
                "SKIPPED\tFAILED\tLAST ERROR\n";
   for (const auto& item : list) {
     const auto& s = item.as_object();
-    std::cout << text_of(s, "name") << '\t' << text_of(s, "spec") << '\t'
-              << text_of(s, "pipeline") << '\t' << text_of(s, "job") << '\t'
-              << (s.at("paused").as_bool() ? "paused" : "active") << '\t'
-              << when(s.at("next_fire")) << '\t' << when(s.at("last_fire")) << '\t'
-              << text_of(s, "last_job_id") << '\t' << s.at("fired").to_number<std::uint64_t>()
-              << '\t' << s.at("skipped").to_number<std::uint64_t>() << '\t'
+    std::cout << text_of(s, "name") << '\t' << text_of(s, "spec") << '\t' << text_of(s, "pipeline")
+              << '\t' << text_of(s, "job") << '\t'
+              << (s.at("paused").as_bool() ? "paused" : "active") << '\t' << when(s.at("next_fire"))
+              << '\t' << when(s.at("last_fire")) << '\t' << text_of(s, "last_job_id") << '\t'
+              << s.at("fired").to_number<std::uint64_t>() << '\t'
+              << s.at("skipped").to_number<std::uint64_t>() << '\t'
               << s.at("failed").to_number<std::uint64_t>() << '\t' << text_of(s, "last_error")
               << '\n';
   }
@@ -127,8 +127,9 @@ void add_schedule_commands(CLI::App& jobs) {
   }
   {
     auto o = std::make_shared<ScheduleOptions>();
-    CLI::App* cmd = schedules->add_subcommand("add", "add a schedule (kept across restarts "
-                                                     "when jobs.dead_letter.file is set)");
+    CLI::App* cmd = schedules->add_subcommand("add",
+                                              "add a schedule (kept across restarts "
+                                              "when jobs.dead_letter.file is set)");
     add_client_options(*cmd, o->common);
     cmd->add_option("name", o->name, "schedule name")->required();
     cmd->add_option("--spec", o->spec, "cron spec, @hourly-style shortcut or \"@every 10m\"")
@@ -159,8 +160,7 @@ void add_schedule_commands(CLI::App& jobs) {
   named("pause", "stop firing until resumed (kept across restarts with a host file)",
         "jobs.SchedulesPause", "paused");
   named("resume", "fire again from the next due time", "jobs.SchedulesResume", "resumed");
-  named("trigger", "push one job now, outside the due times", "jobs.SchedulesTrigger",
-        "triggered");
+  named("trigger", "push one job now, outside the due times", "jobs.SchedulesTrigger", "triggered");
 }
 
 }  // namespace coyote::host::cli

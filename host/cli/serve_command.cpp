@@ -213,8 +213,8 @@ int run_serve(const Options& options) {
     rt.observe =
         std::make_unique<observe::Observability>(rt.io, *cfg, *rt.engine, *rt.pools, *rt.rpc);
     if (auto* registry = rt.observe->registry()) {
-      rt.schedule_metrics = std::make_unique<schedule::ScheduleMetrics>(
-          *registry, *rt.scheduler, rt.engine->unique_keys());
+      rt.schedule_metrics = std::make_unique<schedule::ScheduleMetrics>(*registry, *rt.scheduler,
+                                                                        rt.engine->unique_keys());
     }
     rt.rpc->start();
     rt.observe->start();

@@ -234,8 +234,7 @@ sdk::Status ResponseHandler::nack(sdk::Job& job, bool requeue, std::chrono::seco
   return status;
 }
 
-sdk::Status ResponseHandler::guarded_nack(sdk::Job& job, bool requeue,
-                                          std::chrono::seconds delay) {
+sdk::Status ResponseHandler::guarded_nack(sdk::Job& job, bool requeue, std::chrono::seconds delay) {
   return support::guarded_call(job_context(job), "nack",
                                [&] { return job.nack_with_options(requeue, delay); });
 }

@@ -25,11 +25,10 @@ struct FieldInfo {
   const std::array<std::string_view, 12>* names;  // value of names[i] is min + i
 };
 
-constexpr std::array<std::string_view, 12> kMonthNames = {
-    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
-constexpr std::array<std::string_view, 12> kDayNames = {"SUN", "MON", "TUE", "WED", "THU",
-                                                        "FRI", "SAT", "",    "",    "",
-                                                        "",    ""};
+constexpr std::array<std::string_view, 12> kMonthNames = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+                                                          "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
+constexpr std::array<std::string_view, 12> kDayNames = {"SUN", "MON", "TUE", "WED", "THU", "FRI",
+                                                        "SAT", "",    "",    "",    "",    ""};
 
 constexpr FieldInfo kSecond{"second", 0, 59, nullptr};
 constexpr FieldInfo kMinute{"minute", 0, 59, nullptr};
@@ -48,8 +47,8 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   std::size_t start = 0;
   while (true) {
     const auto at = s.find(sep, start);
-    out.push_back(s.substr(start, at == std::string_view::npos ? std::string_view::npos
-                                                               : at - start));
+    out.push_back(
+        s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
     if (at == std::string_view::npos) return out;
     start = at + 1;
   }

@@ -54,8 +54,8 @@ class CronSpec {
     std::bitset<60> seconds;
     std::bitset<60> minutes;
     std::bitset<24> hours;
-    std::bitset<32> days;    // 1..31
-    std::bitset<13> months;  // 1..12
+    std::bitset<32> days;     // 1..31
+    std::bitset<13> months;   // 1..12
     std::bitset<7> weekdays;  // 0 = Sunday
     bool days_star = false;
     bool weekdays_star = false;

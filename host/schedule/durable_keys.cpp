@@ -15,13 +15,13 @@ std::string default_file(const std::string& driver) {
   return driver == "boltdb" ? "rr.db" : "coyote.db";
 }
 
-std::size_t adopt_file(const std::string& path, const std::string& pipeline,
-                       jobs::UniqueKeys& keys, const std::shared_ptr<spdlog::logger>& log) {
+std::size_t adopt_file(const std::string& path, const std::string& pipeline, jobs::UniqueKeys& keys,
+                       const std::shared_ptr<spdlog::logger>& log) {
   sqlite3* db = nullptr;
   // Never created here: a missing file simply holds no jobs.
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-    log->warn("unique keys: cannot open {} to rebuild the keys of pipeline {}: {}", path,
-              pipeline, db != nullptr ? sqlite3_errmsg(db) : "out of memory");
+    log->warn("unique keys: cannot open {} to rebuild the keys of pipeline {}: {}", path, pipeline,
+              db != nullptr ? sqlite3_errmsg(db) : "out of memory");
     sqlite3_close(db);
     return 0;
   }
@@ -79,7 +79,8 @@ std::size_t adopt_durable_keys(const sdk::Config& config, jobs::UniqueKeys& keys
     const auto path = std::filesystem::absolute(file, ec).lexically_normal();
     if (ec || !std::filesystem::exists(path, ec)) continue;
     const std::size_t n = adopt_file(path.string(), name, keys, log);
-    if (n > 0) log->info("unique keys: {} key(s) of pipeline {} held again from {}", n, name, path.string());
+    if (n > 0)
+      log->info("unique keys: {} key(s) of pipeline {} held again from {}", n, name, path.string());
     adopted += n;
   }
   return adopted;

@@ -178,8 +178,8 @@ std::vector<ScheduleDefinition> schedules_from_config(const sdk::Config& config)
     const auto required = [&](const char* key) {
       auto v = config.string(base + "." + key);
       if (!v || v->empty()) {
-        throw config.error_at(base, std::string("a schedule needs \"") + key +
-                                        "\" (see docs/scheduling.md)");
+        throw config.error_at(
+            base, std::string("a schedule needs \"") + key + "\" (see docs/scheduling.md)");
       }
       return *v;
     };
@@ -212,9 +212,9 @@ std::vector<ScheduleDefinition> schedules_from_config(const sdk::Config& config)
     try {
       (void)CronSpec::parse(d.spec, d.timezone);
     } catch (const std::invalid_argument& e) {
-      const bool zone_problem = std::string_view(e.what()).find("time zone") !=
-                                    std::string_view::npos &&
-                                !d.timezone.empty();
+      const bool zone_problem =
+          std::string_view(e.what()).find("time zone") != std::string_view::npos &&
+          !d.timezone.empty();
       throw config.error_at(base + (zone_problem ? ".timezone" : ".spec"), e.what());
     }
     out.push_back(std::move(d));

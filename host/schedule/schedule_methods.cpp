@@ -87,10 +87,9 @@ void add_schedule_methods(rpc::MethodTable& table, Scheduler& scheduler,
     if (auto s = parse_request(call, request); !s) return reply(std::move(s), {});
     json::array list;
     for (const auto& s : scheduler.list()) list.emplace_back(describe(s));
-    reply(sdk::Status::ok(),
-          json::serialize(json::object{{"schedules", std::move(list)},
-                                       {"unique_keys_held", keys.held()},
-                                       {"unique_refused", keys.refused()}}));
+    reply(sdk::Status::ok(), json::serialize(json::object{{"schedules", std::move(list)},
+                                                          {"unique_keys_held", keys.held()},
+                                                          {"unique_refused", keys.refused()}}));
   });
   table.add("jobs.SchedulesAdd", [&scheduler](const Call& call, const Reply& reply) {
     json::object request;

@@ -21,15 +21,15 @@ ScheduleMetrics::ScheduleMetrics(metrics::Registry& registry, const Scheduler& s
     : registry_(registry),
       scheduler_(scheduler),
       keys_(keys),
-      fires_(&registry.define(desc("coyote_schedule_fires_total",
-                                   "Jobs pushed by periodic schedules", kCounter))),
-      skipped_(&registry.define(desc(
-          "coyote_schedule_skipped_total",
-          "Schedule fires skipped: the previous job was still held (overlap: skip) or the due "
-          "time passed while the host was down (catch_up: skip)",
-          kCounter))),
-      failed_(&registry.define(desc("coyote_schedule_failed_total",
-                                    "Schedule fires whose push failed", kCounter))),
+      fires_(&registry.define(
+          desc("coyote_schedule_fires_total", "Jobs pushed by periodic schedules", kCounter))),
+      skipped_(&registry.define(
+          desc("coyote_schedule_skipped_total",
+               "Schedule fires skipped: the previous job was still held (overlap: skip) or the due "
+               "time passed while the host was down (catch_up: skip)",
+               kCounter))),
+      failed_(&registry.define(
+          desc("coyote_schedule_failed_total", "Schedule fires whose push failed", kCounter))),
       refused_(&registry.define(desc("coyote_jobs_unique_refused_total",
                                      "Pushes refused because their X-Coyote-Unique-Key was held",
                                      kCounter))),

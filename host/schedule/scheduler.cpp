@@ -34,12 +34,7 @@ std::string job_id_of(const std::string& name, Clock::time_point due) {
 
 Scheduler::Scheduler(boost::asio::io_context& io, jobs::JobsService& jobs, FireLog* log,
                      std::vector<ScheduleDefinition> schedules, Now now)
-    : io_(io),
-      jobs_(jobs),
-      log_(log),
-      now_(std::move(now)),
-      logger_(log::get("jobs")),
-      timer_(io) {
+    : io_(io), jobs_(jobs), log_(log), now_(std::move(now)), logger_(log::get("jobs")), timer_(io) {
   for (auto& d : schedules) {
     Entry e{ScheduleStatus{}, CronSpec::parse(d.spec, d.timezone)};
     e.status.zone = e.spec.zone_name();
@@ -59,8 +54,8 @@ void Scheduler::start(std::function<void()> ready) {
     if (ready) ready();
     return;
   }
-  log_->load([this, alive = alive_, ready = std::move(ready)](
-                 sdk::Result<std::vector<FireRecord>> records) {
+  log_->load([this, alive = alive_,
+              ready = std::move(ready)](sdk::Result<std::vector<FireRecord>> records) {
     if (!*alive || stopped_) return;
     if (!records) {
       logger_->error(
@@ -92,8 +87,8 @@ void Scheduler::loaded(const std::vector<FireRecord>& records) {
                    ? sdk::Result<ScheduleDefinition>::failure("not a JSON object")
                    : ScheduleDefinition::from_json(value.get_object());
     if (!def) {
-      logger_->error("schedules: schedule {} kept in {} cannot be read ({}); it is not run",
-                     r.name, log_ != nullptr ? log_->path() : "", def.status().message());
+      logger_->error("schedules: schedule {} kept in {} cannot be read ({}); it is not run", r.name,
+                     log_ != nullptr ? log_->path() : "", def.status().message());
       continue;
     }
     Entry e{ScheduleStatus{}, CronSpec::parse(def->spec, def->timezone)};
@@ -270,8 +265,7 @@ void Scheduler::push(const std::string& name, std::string job_id, Triggered done
                     name, job_id);
     } else {
       ++failed_;
-      logger_->error("schedule {}: job {} could not be pushed: {}", name, job_id,
-                     status.message());
+      logger_->error("schedule {}: job {} could not be pushed: {}", name, job_id, status.message());
     }
     if (e != nullptr) {
       ++(overlap ? e->status.skipped : e->status.failed);

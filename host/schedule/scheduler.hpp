@@ -31,11 +31,11 @@ inline constexpr std::string_view kScheduleKeyPrefix = "coyote-schedule/";
 /// One schedule as jobs.SchedulesList shows it.
 struct ScheduleStatus {
   ScheduleDefinition definition;
-  std::string zone;                    ///< the zone the spec is read in ("" for @every)
+  std::string zone;                            ///< the zone the spec is read in ("" for @every)
   std::optional<Clock::time_point> next_fire;  ///< none while paused or when never due again
   std::optional<Clock::time_point> last_fire;  ///< the due time of the last fire
   std::string last_job_id;
-  std::string last_error;  ///< the last fire's failure ("" when it worked)
+  std::string last_error;     ///< the last fire's failure ("" when it worked)
   std::uint64_t fired = 0;    ///< jobs pushed since start
   std::uint64_t skipped = 0;  ///< fires skipped since start (overlap, or missed while down)
   std::uint64_t failed = 0;   ///< fires whose push failed since start

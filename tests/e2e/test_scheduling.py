@@ -39,7 +39,7 @@ jobs:
 %(driver_config)s
     held:
       driver: memory
-  schedules:
+%(kept)s  schedules:
     tick:
       spec: "@every 1s"
       pipeline: p
@@ -56,9 +56,14 @@ def yaml_text(driver="memory", data_dir=None, metrics_port=None):
     if driver == "sqlite":
         driver_config += "        file: %s\n" % os.path.join(data_dir, "jobs.db")
         dead_letter = "  dead_letter:\n    file: %s\n" % os.path.join(data_dir, "host.db")
+    kept = ""
+    if driver == "sqlite":
+        # Not consumed: its jobs stay in the file, their unique keys held across restarts.
+        kept = "    kept:\n      driver: sqlite\n      config:\n        file: %s\n" % (
+            os.path.join(data_dir, "jobs.db"))
     metrics = "metrics:\n  address: 127.0.0.1:%d\n" % metrics_port if metrics_port else ""
     return YAML % {"driver": driver, "driver_config": driver_config, "dead_letter": dead_letter,
-                   "metrics": metrics}
+                   "metrics": metrics, "kept": kept}
 
 
 def ids_of(records):
@@ -74,12 +79,12 @@ def php_push(address, pipeline, job_id, headers):
     """What spiral/roadrunner-jobs sends for $queue->push(...) with headers: jobs.Push, proto."""
     script = (
         "require $argv[1]; $c = new CoyoteRpcClient($argv[2]);"
-        "try { $c->push($argv[3], 'App\\\\Job', 'x', $argv[4], json_decode($argv[5], true));"
+        "try { $c->push($argv[3], 'App\\\\Job', 'x', $argv[4], json_decode(stream_get_contents(STDIN), true));"
         " echo json_encode(['ok' => true]); }"
         " catch (RpcServiceException $e) { echo json_encode(['ok' => false, 'error' => $e->getMessage()]); }")
-    proc = subprocess.run(["php", "-r", script, PHP_CLIENT, address, pipeline, job_id,
-                           json.dumps(headers)], capture_output=True, timeout=60,
-                          stdin=subprocess.DEVNULL)
+    # Headers on stdin: a 1 MB key does not fit in an argument list.
+    proc = subprocess.run(["php", "-r", script, PHP_CLIENT, address, pipeline, job_id],
+                          input=json.dumps(headers).encode(), capture_output=True, timeout=60)
     out = proc.stdout.decode().strip()
     if not out:
         raise AssertionError("php printed nothing; stderr: " + proc.stderr.decode())
@@ -152,6 +157,7 @@ class PeriodicJobs(unittest.TestCase):
                 first.wait_records(3)
                 before = schedules(first)["tick"]
             first_ids = ids_of(first.records())
+            time.sleep(2.5)  # down long enough to miss at least one due time
             with Coyote(yaml_text("sqlite", data)) as second:
                 after = schedules(second)["tick"]
                 # The last fire came back from the host file.
@@ -210,6 +216,24 @@ class UniqueJobs(unittest.TestCase):
             wait_for(lambda: php_push(host.address, "p", "u2", key)["ok"],
                      what="the key released after the ack")
             wait_for(lambda: "u2" in ids_of(host.records()), what="u2 ran")
+
+    def test_keys_of_jobs_in_the_sqlite_file_are_held_again_after_a_restart(self):
+        data = tempfile.mkdtemp(prefix="coyote-unique-")
+        key = {"X-Coyote-Unique-Key": ["invoice-9"]}
+        try:
+            with Coyote(yaml_text("sqlite", data)) as first:
+                self.assertEqual(php_push(first.address, "kept", "a", key), {"ok": True})
+                self.assertFalse(php_push(first.address, "kept", "b", key)["ok"])
+            with Coyote(yaml_text("sqlite", data)) as second:
+                self.assertIn("1 key(s) of pipeline kept held again", second.log())
+                refused = php_push(second.address, "kept", "b", key)
+                self.assertFalse(refused["ok"])
+                self.assertIn("duplicate unique key: job a in pipeline kept", refused["error"])
+                with second.rpc() as rpc:
+                    listed = rpc.call("jobs.SchedulesList", {})
+                self.assertEqual(listed["unique_refused"], 1)
+        finally:
+            shutil.rmtree(data, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 // The scheduler over a real engine (memory plugin) with a controllable wall clock, and its last
 // fires kept in a real host file (jobs.dead_letter.file) across "restarts".
-#include "jobs/engine.hpp"
 #include "schedule/scheduler.hpp"
+#include "jobs/engine.hpp"
 #include "support/map_config.hpp"
 #include "support/memory_plugin.hpp"
 #include "support/temp_dir.hpp"
@@ -121,8 +121,7 @@ Status run(Host& h, const std::function<void(Scheduler::Done)>& op) {
 
 }  // namespace
 
-TEST_CASE("an @every schedule pushes one job per due time, named by the due time",
-          "[schedule]") {
+TEST_CASE("an @every schedule pushes one job per due time, named by the due time", "[schedule]") {
   Host h({}, {every("@every 10s")}, at(1000.5));
   CHECK(h.status().next_fire == at(1010));
   h.tick_at(1005);
@@ -180,8 +179,7 @@ TEST_CASE("overlap allow pushes while the previous job is still held", "[schedul
   CHECK(h.status().skipped == 0);
 }
 
-TEST_CASE("a restart with the host file does not fire a recorded due time again",
-          "[schedule]") {
+TEST_CASE("a restart with the host file does not fire a recorded due time again", "[schedule]") {
   TempDir dir;
   const auto file = dir.file("host.db");
   {
@@ -231,8 +229,7 @@ TEST_CASE("without a host file a restart starts from the next due time", "[sched
   CHECK(h.status().next_fire == at(1060));
 }
 
-TEST_CASE("schedules are added, paused, resumed, triggered and removed at run time",
-          "[schedule]") {
+TEST_CASE("schedules are added, paused, resumed, triggered and removed at run time", "[schedule]") {
   TempDir dir;
   const auto file = dir.file("host.db");
   {
@@ -245,8 +242,8 @@ TEST_CASE("schedules are added, paused, resumed, triggered and removed at run ti
               .find("exists") != std::string::npos);
     auto bad = every("@every 10s", "bad");
     bad.pipeline = "nope";
-    CHECK(run(h, [&](Scheduler::Done done) { h.scheduler->add(bad, std::move(done)); })
-              .message() == "schedule bad: no such pipeline \"nope\"");
+    CHECK(run(h, [&](Scheduler::Done done) { h.scheduler->add(bad, std::move(done)); }).message() ==
+          "schedule bad: no such pipeline \"nope\"");
     bad.pipeline = "p";
     bad.spec = "* * *";
     CHECK(run(h, [&](Scheduler::Done done) { h.scheduler->add(bad, std::move(done)); })
@@ -276,8 +273,9 @@ TEST_CASE("schedules are added, paused, resumed, triggered and removed at run ti
     CHECK(h.pushed() == 1);
     REQUIRE(run(h, [&](Scheduler::Done done) { h.scheduler->remove("rpc", std::move(done)); }));
     CHECK(h.scheduler->list().empty());
-    CHECK(run(h, [&](Scheduler::Done done) { h.scheduler->remove("rpc", std::move(done)); })
-              .message() == "no schedule \"rpc\"; schedules: none");
+    CHECK(run(h, [&](Scheduler::Done done) {
+            h.scheduler->remove("rpc", std::move(done));
+          }).message() == "no schedule \"rpc\"; schedules: none");
   }
   Host h(file, {}, at(1030));
   CHECK(h.scheduler->list().empty());
@@ -292,4 +290,41 @@ TEST_CASE("a fire into a missing pipeline is counted as failed with the engine's
   CHECK(h.status().failed == 1);
   CHECK(h.status().last_error == "no such pipeline, requested: gone");
   CHECK(h.scheduler->failed() == 1);
+}
+
+TEST_CASE("jobs.schedules errors name the key to fix", "[schedule][config]") {
+  const auto key_of_error = [](MapConfig c) -> std::string {
+    try {
+      (void)coyote::host::schedule::schedules_from_config(c);
+    } catch (const coyote::sdk::ConfigError& e) {
+      return e.key() + ": " + e.problem();
+    }
+    return "no error";
+  };
+  MapConfig c;
+  c.set("jobs.schedules.n.spec", std::string("0 25 * * *"));
+  c.set("jobs.schedules.n.pipeline", std::string("p"));
+  c.set("jobs.schedules.n.job", std::string("J"));
+  CHECK(key_of_error(c) ==
+        "jobs.schedules.n.spec: cron spec \"0 25 * * *\": hour 25 is out of range 0-23");
+  c.set("jobs.schedules.n.spec", std::string("0 3 * * *"));
+  c.set("jobs.schedules.n.timezone", std::string("Moon/Base"));
+  CHECK(key_of_error(c).rfind("jobs.schedules.n.timezone: cron spec \"0 3 * * *\": unknown time "
+                              "zone \"Moon/Base\"",
+                              0) == 0);
+  c.set("jobs.schedules.n.timezone", std::string("Europe/Berlin"));
+  c.set("jobs.schedules.n.catch_up", std::string("always"));
+  CHECK(key_of_error(c).rfind("jobs.schedules.n.catch_up: must be \"skip\"", 0) == 0);
+  c.set("jobs.schedules.n.catch_up", std::string("once"));
+  c.set("jobs.schedules.n.overlap", std::string("never"));
+  CHECK(key_of_error(c).rfind("jobs.schedules.n.overlap: must be \"skip\"", 0) == 0);
+  c.set("jobs.schedules.n.overlap", std::string("allow"));
+  const auto parsed = coyote::host::schedule::schedules_from_config(c);
+  REQUIRE(parsed.size() == 1);
+  CHECK(parsed[0].catch_up == CatchUp::kOnce);
+  CHECK(parsed[0].overlap == Overlap::kAllow);
+  MapConfig missing;
+  missing.set("jobs.schedules.m.spec", std::string("@daily"));
+  CHECK(key_of_error(missing) ==
+        "jobs.schedules.m: a schedule needs \"pipeline\" (see docs/scheduling.md)");
 }

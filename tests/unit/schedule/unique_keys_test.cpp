@@ -1,7 +1,7 @@
 // Unique jobs: the key set alone with a controllable clock, and through a real engine over the
 // memory plugin (refusal, release on ack, dead letter and destroy, batches).
-#include "jobs/engine.hpp"
 #include "jobs/unique_keys.hpp"
+#include "jobs/engine.hpp"
 #include "support/fake_job.hpp"
 #include "support/map_config.hpp"
 #include "support/memory_plugin.hpp"
