@@ -34,7 +34,7 @@ void FireLog::load(Loaded done) {
         }
         select.reset();
       },
-      [rows, done = std::move(done)](sdk::Status status) {
+      [rows, done = std::move(done)](const sdk::Status& status) {
         if (!status) {
           done(status);
           return;

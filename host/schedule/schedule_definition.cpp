@@ -144,12 +144,12 @@ sdk::Result<ScheduleDefinition> ScheduleDefinition::from_json(const json::object
   if (auto s = text("catch_up", catch_up, false); !s) return s;
   if (auto s = text("overlap", overlap, false); !s) return s;
   if (catch_up != "skip" && catch_up != "once") {
-    return sdk::Status::error("schedule: \"catch_up\" must be \"skip\" or \"once\", got \"" +
-                              catch_up + "\"");
+    return sdk::Status::error(R"(schedule: "catch_up" must be "skip" or "once", got ")" + catch_up +
+                              "\"");
   }
   if (overlap != "skip" && overlap != "allow") {
-    return sdk::Status::error("schedule: \"overlap\" must be \"skip\" or \"allow\", got \"" +
-                              overlap + "\"");
+    return sdk::Status::error(R"(schedule: "overlap" must be "skip" or "allow", got ")" + overlap +
+                              "\"");
   }
   d.catch_up = catch_up == "once" ? CatchUp::kOnce : CatchUp::kSkip;
   d.overlap = overlap == "allow" ? Overlap::kAllow : Overlap::kSkip;

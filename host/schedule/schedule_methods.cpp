@@ -65,8 +65,8 @@ json::object describe(const ScheduleStatus& s) {
 
 /// A method taking {"name"} and answering {} when the scheduler's call is done.
 template <typename Op>
-void add_named(rpc::MethodTable& table, std::string method, Op op) {
-  table.add(std::move(method), [op](const Call& call, const Reply& reply) {
+void add_named(rpc::MethodTable& table, const std::string& method, Op op) {
+  table.add(method, [op](const Call& call, const Reply& reply) {
     json::object request;
     std::string name;
     if (auto s = parse_request(call, request); !s) return reply(std::move(s), {});

@@ -34,7 +34,7 @@ std::string job_id_of(const std::string& name, Clock::time_point due) {
 
 Scheduler::Scheduler(boost::asio::io_context& io, jobs::JobsService& jobs, FireLog* log,
                      std::vector<ScheduleDefinition> schedules, Now now)
-    : io_(io), jobs_(jobs), log_(log), now_(std::move(now)), logger_(log::get("jobs")), timer_(io) {
+    : jobs_(jobs), log_(log), now_(std::move(now)), logger_(log::get("jobs")), timer_(io) {
   for (auto& d : schedules) {
     Entry e{ScheduleStatus{}, CronSpec::parse(d.spec, d.timezone)};
     e.status.zone = e.spec.zone_name();
@@ -44,7 +44,15 @@ Scheduler::Scheduler(boost::asio::io_context& io, jobs::JobsService& jobs, FireL
   }
 }
 
-Scheduler::~Scheduler() { stop(); }
+Scheduler::~Scheduler() {
+  *alive_ = false;
+  try {
+    stop();
+  } catch (const std::exception& e) {
+    // A timer that cannot be cancelled is destroyed with the scheduler anyway.
+    logger_->warn("schedules: stopping: {}", e.what());
+  }
+}
 
 void Scheduler::start(std::function<void()> ready) {
   if (started_) return;
@@ -80,7 +88,7 @@ void Scheduler::stop() {
 void Scheduler::loaded(const std::vector<FireRecord>& records) {
   const Clock::time_point now = now_();
   for (const auto& r : records) {
-    if (!r.definition || entries_.count(r.name) > 0) continue;
+    if (!r.definition || entries_.contains(r.name)) continue;
     boost::system::error_code ec;
     auto value = boost::json::parse(*r.definition, ec);
     auto def = ec || !value.is_object()
@@ -182,7 +190,7 @@ void Scheduler::arm() {
   });
 }
 
-FireRecord Scheduler::record_of(const Entry& entry) const {
+FireRecord Scheduler::record_of(const Entry& entry) {
   FireRecord r;
   const auto& d = entry.status.definition;
   r.name = d.name;
@@ -201,18 +209,19 @@ void Scheduler::persist(const Entry& entry, Done done) {
   log_->put(record_of(entry), std::move(done));
 }
 
-void Scheduler::fire(Entry& entry, Clock::time_point due, std::string job_id, Triggered done) {
+void Scheduler::fire(Entry& entry, Clock::time_point due, const std::string& job_id,
+                     Triggered done) {
   entry.status.last_fire = due;
   const std::string name = entry.status.definition.name;
   if (log_ == nullptr) {
-    push(name, std::move(job_id), std::move(done));
+    push(name, job_id, std::move(done));
     return;
   }
   FireRecord record = record_of(entry);
   record.job_id = job_id;
   ++pending_;
   log_->put(std::move(record), [this, alive = alive_, name, job_id,
-                                done = std::move(done)](sdk::Status status) mutable {
+                                done = std::move(done)](const sdk::Status& status) mutable {
     if (!*alive) return;
     --pending_;
     if (!status) {
@@ -220,11 +229,11 @@ void Scheduler::fire(Entry& entry, Clock::time_point due, std::string job_id, Tr
       logger_->error("schedule {}: the fire of job {} could not be recorded in {}: {}", name,
                      job_id, log_->path(), status.message());
     }
-    push(name, std::move(job_id), std::move(done));
+    push(name, job_id, std::move(done));
   });
 }
 
-void Scheduler::push(const std::string& name, std::string job_id, Triggered done) {
+void Scheduler::push(const std::string& name, const std::string& job_id, Triggered done) {
   Entry* entry = find(name);
   if (entry == nullptr || stopped_) {
     if (done) done(sdk::Status::error(not_found(name)));
@@ -243,7 +252,7 @@ void Scheduler::push(const std::string& name, std::string job_id, Triggered done
   }
   ++pending_;
   jobs_.push(std::move(m), [this, alive = alive_, name, job_id,
-                            done = std::move(done)](sdk::Status status) {
+                            done = std::move(done)](const sdk::Status& status) {
     if (!*alive) return;
     --pending_;
     Entry* e = find(name);
@@ -283,7 +292,7 @@ std::vector<ScheduleStatus> Scheduler::list() const {
 }
 
 void Scheduler::add(ScheduleDefinition definition, Done done) {
-  if (entries_.count(definition.name) > 0) {
+  if (entries_.contains(definition.name)) {
     done(sdk::Status::error("schedule \"" + definition.name +
                             "\" exists; remove it first or pick another name"));
     return;

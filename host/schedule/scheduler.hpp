@@ -101,15 +101,14 @@ class Scheduler {
   [[nodiscard]] Entry* find(const std::string& name);
   [[nodiscard]] std::string not_found(const std::string& name) const;
   /// Records the fire (when durable), then pushes; `due` names the job.
-  void fire(Entry& entry, Clock::time_point due, std::string job_id, Triggered done);
-  void push(const std::string& name, std::string job_id, Triggered done);
-  void next_of(Entry& entry, Clock::time_point after);
+  void fire(Entry& entry, Clock::time_point due, const std::string& job_id, Triggered done);
+  void push(const std::string& name, const std::string& job_id, Triggered done);
+  static void next_of(Entry& entry, Clock::time_point after);
   void arm();
-  [[nodiscard]] FireRecord record_of(const Entry& entry) const;
+  [[nodiscard]] static FireRecord record_of(const Entry& entry);
   void persist(const Entry& entry, Done done);
   void loaded(const std::vector<FireRecord>& records);
 
-  boost::asio::io_context& io_;
   jobs::JobsService& jobs_;
   FireLog* log_;
   Now now_;
