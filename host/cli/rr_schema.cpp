@@ -7,6 +7,7 @@
 #include "log/log.hpp"
 #include "observe/observe_settings.hpp"
 #include "plugin/plugin_discovery.hpp"
+#include "schedule/schedule_definition.hpp"
 #include "worker/pool_config.hpp"
 
 #include <array>
@@ -33,6 +34,7 @@ constexpr std::array<config::CrossRule, 2> kCrossRules = {&worker::check_pool_ru
 struct Composed {
   Spec pools{Kind::kNamed, {}, &worker::pool_keys()};
   Spec pipelines{Kind::kNamed, {}, &jobs::pipeline_keys()};
+  Spec schedules{Kind::kNamed, {}, &schedule::schedules_keys()};
   std::vector<Field> jobs_fields;
   Spec jobs{Kind::kSection};
   std::vector<Field> top_fields;
@@ -48,6 +50,8 @@ struct Composed {
                            "and pools options cannot be set at the same time\")"});
     jobs_fields.push_back({"pipelines", &pipelines});
     jobs_fields.push_back({"dead_letter", &jobs::dead_letter_keys()});
+    // Documented by its entries' rows (docs/scheduling.md explains them).
+    jobs_fields.push_back({"schedules", &schedules});
     jobs.fields = jobs_fields;
 
     top_fields = {

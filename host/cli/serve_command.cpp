@@ -7,6 +7,10 @@
 #include "plugin/plugin_host.hpp"
 #include "rpc/dead_letter_methods.hpp"
 #include "rpc/rpc_server.hpp"
+#include "schedule/durable_keys.hpp"
+#include "schedule/schedule_methods.hpp"
+#include "schedule/schedule_metrics.hpp"
+#include "schedule/scheduler.hpp"
 #include "support/loop_thread.hpp"
 #include "support/version.hpp"
 #include "worker/init_command.hpp"
@@ -20,6 +24,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <exception>
@@ -36,8 +41,11 @@ struct Runtime {
   plugin::DriverRegistry registry;
   std::unique_ptr<worker::PoolSet> pools;
   std::unique_ptr<jobs::Engine> engine;
+  std::unique_ptr<schedule::FireLog> fire_log;
+  std::unique_ptr<schedule::Scheduler> scheduler;
   std::unique_ptr<rpc::RpcServer> rpc;
   std::unique_ptr<observe::Observability> observe;
+  std::unique_ptr<schedule::ScheduleMetrics> schedule_metrics;
   std::unique_ptr<boost::asio::steady_timer> startup_watch;
   int exit_code = 0;
 };
@@ -77,6 +85,24 @@ void watch_startup(Runtime& rt) {
   });
 }
 
+/// jobs.schedules, each naming a pipeline the engine has; their last fires are kept in the
+/// host's file (jobs.dead_letter.file) when there is one.
+std::unique_ptr<schedule::Scheduler> make_scheduler(Runtime& rt, const sdk::Config& config) {
+  auto schedules = schedule::schedules_from_config(config);
+  const auto pipelines = rt.engine->list();
+  for (const auto& s : schedules) {
+    if (std::find(pipelines.begin(), pipelines.end(), s.pipeline) == pipelines.end()) {
+      throw config.error_at("jobs.schedules." + s.name + ".pipeline",
+                            "no such pipeline \"" + s.pipeline +
+                                "\"; name one of jobs.pipelines (" +
+                                fmt::format("{}", fmt::join(pipelines, ", ")) + ")");
+    }
+  }
+  if (auto* file = rt.engine->host_file()) rt.fire_log = std::make_unique<schedule::FireLog>(*file);
+  return std::make_unique<schedule::Scheduler>(rt.io, *rt.engine, rt.fire_log.get(),
+                                               std::move(schedules));
+}
+
 jobs::Pools engine_pools(worker::PoolSet& set) {
   jobs::Pools pools;
   for (const auto& name : set.names()) pools.emplace(name, set.executor(name));
@@ -99,6 +125,7 @@ void arm_signals(Runtime& rt, boost::asio::signal_set& signals, int& signals_see
     }
     log->info("signal {} received: draining (send it again to force exit)", sig);
     if (rt.rpc) rt.rpc->stop();
+    if (rt.scheduler) rt.scheduler->stop();
     if (rt.observe) rt.observe->shutting_down();
     auto stop_rest = [&rt](const jobs::DrainReport& report) {
       log::get("coyote")->info(
@@ -170,7 +197,10 @@ int run_serve(const Options& options) {
     rt.pools = std::make_unique<worker::PoolSet>(rt.io, worker::pool_configs_from(*cfg), server);
     // The registry hands out guarded drivers only: plugin exceptions never reach the engine.
     rt.engine = std::make_unique<jobs::Engine>(rt.io, *cfg, rt.registry, engine_pools(*rt.pools));
+    // Before the durable drivers open (and lock) their files: keys of jobs they still hold.
+    (void)schedule::adopt_durable_keys(*cfg, rt.engine->unique_keys(), log::get("jobs"));
     rt.engine->start();
+    rt.scheduler = make_scheduler(rt, *cfg);
 
     rpc::RpcServerOptions rpc_options;
     rpc_options.listen = rpc_listen(*cfg);
@@ -178,12 +208,18 @@ int run_serve(const Options& options) {
     rpc_options.version = support::kVersion;
     rt.rpc = std::make_unique<rpc::RpcServer>(rt.io, rpc_options, *rt.engine, rt.pools.get());
     rpc::add_dead_letter_methods(rt.rpc->methods(), rt.engine->dead_letters());
+    schedule::add_schedule_methods(rt.rpc->methods(), *rt.scheduler, rt.engine->unique_keys());
     // Before the RPC server starts, so metrics.* and status.* answer from the first call.
     rt.observe =
         std::make_unique<observe::Observability>(rt.io, *cfg, *rt.engine, *rt.pools, *rt.rpc);
+    if (auto* registry = rt.observe->registry()) {
+      rt.schedule_metrics = std::make_unique<schedule::ScheduleMetrics>(*registry, *rt.scheduler,
+                                                                        rt.engine->unique_keys());
+    }
     rt.rpc->start();
     rt.observe->start();
     rt.pools->start();
+    rt.scheduler->start();
     rt.startup_watch = std::make_unique<boost::asio::steady_timer>(rt.io);
     watch_startup(rt);
     log->info("RPC listening on {}; pipelines: {}", rt.rpc->local_address(),
@@ -193,6 +229,7 @@ int run_serve(const Options& options) {
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "coyote: cannot start: %s\n", e.what());
+    rt.schedule_metrics.reset();
     rt.observe.reset();
     if (rt.pools) {
       rt.pools->stop([&rt] { rt.io.stop(); });
@@ -214,9 +251,12 @@ int run_serve(const Options& options) {
       log::get("coyote")->error("event loop: a handler failed and was abandoned: {}", e.what());
     }
   }
+  rt.schedule_metrics.reset();
   rt.observe.reset();
   rt.startup_watch.reset();
   rt.rpc.reset();
+  rt.scheduler.reset();
+  rt.fire_log.reset();
   rt.engine.reset();
   rt.pools.reset();
   log::get("coyote")->flush();

@@ -275,6 +275,32 @@ void DeadLetterFile::put(const std::string& store, const DeadJob& job, Done done
                                           on_loop(std::move(done))));
 }
 
+namespace {
+
+/// Write with the connection in hand, for tables other host stores keep in this file.
+class DatabaseWrite final : public sqlite::Operation {
+ public:
+  DatabaseWrite(std::function<void(Database&)> apply, std::function<void(sdk::Status)> done)
+      : apply_(std::move(apply)), done_(std::move(done)) {}
+
+  void apply(Database& db) override { apply_(db); }
+  void committed() override { done_(sdk::Status::ok()); }
+  bool failed(const StoreError& error) override {
+    done_(sdk::Status::error(error.text));
+    return false;
+  }
+
+ private:
+  std::function<void(Database&)> apply_;
+  std::function<void(sdk::Status)> done_;
+};
+
+}  // namespace
+
+void DeadLetterFile::write(std::function<void(sqlite::Database&)> apply, Done done) {
+  writer_->submit(std::make_unique<DatabaseWrite>(std::move(apply), on_loop(std::move(done))));
+}
+
 void DeadLetterFile::remove(const std::string& store, const std::string& id, Done done) {
   writer_->submit(std::make_unique<Write>([this, store, id] { statements_->remove(store, id); },
                                           on_loop(std::move(done))));

@@ -52,6 +52,11 @@ class DeadLetterFile final : public sqlite::WriterHooks {
   /// Removes a dead job; removing an absent one succeeds.
   void remove(const std::string& store, const std::string& id, Done done);
 
+  /// Another host-side table in this file (the schedules' last fires): `apply` runs on the
+  /// writer thread inside one of its transactions (it may read, create its table, write; throw
+  /// sqlite::StoreFailure to fail it), `done` on the loop once that transaction is durable.
+  void write(std::function<void(sqlite::Database&)> apply, Done done);
+
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
   /// Empty when healthy; else the current fault's text (shown in jobs.Stat).
   [[nodiscard]] std::string fault() const { return writer_->fault(); }

@@ -53,6 +53,8 @@ class DeadLetterOffice final : public DeliveryRules, public DeadLetters {
   [[nodiscard]] std::size_t held(std::string_view store) const { return store_.size(store); }
   /// Empty when the stores are healthy; else what is wrong with the dead-letter file.
   [[nodiscard]] std::string fault() const { return file_ ? file_->fault() : std::string(); }
+  /// The durable file, nullptr without jobs.dead_letter.file.
+  [[nodiscard]] DeadLetterFile* file() noexcept { return file_.get(); }
 
   // DeliveryRules
   [[nodiscard]] const RetryPolicy& retry_policy(std::string_view pipeline) const override;

@@ -95,6 +95,9 @@ Engine::Engine(boost::asio::io_context& io, const sdk::Config& config,
           },
           log_, DeadLetterSettings::from_config(config), io_),
       responses_(counters_, log_, &office_, &per_pipeline_) {
+  // A job that is done for good frees its uniqueness key (see UniqueKeys).
+  responses_.on_finished(
+      [this](const sdk::Job& job) { unique_.finished(job, UniqueKeys::Clock::now()); });
   if (pools.empty()) throw std::invalid_argument("jobs engine: no worker pool was given");
   for (const auto& [pool_name, executor] : pools) {
     if (executor == nullptr) {
@@ -194,9 +197,16 @@ void Engine::push_one(sdk::Message message, Done done) {
     done(sdk::Status::error(std::move(refused)));
     return;
   }
+  auto claim = unique_.claim(message, UniqueKeys::Clock::now());
+  if (!claim) {
+    ++counters_.push_err;
+    done(claim.status());
+    return;
+  }
   auto counted = [this, pipeline = message.options.pipeline,
-                  started = std::chrono::steady_clock::now(),
+                  started = std::chrono::steady_clock::now(), claimed = std::move(*claim),
                   done = std::move(done)](sdk::Status status) {
+    if (!status && claimed) unique_.unclaim(*claimed);
     ++(status ? counters_.push_ok : counters_.push_err);
     ++(status ? per_pipeline_.of(pipeline).push_ok : per_pipeline_.of(pipeline).push_err);
     PushStats& push = per_pipeline_.push_of(pipeline, PushSource::kSingle);
@@ -254,12 +264,26 @@ void Engine::continue_batch(const std::shared_ptr<BatchPush>& batch) {
     PipelineEntry* entry = nullptr;
     std::vector<sdk::Message> run;
     run.reserve(end - begin);
+    // Keys taken by this run, given back when the run is refused (here or by its driver).
+    auto claims = std::make_shared<std::vector<UniqueKeys::Claim>>();
+    const auto unclaim_run = [this, claims] {
+      for (const auto& c : *claims) unique_.unclaim(c);
+    };
     for (std::size_t i = begin; i < end; ++i) {
       if (auto refused = admit(messages[i], entry); !refused.empty()) {
         ++counters_.push_err;
+        unclaim_run();
         batch->done(sdk::Status::error(std::move(refused)));
         return;
       }
+      auto claim = unique_.claim(messages[i], UniqueKeys::Clock::now());
+      if (!claim) {
+        ++counters_.push_err;
+        unclaim_run();
+        batch->done(claim.status());
+        return;
+      }
+      if (*claim) claims->push_back(std::move(**claim));
       run.push_back(std::move(messages[i]));
     }
     const std::size_t count = run.size();
@@ -268,8 +292,9 @@ void Engine::continue_batch(const std::shared_ptr<BatchPush>& batch) {
     auto failed = std::make_shared<sdk::Status>();
     entry->driver->push_batch(
         std::move(run),
-        on_loop([this, batch, count, state, failed, pipeline = entry->pipeline.name(),
+        on_loop([this, batch, count, state, failed, unclaim_run, pipeline = entry->pipeline.name(),
                  started = std::chrono::steady_clock::now()](sdk::Status status) {
+          if (!status) unclaim_run();
           (status ? counters_.push_ok : counters_.push_err) += count;
           Counters& mine = per_pipeline_.of(pipeline);
           (status ? mine.push_ok : mine.push_err) += count;
@@ -355,6 +380,7 @@ sdk::Result<std::vector<std::string>> Engine::destroy(const std::vector<std::str
     }
     pipelines_.retire(name);
     per_pipeline_.forget(name);
+    unique_.forget_pipeline(name);
     destroyed.push_back(name);
   }
   if (!first_error) return first_error;

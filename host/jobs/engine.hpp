@@ -10,6 +10,7 @@
 #include "jobs/pipelines.hpp"
 #include "jobs/priority_queue.hpp"
 #include "jobs/response_handler.hpp"
+#include "jobs/unique_keys.hpp"
 #include "plugin/driver_catalog.hpp"
 #include "worker/job_executor.hpp"
 
@@ -94,6 +95,11 @@ class Engine final : public JobsService {
 
   /// The dead-letter stores, for the coyote.Dead* RPC methods.
   [[nodiscard]] DeadLetters& dead_letters() noexcept { return office_; }
+  /// The host's own durable file (jobs.dead_letter.file), nullptr when the stores are in
+  /// memory; other host-side state (the schedules' last fires) is kept beside the dead letters.
+  [[nodiscard]] DeadLetterFile* host_file() noexcept { return office_.file(); }
+  /// The uniqueness keys of the jobs pushed through this host (X-Coyote-Unique-Key).
+  [[nodiscard]] UniqueKeys& unique_keys() noexcept { return unique_; }
 
   void push(sdk::Message message, Done done) override;
   void push_batch(std::vector<sdk::Message> messages, Done done) override;
@@ -160,6 +166,7 @@ class Engine final : public JobsService {
   std::vector<std::string> consume_;
   Pipelines pipelines_;
   DeadLetterOffice office_;
+  UniqueKeys unique_;
   ResponseHandler responses_;
   // After the pipelines: jobs in flight in a dispatcher go before the drivers they settle into.
   std::map<std::string, PoolLane, std::less<>> lanes_;

@@ -219,14 +219,22 @@ void ResponseHandler::ack_after_error(sdk::Job& job, std::string_view what,
 }
 
 sdk::Status ResponseHandler::hand_back(sdk::Job& job) {
-  return nack(job, true, std::chrono::seconds{0});
+  return guarded_nack(job, true, std::chrono::seconds{0});
 }
 
 sdk::Status ResponseHandler::ack(sdk::Job& job) {
-  return support::guarded_call(job_context(job), "ack", [&] { return job.ack(); });
+  auto status = support::guarded_call(job_context(job), "ack", [&] { return job.ack(); });
+  if (status && finished_) finished_(job);
+  return status;
 }
 
 sdk::Status ResponseHandler::nack(sdk::Job& job, bool requeue, std::chrono::seconds delay) {
+  auto status = guarded_nack(job, requeue, delay);
+  if (status && !requeue && finished_) finished_(job);
+  return status;
+}
+
+sdk::Status ResponseHandler::guarded_nack(sdk::Job& job, bool requeue, std::chrono::seconds delay) {
   return support::guarded_call(job_context(job), "nack",
                                [&] { return job.nack_with_options(requeue, delay); });
 }

@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -57,6 +58,12 @@ class ResponseHandler {
   /// attempts remain, then dead-lettered (or dropped with an error naming the job).
   void settle_failed(OwnedJob owned, Failure failure, std::string_view why);
 
+  /// Called with each job that is done for good (acked, dead-lettered, dropped), right after
+  /// its driver accepted the call; not for a job redelivered or handed back.
+  void on_finished(std::function<void(const sdk::Job&)> finished) {
+    finished_ = std::move(finished);
+  }
+
   /// Jobs waiting for their dead letter to be held before their ack.
   [[nodiscard]] std::size_t burying() const noexcept { return burying_.size(); }
 
@@ -88,8 +95,9 @@ class ResponseHandler {
     if (pipeline != nullptr) ++(pipeline->*outcome);
   }
   // The job's acknowledgement calls, guarded (plugin code).
-  static sdk::Status ack(sdk::Job& job);
-  static sdk::Status nack(sdk::Job& job, bool requeue, std::chrono::seconds delay);
+  sdk::Status ack(sdk::Job& job);
+  sdk::Status nack(sdk::Job& job, bool requeue, std::chrono::seconds delay);
+  static sdk::Status guarded_nack(sdk::Job& job, bool requeue, std::chrono::seconds delay);
   static sdk::Status requeue(sdk::Job& job, const sdk::Headers& headers,
                              std::chrono::seconds delay);
 
@@ -101,6 +109,7 @@ class ResponseHandler {
   std::mt19937_64 rng_{std::random_device{}()};
   std::uint64_t next_token_ = 0;
   std::map<std::uint64_t, OwnedJob> burying_;
+  std::function<void(const sdk::Job&)> finished_;
 };
 
 }  // namespace coyote::host::jobs

@@ -48,6 +48,8 @@ class Observability {
   /// Bound addresses ("" when that endpoint is off), e.g. for the startup log line.
   [[nodiscard]] std::string metrics_address() const;
   [[nodiscard]] std::string status_address() const;
+  /// The metrics registry, nullptr without a metrics section (other areas add their families).
+  [[nodiscard]] metrics::Registry* registry() noexcept { return registry_.get(); }
 
  private:
   void count_rpc(std::string_view method, bool ok);
