@@ -1,6 +1,7 @@
 #include "cli/serve_command.hpp"
 
 #include "cli/rr_schema.hpp"
+#include "dashboard/dashboard.hpp"
 #include "jobs/engine.hpp"
 #include "log/log.hpp"
 #include "observe/observability.hpp"
@@ -38,6 +39,7 @@ struct Runtime {
   std::unique_ptr<jobs::Engine> engine;
   std::unique_ptr<rpc::RpcServer> rpc;
   std::unique_ptr<observe::Observability> observe;
+  std::unique_ptr<dashboard::Dashboard> dashboard;
   std::unique_ptr<boost::asio::steady_timer> startup_watch;
   int exit_code = 0;
 };
@@ -109,6 +111,7 @@ void arm_signals(Runtime& rt, boost::asio::signal_set& signals, int& signals_see
       rt.pools->stop([&rt] {
         log::get("coyote")->info("all workers stopped; bye");
         if (rt.observe) rt.observe->stop();
+        if (rt.dashboard) rt.dashboard->stop();
         rt.io.stop();
       });
     };
@@ -181,8 +184,16 @@ int run_serve(const Options& options) {
     // Before the RPC server starts, so metrics.* and status.* answer from the first call.
     rt.observe =
         std::make_unique<observe::Observability>(rt.io, *cfg, *rt.engine, *rt.pools, *rt.rpc);
+    if (auto settings = dashboard::dashboard_settings(*cfg)) {
+      rt.dashboard = std::make_unique<dashboard::Dashboard>(rt.io, std::move(*settings), *rt.engine,
+                                                            rt.pools.get(), rt.rpc->methods(),
+                                                            support::kVersion);
+    }
     rt.rpc->start();
     rt.observe->start();
+    // Unlike metrics, a dashboard that cannot bind stops serve: the operator asked for a way to
+    // run the host by hand and should not find out later that it is missing.
+    if (rt.dashboard) rt.dashboard->start();
     rt.pools->start();
     rt.startup_watch = std::make_unique<boost::asio::steady_timer>(rt.io);
     watch_startup(rt);
@@ -193,6 +204,7 @@ int run_serve(const Options& options) {
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "coyote: cannot start: %s\n", e.what());
+    rt.dashboard.reset();
     rt.observe.reset();
     if (rt.pools) {
       rt.pools->stop([&rt] { rt.io.stop(); });
@@ -214,6 +226,7 @@ int run_serve(const Options& options) {
       log::get("coyote")->error("event loop: a handler failed and was abandoned: {}", e.what());
     }
   }
+  rt.dashboard.reset();
   rt.observe.reset();
   rt.startup_watch.reset();
   rt.rpc.reset();
