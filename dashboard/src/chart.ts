@@ -41,7 +41,7 @@ export function chart(points: RatePoint[]): HTMLElement {
       h('span', { class: 'key processed' }, 'processed'),
       ' ',
       h('span', { class: 'key failed' }, 'failed'),
-      ` · last ${Math.round(points.length / 60)} min, per second`,
+      ` · last ${points.length < 120 ? `${points.length} s` : `${Math.round(points.length / 60)} min`}, per second`,
     ),
   );
 }

@@ -118,7 +118,7 @@ async function renderPipelines(root: HTMLElement): Promise<void> {
     p.priority,
     h('span', { class: `state ${p.state}`, 'data-testid': `pipeline-state-${p.name}` }, p.state),
     h('span', { 'data-testid': `pipeline-queued-${p.name}` }, p.queued + p.active),
-    p.delayed,
+    h('span', { 'data-testid': `pipeline-delayed-${p.name}` }, p.delayed),
     p.reserved,
     p.in_flight,
     h('span', { 'data-testid': `pipeline-processed-${p.name}` }, p.processed),
@@ -305,7 +305,7 @@ async function renderPush(root: HTMLElement): Promise<void> {
   const payload = h('textarea', { name: 'payload', rows: '4', 'data-testid': 'push-payload' }) as HTMLTextAreaElement;
   const headers = h('textarea', { name: 'headers', rows: '2', placeholder: 'one header a line: Name: value', 'data-testid': 'push-headers' }) as HTMLTextAreaElement;
   const priority = h('input', { name: 'priority', type: 'number', value: '0' }) as HTMLInputElement;
-  const delay = h('input', { name: 'delay', type: 'number', value: '0', min: '0' }) as HTMLInputElement;
+  const delay = h('input', { name: 'delay', type: 'number', value: '0', min: '0', 'data-testid': 'push-delay' }) as HTMLInputElement;
   root.append(
     h('h1', {}, 'Push a job'),
     h(
