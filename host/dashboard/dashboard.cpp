@@ -55,9 +55,7 @@ void Dashboard::start() {
   server_->start();
   history_.record(api_.sample());
   arm();
-  log::get("dashboard")
-      ->info("dashboard on http://{}/{}", server_->local_address(),
-             guard_.authenticates() ? " (token required)" : "");
+  if (guard_.authenticates()) log::get("dashboard")->info("dashboard requires its token");
 }
 
 void Dashboard::stop() {

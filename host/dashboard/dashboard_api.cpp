@@ -138,6 +138,13 @@ json::object describe_dead(const std::string& store, const jobs::DeadJob& job) {
 
 }  // namespace
 
+bool is_action(std::string_view path) noexcept {
+  if (path == "/api/push") return true;
+  if (path == "/api/dead/job") return false;
+  return path.starts_with("/api/pipelines/") || path.starts_with("/api/workers/") ||
+         path.starts_with("/api/dead/");
+}
+
 PayloadPreview preview_payload(std::string_view payload, std::size_t cap) {
   PayloadPreview out;
   std::string_view shown = payload.substr(0, std::min(cap, payload.size()));
@@ -192,7 +199,8 @@ RateHistory::Sample DashboardApi::sample() const {
 
 void DashboardApi::handle(const http::Request& request, const Answer& answer) {
   std::string_view path = request.path();
-  const bool post = request.message.method() == http::beast_http::verb::post;
+  // By path, not method: a GET of an action and a POST of a read both get 405.
+  const bool post = is_action(path);
   if (auto refused = guard_.check(request, post)) return answer(std::move(*refused));
   try {
     if (post) return post_request(path, request, answer);

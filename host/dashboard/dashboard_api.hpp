@@ -72,6 +72,10 @@ class DashboardApi {
   ApiOptions options_;
 };
 
+/// True for the POST endpoints (they change state): /api/push and everything under
+/// /api/pipelines/, /api/workers/ and /api/dead/ except /api/dead/job.
+[[nodiscard]] bool is_action(std::string_view path) noexcept;
+
 /// A payload as the detail view shows it: "text" when it is UTF-8 without control characters
 /// other than tab, CR and LF, else "hex"; at most `cap` bytes of it.
 struct PayloadPreview {
