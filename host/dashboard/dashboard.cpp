@@ -28,7 +28,12 @@ Dashboard::Dashboard(boost::asio::io_context& io, DashboardSettings settings, jo
                       .started = std::chrono::system_clock::now()}),
       timer_(io) {}
 
-Dashboard::~Dashboard() { stop(); }
+Dashboard::~Dashboard() {
+  try {
+    stop();
+  } catch (...) {  // NOLINT(bugprone-empty-catch): closing sockets at exit; nothing is left to tell
+  }
+}
 
 void Dashboard::start() {
   http::HttpServerOptions options;
@@ -40,14 +45,14 @@ void Dashboard::start() {
   options.allow_non_loopback = !settings_.token.empty();
   options.non_loopback_hint = "set dashboard.token (or COYOTE_DASHBOARD_TOKEN)";
   http::Router router;
-  router.add("/api/", [this](http::Request request, const http::Responder& out) {
+  router.add("/api/", [this](const http::Request& request, const http::Responder& out) {
     api_.handle(request, [out](http::Response r) {
       add_security_headers(r);
       r.headers.emplace_back("Cache-Control", "no-store");
       out.respond(std::move(r));
     });
   });
-  router.add("/api/events", [this](http::Request request, const http::Responder& out) {
+  router.add("/api/events", [this](const http::Request& request, const http::Responder& out) {
     serve_events(request, out);
   });
   router.add("/", [this](const http::Request& request) { return serve_asset(request); });

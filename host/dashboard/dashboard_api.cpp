@@ -391,13 +391,14 @@ http::Response DashboardApi::dead_list(const http::Request& request) const {
     stores.emplace_back(json::object{{"name", name}, {"held", list.size()}});
     if (!store.empty() && name != store) continue;
     // Newest first, as the operator looks for what just died.
-    for (auto it = list.rbegin(); it != list.rend(); ++it) {
+    for (std::size_t k = list.size(); k-- > 0;) {
+      const jobs::DeadJob& job = list[k];
       if (!filter.empty()) {
-        const std::string hay = lower(it->message.id + '\n' + it->message.name + '\n' + it->origin +
-                                      '\n' + it->last_error);
+        const std::string hay = lower(job.message.id + '\n' + job.message.name + '\n' + job.origin +
+                                      '\n' + job.last_error);
         if (hay.find(filter) == std::string::npos) continue;
       }
-      if (total >= offset && jobs.size() < limit) jobs.emplace_back(describe_dead(name, *it));
+      if (total >= offset && jobs.size() < limit) jobs.emplace_back(describe_dead(name, job));
       ++total;
     }
   }
@@ -459,8 +460,8 @@ void DashboardApi::pipelines_action(std::string_view action, const std::string& 
       }
     }
     if (auto s = engine_.declare(options); !s) return answer(json_error(400, s.message()));
-    return answer(ok_json(json::object{
-        {"declared", options.count("name") != 0U ? options["name"] : options["queue"]}}));
+    return answer(ok_json(
+        json::object{{"declared", options.contains("name") ? options["name"] : options["queue"]}}));
   }
   const auto names = pipeline_names(request);
   if (names.empty()) {
@@ -492,7 +493,7 @@ void DashboardApi::workers_action(std::string_view action, const std::string& bo
   const std::string name = string_field(request, "pool");
   worker::WorkerPool* pool = pools_->pool(name);
   if (pool == nullptr) {
-    return answer(json_error(404, "no worker pool \"" + name + "\" (\"\" is jobs.pool)"));
+    return answer(json_error(404, "no worker pool \"" + name + R"(" ("" is jobs.pool))"));
   }
   if (action == "reset") {
     pool->reset([answer, name](const sdk::Status& s) {
@@ -521,7 +522,7 @@ void DashboardApi::dead_action(std::string_view action, const std::string& body,
     method = "coyote.DeadDelete";
   } else {
     return answer(json_error(404, "no dead-letter action \"" + std::string(action) +
-                                      "\"; use replay or delete (with \"ids\" or \"all\")"));
+                                      R"("; use replay or delete (with "ids" or "all"))"));
   }
   json::object request;
   if (auto s = parse_object(body, request); !s) return answer(json_error(400, s.message()));

@@ -46,6 +46,7 @@ std::optional<DashboardSettings> dashboard_settings(const config::ConfigDocument
   out.address = cfg.string_or("dashboard.address", out.address);
   out.token = cfg.string_or("dashboard.token", "");
   if (out.token.empty() && token_env != nullptr) {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): read once at startup; the host never sets it
     if (const char* env = std::getenv(token_env); env != nullptr) out.token = env;
   }
   const std::int64_t preview = cfg.integer_or("dashboard.payload_preview", 65536);
