@@ -291,7 +291,9 @@ async function showDead(where: HTMLElement, store: string, id: string): Promise<
     );
   } catch (e) {
     deadOpen = null;
-    showError(where, e);
+    clear(where);
+    // Replayed or deleted meanwhile: the detail just closes.
+    if (!(e instanceof ApiError && e.status === 404)) showError(where, e);
   }
 }
 

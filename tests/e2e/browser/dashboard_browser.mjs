@@ -133,8 +133,9 @@ try {
 
   await step('replay-runs', async () => {
     const before = await (await page.request.get(url + '/api/overview')).json();
-    await page.locator('[data-testid^="dead-replay-"]').first().click();
-    await expectText(page.getByTestId('notice-ok'), /replayed/);
+    // The row's own Replay button (not "Replay all").
+    await page.getByTestId('dead-table').locator('[data-testid^="dead-replay-"]').first().click();
+    await expectText(page.getByTestId('notice-ok'), /dashboard-[0-9a-f]+ replayed/);
     await page.getByTestId('dead-table').locator('tbody tr').first().waitFor({ state: 'detached', timeout: 10000 });
     const deadline = Date.now() + 15000;
     for (;;) {
@@ -143,6 +144,7 @@ try {
       if (Date.now() > deadline) throw new Error('the replayed job did not run');
       await new Promise((r) => setTimeout(r, 200));
     }
+    if (await page.getByTestId('notice-error').count()) throw new Error('an error is shown after the replay');
     await shot('dead-after-replay');
   });
 
