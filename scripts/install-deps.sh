@@ -24,7 +24,24 @@ packages=(
   prometheus             # promtool and a real Prometheus server for the metrics e2e test
   iproute2               # network namespaces for the multi-host tests
   libhowardhinnant-date-dev  # cron time zones (OS tzdb; g++ 12 lacks C++20's chrono tzdb)
+  chromium nodejs        # the dashboard's browser test (playwright-core drives Debian's chromium)
 )
+
+# The dashboard's browser test needs playwright-core from dashboard/package-lock.json (it downloads
+# no browser). The UI itself is committed built (dashboard/dist/), so building coyote needs no npm.
+dashboard_npm() {
+  if ! command -v npm >/dev/null 2>&1; then
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm </dev/null
+  fi
+  local ui
+  ui="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/dashboard"
+  if [ ! -d "$ui/node_modules/playwright-core" ] || [ "$ui/package-lock.json" -nt "$ui/node_modules" ]; then
+    echo "install-deps: npm ci in dashboard/ (playwright-core for the browser test)"
+    (cd "$ui" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -33,6 +50,7 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
+  dashboard_npm
   exit 0
 fi
 
@@ -53,3 +71,4 @@ fi
 trap '[ -z "$own_policy" ] || $SUDO rm -f "$policy"' EXIT
 $SUDO apt-get update -qq </dev/null
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+dashboard_npm

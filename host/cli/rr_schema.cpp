@@ -1,6 +1,7 @@
 #include "cli/rr_schema.hpp"
 
 #include "cli/options.hpp"
+#include "dashboard/dashboard_settings.hpp"
 #include "jobs/dead_letter_settings.hpp"
 #include "jobs/engine.hpp"
 #include "jobs/pipelines.hpp"
@@ -64,6 +65,7 @@ struct Composed {
         {"coyote", &plugin::coyote_keys()},
         {"metrics", &observe::metrics_keys()},
         {"status", &observe::status_keys()},
+        {"dashboard", &dashboard::dashboard_keys()},
     };
     top.fields = top_fields;
     top.unknown = config::Unknown::kIgnoreUnlessTypo;
@@ -104,6 +106,7 @@ std::vector<ReferenceTable> reference_tables() {
       {"coyote", &plugin::coyote_keys(), "coyote"},
       {"metrics", &observe::metrics_keys(), "metrics"},
       {"status", &observe::status_keys(), "status"},
+      {"dashboard", &dashboard::dashboard_keys(), "dashboard"},
   };
 }
 

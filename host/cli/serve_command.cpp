@@ -1,6 +1,7 @@
 #include "cli/serve_command.hpp"
 
 #include "cli/rr_schema.hpp"
+#include "dashboard/dashboard.hpp"
 #include "jobs/engine.hpp"
 #include "log/log.hpp"
 #include "observe/observability.hpp"
@@ -46,6 +47,7 @@ struct Runtime {
   std::unique_ptr<rpc::RpcServer> rpc;
   std::unique_ptr<observe::Observability> observe;
   std::unique_ptr<schedule::ScheduleMetrics> schedule_metrics;
+  std::unique_ptr<dashboard::Dashboard> dashboard;
   std::unique_ptr<boost::asio::steady_timer> startup_watch;
   int exit_code = 0;
 };
@@ -136,6 +138,7 @@ void arm_signals(Runtime& rt, boost::asio::signal_set& signals, int& signals_see
       rt.pools->stop([&rt] {
         log::get("coyote")->info("all workers stopped; bye");
         if (rt.observe) rt.observe->stop();
+        if (rt.dashboard) rt.dashboard->stop();
         rt.io.stop();
       });
     };
@@ -216,8 +219,16 @@ int run_serve(const Options& options) {
       rt.schedule_metrics = std::make_unique<schedule::ScheduleMetrics>(*registry, *rt.scheduler,
                                                                         rt.engine->unique_keys());
     }
+    if (auto settings = dashboard::dashboard_settings(*cfg)) {
+      rt.dashboard = std::make_unique<dashboard::Dashboard>(rt.io, std::move(*settings), *rt.engine,
+                                                            rt.pools.get(), rt.rpc->methods(),
+                                                            support::kVersion);
+    }
     rt.rpc->start();
     rt.observe->start();
+    // Unlike metrics, a dashboard that cannot bind stops serve: the operator asked for a way to
+    // run the host by hand and should not find out later that it is missing.
+    if (rt.dashboard) rt.dashboard->start();
     rt.pools->start();
     rt.scheduler->start();
     rt.startup_watch = std::make_unique<boost::asio::steady_timer>(rt.io);
@@ -230,6 +241,7 @@ int run_serve(const Options& options) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "coyote: cannot start: %s\n", e.what());
     rt.schedule_metrics.reset();
+    rt.dashboard.reset();
     rt.observe.reset();
     if (rt.pools) {
       rt.pools->stop([&rt] { rt.io.stop(); });
@@ -252,6 +264,7 @@ int run_serve(const Options& options) {
     }
   }
   rt.schedule_metrics.reset();
+  rt.dashboard.reset();
   rt.observe.reset();
   rt.startup_watch.reset();
   rt.rpc.reset();
