@@ -5,6 +5,7 @@
 #include "cli/drivers_command.hpp"
 #include "cli/jobs_commands.hpp"
 #include "cli/options.hpp"
+#include "cli/result_commands.hpp"
 #include "cli/serve_command.hpp"
 #include "cli/workers_command.hpp"
 #include "support/version.hpp"
@@ -30,7 +31,9 @@ int run(int argc, const char* const* argv) {
   add_config_options(*drivers, drivers_options);
   add_json_option(*drivers, drivers_options);
 
-  add_dead_commands(add_jobs_commands(app));
+  CLI::App& jobs = add_jobs_commands(app);
+  add_dead_commands(jobs);
+  add_result_commands(jobs);
   add_workers_commands(app);
 
   int code = 0;

@@ -6,6 +6,7 @@
 #include "observe/observability.hpp"
 #include "plugin/plugin_host.hpp"
 #include "rpc/dead_letter_methods.hpp"
+#include "rpc/result_methods.hpp"
 #include "rpc/rpc_server.hpp"
 #include "support/loop_thread.hpp"
 #include "support/version.hpp"
@@ -178,6 +179,7 @@ int run_serve(const Options& options) {
     rpc_options.version = support::kVersion;
     rt.rpc = std::make_unique<rpc::RpcServer>(rt.io, rpc_options, *rt.engine, rt.pools.get());
     rpc::add_dead_letter_methods(rt.rpc->methods(), rt.engine->dead_letters());
+    rpc::add_result_methods(rt.rpc->methods(), rt.engine->results());
     // Before the RPC server starts, so metrics.* and status.* answer from the first call.
     rt.observe =
         std::make_unique<observe::Observability>(rt.io, *cfg, *rt.engine, *rt.pools, *rt.rpc);

@@ -6,6 +6,7 @@
 #include "jobs/delivery_rules.hpp"
 #include "jobs/pipeline_counters.hpp"
 #include "jobs/reply.hpp"
+#include "jobs/result_store.hpp"
 #include "jobs/retry_policy.hpp"
 #include "worker/job_executor.hpp"
 
@@ -57,6 +58,9 @@ class ResponseHandler {
   /// attempts remain, then dead-lettered (or dropped with an error naming the job).
   void settle_failed(OwnedJob owned, Failure failure, std::string_view why);
 
+  /// Where each job's end is reported (jobs.results); nullptr (the default) costs nothing.
+  void set_results(ResultSink* results) noexcept { results_ = results; }
+
   /// Jobs waiting for their dead letter to be held before their ack.
   [[nodiscard]] std::size_t burying() const noexcept { return burying_.size(); }
 
@@ -101,6 +105,7 @@ class ResponseHandler {
   std::mt19937_64 rng_{std::random_device{}()};
   std::uint64_t next_token_ = 0;
   std::map<std::uint64_t, OwnedJob> burying_;
+  ResultSink* results_ = nullptr;
 };
 
 }  // namespace coyote::host::jobs
