@@ -16,7 +16,7 @@ std::optional<std::int64_t> whole_number(std::string_view text) {
 }
 
 std::optional<FlowError> parse_rate(std::string_view text, RateLimit& out) {
-  const auto bad = [&](std::string why) {
+  const auto bad = [&](const std::string& why) {
     return FlowError{"rate_limit", "rate_limit \"" + std::string(text) + "\" " + why +
                                        ": write <jobs>/<window>, e.g. \"100/1s\" or \"5/500ms\" "
                                        "(or remove the key for no limit)"};

@@ -289,7 +289,7 @@ void refill(PriorityQueue::Flow& flow, std::chrono::steady_clock::time_point now
   const RateLimit& rate = flow.settings.rate;
   if (now <= flow.refilled) return;
   const double elapsed = std::chrono::duration<double, std::milli>(now - flow.refilled).count();
-  const double window = static_cast<double>(rate.window.count());
+  const auto window = static_cast<double>(rate.window.count());
   flow.tokens = std::min(static_cast<double>(rate.count),
                          flow.tokens + elapsed * static_cast<double>(rate.count) / window);
   flow.refilled = now;

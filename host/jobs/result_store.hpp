@@ -51,7 +51,7 @@ class ResultSink {
 
 struct ResultSettings {
   std::chrono::milliseconds ttl{std::chrono::hours(1)};
-  std::size_t max_size = 64 * 1024;
+  std::size_t max_size = 65'536;
   std::size_t max_entries = 100'000;
   /// jobs.results; nullopt when the section is absent (results are off). Throws ConfigError.
   static std::optional<ResultSettings> from_config(const sdk::Config& config);
