@@ -248,6 +248,12 @@ def main():
         md.append(f"\nMemory: {mem['jobs']:,} queued {mem['payload_bytes']}-byte jobs in a paused pipeline: VmRSS "
                   f"{mem['rss_before_kb']:,} kB -> {mem['rss_after_kb']:,} kB = {mem['bytes_per_job']:.0f} B/job, "
                   f"{mem['overhead_bytes_per_job']:.0f} B beyond the payload.")
+    flow_rows = [(mode, get("flow", f"flow={mode} {ref_label}")) for mode in ("off", "on")]
+    if all(r for _, r in flow_rows):
+        off, on = flow_rows[0][1]["jobs_per_s"], flow_rows[1][1]["jobs_per_s"]
+        md.append(f"\nFair shares and caps (issue 18), drain {ref_label}: flow queue off (strict priority) "
+                  f"{off:,.0f} jobs/s, on (scheduling: fair, weight, non-binding max_concurrency and "
+                  f"rate_limit) {on:,.0f} jobs/s ({(on / off - 1) * 100:+.1f} %).")
     micro = [r for r in stages if r["stage"] == "micro"]
     if micro:
         md.append("\n## Micro-benchmarks (Google Benchmark)\n")

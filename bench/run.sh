@@ -675,6 +675,63 @@ stage_scrape() {
   stop_coyote
 }
 
+# Fair shares and caps (issue 18): drain rate through one pool with the flow queue off (strict
+# priority, RoadRunner's) and on (scheduling: fair, weights, a max_concurrency and a rate_limit
+# that never bind, so only their bookkeeping is measured), same run. Ports 16125-16129.
+PORT_FLOW_RPC=16125
+start_coyote_flow() {  # workers on|off
+  local workers="$1" mode="$2" scheduling="priority" caps=""
+  if [[ "$mode" == on ]]; then
+    scheduling="fair"
+    caps="      weight: 3
+      max_concurrency: 100000
+      rate_limit: 100000000/1s"
+  fi
+  cat > "$WORK/rr-flow.yaml" <<YAML
+version: "3"
+rpc:
+  listen: tcp://127.0.0.1:$PORT_FLOW_RPC
+server:
+  command: "php $PHP_WORKER"
+logs:
+  mode: production
+  level: error
+jobs:
+  pipeline_size: 2000000
+  timeout: 60
+  pool:
+    num_workers: $workers
+    max_jobs: 0
+    scheduling: $scheduling
+  consume: ["other"]
+  pipelines:
+    bench:
+      driver: memory
+      config:
+        prefetch: 100000
+$caps
+    other:
+      driver: memory
+      weight: 1
+YAML
+  "$BUILD/bin/coyote" serve -c "$WORK/rr-flow.yaml" >>"$WORK/coyote.log" 2>&1 &
+  COYOTE_PID=$!
+  STARTED+=("$COYOTE_PID")
+  wait_port "$PORT_FLOW_RPC" || { log "coyote did not listen; log:"; tail -20 "$WORK/coyote.log" >&2; return 1; }
+  sleep 0.3
+}
+
+stage_flow() {
+  local mode
+  for mode in off on; do
+    start_coyote_flow "$REF_WORKERS" "$mode" && record flow "flow=$mode P=$REF_WORKERS" \
+      as_stage flow timeout "$STAGE_TIMEOUT" "$BUILD/bin/coyote-bench-load" drain --pipeline bench \
+        --jobs "$N" --pid "$COYOTE_PID" --label "flow=$mode P=$REF_WORKERS" \
+        --address "tcp://127.0.0.1:$PORT_FLOW_RPC" --timeout "$STAGE_TIMEOUT"
+    stop_coyote
+  done
+}
+
 main() {
   : > "$RAW"
   build
@@ -696,6 +753,7 @@ main() {
     wanted redis && stage_redis
     wanted sqlite_push && stage_sqlite_push
     wanted sqlite_drain && stage_sqlite_drain
+    wanted flow && stage_flow
   done
   wanted sqlite_disk && stage_sqlite_disk
   wanted latency && stage_latency

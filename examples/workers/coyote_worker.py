@@ -3,9 +3,15 @@
 Speaks goridge frames on stdin/stdout (spec §1), answers the pid handshake (§2.3) and the
 host's stop request (§2.5), and sends the jobs response protocol (§3.4/§3.5).
 Anything you want to log goes to stderr: stdout carries frames only.
+
+Coyote extensions (docs/scheduling.md "Results and progress"): ``task.ack(result)`` returns a
+JSON result with the ack ({"type":2,"data":{"result":...}}; a plain ack stays RoadRunner's), and
+``task.progress("3/10")`` checks in over RR_RPC (coyote.JobProgress). Both need
+``jobs.results`` in the host's .rr.yaml.
 """
 import json
 import os
+import socket
 import struct
 import sys
 import zlib
@@ -102,8 +108,16 @@ class Task:
         self.answered = True
         self._worker.respond(json.dumps(body, separators=(",", ":")).encode())
 
-    def ack(self):
-        self._respond({"type": 2, "data": []})
+    def ack(self, result=None):
+        """Acknowledge; a non-None `result` (any JSON value) is kept for producers (Coyote)."""
+        if result is None:
+            self._respond({"type": 2, "data": []})
+        else:
+            self._respond({"type": 2, "data": {"result": result}})
+
+    def progress(self, text):
+        """Report progress for this job over RR_RPC (Coyote's coyote.JobProgress)."""
+        rpc_call("coyote.JobProgress", {"id": self.id, "progress": text})
 
     def complete(self):
         self._respond({"type": 0, "data": []})
@@ -166,6 +180,38 @@ class Worker:
             ctx_len = frame.options[0] if frame.options else 0
             context = json.loads(frame.payload[:ctx_len] or b"{}")
             return Task(self, context, frame.payload[ctx_len:])
+
+
+_rpc = None
+_rpc_reader = None
+
+
+def rpc_call(method, request):
+    """One goridge RPC call with the JSON codec to the host's RR_RPC address (tcp:// or unix://);
+    the connection is kept for the next call. Raises RuntimeError with the host's error text."""
+    global _rpc, _rpc_reader
+    if _rpc is None:
+        address = os.environ.get("RR_RPC", "")
+        if address.startswith("tcp://"):
+            host, port = address[len("tcp://"):].rsplit(":", 1)
+            _rpc = socket.create_connection((host, int(port)), timeout=30)
+        elif address.startswith("unix://"):
+            _rpc = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            _rpc.connect(address[len("unix://"):])
+        else:
+            raise RuntimeError("RR_RPC is not set: configure rpc.listen in .rr.yaml")
+        _rpc_reader = Relay(_rpc.makefile("rb"), None)
+    body = json.dumps(request).encode()
+    m = method.encode()
+    _rpc.sendall(encode_frame(CODEC_JSON, m + body, options=(1, len(m))))
+    frame = _rpc_reader.receive()
+    if frame is None:
+        _rpc = None
+        raise RuntimeError("the host closed the RPC connection")
+    reply = frame.payload[frame.options[1] if len(frame.options) > 1 else 0:]
+    if frame.flags & ERROR:
+        raise RuntimeError(reply.decode(errors="replace"))
+    return json.loads(reply or b"null")
 
 
 def log(*args):

@@ -6,6 +6,7 @@
 #include "cli/jobs_commands.hpp"
 #include "cli/options.hpp"
 #include "cli/schedule_commands.hpp"
+#include "cli/result_commands.hpp"
 #include "cli/serve_command.hpp"
 #include "cli/workers_command.hpp"
 #include "support/version.hpp"
@@ -34,6 +35,7 @@ int run(int argc, const char* const* argv) {
   CLI::App& jobs = add_jobs_commands(app);
   add_dead_commands(jobs);
   add_schedule_commands(jobs);
+  add_result_commands(jobs);
   add_workers_commands(app);
 
   int code = 0;

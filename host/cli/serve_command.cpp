@@ -7,6 +7,7 @@
 #include "observe/observability.hpp"
 #include "plugin/plugin_host.hpp"
 #include "rpc/dead_letter_methods.hpp"
+#include "rpc/result_methods.hpp"
 #include "rpc/rpc_server.hpp"
 #include "schedule/durable_keys.hpp"
 #include "schedule/schedule_methods.hpp"
@@ -212,6 +213,7 @@ int run_serve(const Options& options) {
     rt.rpc = std::make_unique<rpc::RpcServer>(rt.io, rpc_options, *rt.engine, rt.pools.get());
     rpc::add_dead_letter_methods(rt.rpc->methods(), rt.engine->dead_letters());
     schedule::add_schedule_methods(rt.rpc->methods(), *rt.scheduler, rt.engine->unique_keys());
+    rpc::add_result_methods(rt.rpc->methods(), rt.engine->results());
     // Before the RPC server starts, so metrics.* and status.* answer from the first call.
     rt.observe =
         std::make_unique<observe::Observability>(rt.io, *cfg, *rt.engine, *rt.pools, *rt.rpc);

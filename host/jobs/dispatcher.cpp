@@ -45,10 +45,13 @@ void Dispatcher::pump() {
       if (!written) {
         // The job cannot be sent without its context: settled as a failed delivery (retried
         // through its driver, then dead-lettered), never dropped.
+        queue_.finished(taken->flow);
         responses_.settle_failed(std::move(taken->job), Failure::kDriverError, written.message());
         continue;
       }
       const std::uint32_t slot = park(std::move(taken->job));
+      // Before try_exec: a pool may answer (fail) the job from inside it.
+      flows_[slot] = taken->flow;
       // The clock is read before the job goes out so that the exec time covers the worker's
       // whole turn; the same reading ends the queue wait.
       const auto now = std::chrono::steady_clock::now();
@@ -57,6 +60,7 @@ void Dispatcher::pump() {
           std::move(context), job.payload(),
           [this, slot](const worker::ExecOutcome& outcome) { finish(slot, outcome); });
       if (!sent) {
+        flows_[slot] = nullptr;  // restore() gives the flow's slot back
         taken->job = unpark(slot);
         queue_.restore(std::move(*taken));
         break;
@@ -77,6 +81,7 @@ std::uint32_t Dispatcher::park(std::unique_ptr<sdk::Job> job) {
   }
   in_flight_.push_back(std::move(job));
   started_.emplace_back();
+  flows_.push_back(nullptr);
   return static_cast<std::uint32_t>(in_flight_.size() - 1);
 }
 
@@ -91,6 +96,10 @@ void Dispatcher::finish(std::uint32_t slot, const worker::ExecOutcome& outcome) 
   // A slot that is empty would be a pool bug (done called twice): never crash the host on it.
   if (slot >= in_flight_.size() || !in_flight_[slot]) return;
   exec_.observe(std::chrono::steady_clock::now() - started_[slot]);
+  if (PriorityQueue::Flow* flow = flows_[slot]) {
+    flows_[slot] = nullptr;
+    queue_.finished(flow);
+  }
   responses_.handle(unpark(slot), outcome);
 }
 

@@ -59,6 +59,7 @@ class Dispatcher {
   std::vector<std::unique_ptr<sdk::Job>> in_flight_;
   std::vector<std::uint32_t> free_slots_;
   std::vector<std::chrono::steady_clock::time_point> started_;  // by slot, for exec_
+  std::vector<PriorityQueue::Flow*> flows_;  // by slot: the queue's flow (flow mode), or null
   DurationHistogram wait_;
   DurationHistogram exec_;
   std::mt19937_64 trace_ids_{std::random_device{}()};

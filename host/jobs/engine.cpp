@@ -42,7 +42,7 @@ constexpr Field kJobsOptionsFields[] = {
 };
 constexpr Spec kJobsOptions{Kind::kSection, kJobsOptionsFields};
 
-constexpr Field kEngineFields[] = {
+const Field kEngineFields[] = {
     {"num_pollers", &spec::kInteger, "—",
      "deprecated, ignored (warning): workers are fed as they become free", false,
      "jobs.num_pollers is deprecated and ignored: workers are fed as they become free"},
@@ -54,6 +54,7 @@ constexpr Field kEngineFields[] = {
      "pipelines started at startup (also applies to pipelines declared later)"},
     {"drain_timeout", &spec::kDuration, "`30s`",
      "**Coyote**: grace period for in-flight jobs on SIGTERM/SIGINT (see *Graceful stop*)"},
+    {"results", &result_keys()},
 };
 
 // -------------------------------------------------------------------------------------------------
@@ -71,6 +72,18 @@ std::size_t pipeline_size_from(const sdk::Config& config) {
                           "must be a positive number of jobs (default 1000000)");
   }
   return static_cast<std::size_t>(size);
+}
+
+// jobs.pool.scheduling / jobs.pools.<name>.scheduling (declared in the pool's key table).
+Scheduling scheduling_of(const sdk::Config& config, const std::string& pool) {
+  const std::string key =
+      pool.empty() ? "jobs.pool.scheduling" : "jobs.pools." + pool + ".scheduling";
+  const auto text = config.string(key);
+  if (!text || text->empty()) return Scheduling::kPriority;
+  if (auto mode = scheduling_from(*text)) return *mode;
+  throw config.error_at(key, "scheduling \"" + *text +
+                                 "\" is not known: use priority (RoadRunner's strict priority, the "
+                                 "default) or fair (weighted shares by each pipeline's weight)");
 }
 
 }  // namespace
@@ -99,12 +112,17 @@ Engine::Engine(boost::asio::io_context& io, const sdk::Config& config,
   responses_.on_finished(
       [this](const sdk::Job& job) { unique_.finished(job, UniqueKeys::Clock::now()); });
   if (pools.empty()) throw std::invalid_argument("jobs engine: no worker pool was given");
+  if (auto settings = ResultSettings::from_config(config)) {
+    results_ = std::make_unique<ResultStore>(io_, *settings);
+    responses_.set_results(results_.get());
+  }
   for (const auto& [pool_name, executor] : pools) {
     if (executor == nullptr) {
       throw std::invalid_argument("jobs engine: worker pool \"" + pool_name + "\" is null");
     }
     PoolLane lane;
     lane.queue = std::make_unique<PriorityQueue>(io_, pipeline_size_);
+    lane.queue->set_scheduling(scheduling_of(config, pool_name));
     lane.dispatcher = std::make_unique<Dispatcher>(*lane.queue, *executor, responses_);
     lanes_.emplace(pool_name, std::move(lane));
   }
@@ -128,6 +146,9 @@ void Engine::start() {
   started_ = true;
   for (auto& [pool, lane] : lanes_) lane.dispatcher->start();
   pipelines_.build_from_config();
+  pipelines_.for_each([this](const std::string& name, PipelineEntry& entry) {
+    if (PriorityQueue* q = queue(entry.pool)) q->set_flow(name, entry.flow);
+  });
   for (const auto& name : consume_) {
     PipelineEntry* entry = pipelines_.find(name);
     if (entry == nullptr) {
@@ -352,6 +373,7 @@ sdk::Status Engine::declare(const std::map<std::string, std::string>& options) {
   auto entry = pipelines_.declare(options);
   if (!entry) return entry.status();
   PipelineEntry& declared = **entry;
+  if (PriorityQueue* q = queue(declared.pool)) q->set_flow(declared.pipeline.name(), declared.flow);
   if (consumes(declared.pipeline.name()) && started_ && !stopped_) return declared.driver->run();
   return sdk::Status::ok();
 }
@@ -446,6 +468,7 @@ EngineStats Engine::stats() {
           if (it == index.end()) return;  // a destroyed pipeline's job restored after its removal
           auto& p = out.pipelines[it->second];
           p.queued += load.queued;
+          p.held += load.held;
           if (load.queued > 0 && load.oldest != std::chrono::steady_clock::time_point{}) {
             p.oldest_queued =
                 std::max(p.oldest_queued, std::chrono::duration<double>(now - load.oldest).count());
@@ -460,6 +483,11 @@ EngineStats Engine::stats() {
   }
   for (const auto& store : office_.dead_stores()) {
     out.dead_stores.push_back({store, office_.held(store)});
+  }
+  if (results_) {
+    out.results_kept = results_->size();
+    out.results_too_large = results_->refused_too_large();
+    out.result_waiters = results_->waiting();
   }
   return out;
 }

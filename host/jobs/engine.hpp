@@ -11,6 +11,7 @@
 #include "jobs/priority_queue.hpp"
 #include "jobs/response_handler.hpp"
 #include "jobs/unique_keys.hpp"
+#include "jobs/result_store.hpp"
 #include "plugin/driver_catalog.hpp"
 #include "worker/job_executor.hpp"
 
@@ -93,6 +94,9 @@ class Engine final : public JobsService {
   /// jobs.drain_timeout (default 30 s).
   [[nodiscard]] std::chrono::milliseconds drain_timeout() const noexcept { return drain_timeout_; }
 
+  /// Results and progress (jobs.results), nullptr when that section is absent.
+  [[nodiscard]] ResultStore* results() noexcept { return results_.get(); }
+
   /// The dead-letter stores, for the coyote.Dead* RPC methods.
   [[nodiscard]] DeadLetters& dead_letters() noexcept { return office_; }
   /// The host's own durable file (jobs.dead_letter.file), nullptr when the stores are in
@@ -168,6 +172,7 @@ class Engine final : public JobsService {
   DeadLetterOffice office_;
   UniqueKeys unique_;
   ResponseHandler responses_;
+  std::unique_ptr<ResultStore> results_;
   // After the pipelines: jobs in flight in a dispatcher go before the drivers they settle into.
   std::map<std::string, PoolLane, std::less<>> lanes_;
   std::unique_ptr<boost::asio::steady_timer> drain_timer_;

@@ -27,6 +27,7 @@ struct EngineStats {
     std::size_t queued = 0;         ///< waiting in the host's queue for a worker
     double oldest_queued = 0;       ///< seconds the oldest of those has waited (0: none)
     std::size_t in_flight = 0;      ///< running on a worker now
+    std::size_t held = 0;           ///< queued, held back by max_concurrency / rate_limit
   };
   struct Lane {
     std::string pool;
@@ -44,6 +45,10 @@ struct EngineStats {
   std::vector<Pipeline> pipelines;
   std::vector<Lane> lanes;
   std::vector<DeadStore> dead_stores;
+  /// jobs.results (all 0 when off).
+  std::size_t results_kept = 0;
+  std::uint64_t results_too_large = 0;
+  std::size_t result_waiters = 0;
 };
 
 }  // namespace coyote::host::jobs

@@ -26,6 +26,17 @@ const Field kPipelineFields[] = {
     {"config", &spec::kOpaqueMap, "—", "driver options: owned by the driver, not checked here"},
     {"priority", &spec::kInteger, "`config.priority`, else `10`", "pipeline priority"},
     {"pool", &spec::kString, "—", "pool name from `jobs.pools` (checked to exist)"},
+    {"weight", &spec::kInteger, "`1`",
+     "**Coyote**: the pipeline's share of its pool's workers under `scheduling: fair` (1 to "
+     "1000000; with weights 3 and 1, three jobs of the first start for each of the second while "
+     "both have jobs waiting). Ignored under `priority` scheduling"},
+    {"max_concurrency", &spec::kInteger, "`0` (unlimited)",
+     "**Coyote**: at most this many of the pipeline's jobs run at once in its pool; the others "
+     "wait, without holding up other pipelines' jobs"},
+    {"rate_limit", &spec::kString, "— (none)",
+     "**Coyote**: at most `<jobs>/<window>` of the pipeline's jobs start per window, e.g. "
+     "`100/1s`, `5/500ms` (a bucket of `<jobs>` that refills evenly over the window; a bare "
+     "number is per second); `0` is an error"},
     {"retry", &retry_keys()},
     {"dead_letter", &spec::kString, "—",
      "**Coyote**: where jobs go that used up their attempts or that a worker failed without "
@@ -151,9 +162,15 @@ void Pipelines::build(const std::string& name) {
   }
   set_rule(name, RetryPolicy::from_config(config_, base), std::move(dead_letter));
   sdk::Pipeline pipeline(name, *driver_name, priority, std::move(options));
+  FlowSettings flow;
+  if (auto bad = parse_flow_settings(pipeline, flow)) {
+    const std::string at =
+        config_.has(base + "." + bad->key) ? base + "." + bad->key : config_key + "." + bad->key;
+    throw config_.error_at(at, bad->message);
+  }
   std::unique_ptr<sdk::Driver> driver = drivers_.from_config(config_key, *queue, pipeline);
   pipelines_.insert_or_assign(
-      name, PipelineEntry{std::move(pipeline), std::move(pool), std::move(driver)});
+      name, PipelineEntry{std::move(pipeline), std::move(pool), std::move(driver), flow});
 }
 
 sdk::Status check_declared_name(std::string_view name, std::string_view what) {
@@ -213,12 +230,16 @@ sdk::Result<PipelineEntry*> Pipelines::declare(const std::map<std::string, std::
   if (pipeline.string("dead_letter") == name) {
     return sdk::Status::error("declare: pipeline " + name + " cannot be its own dead_letter");
   }
+  FlowSettings flow;
+  if (auto bad = parse_flow_settings(pipeline, flow)) {
+    return sdk::Status::error("declare: pipeline " + name + ": " + bad->message);
+  }
   set_rule(name, RetryPolicy::from_options(pipeline), pipeline.string("dead_letter"));
   auto built = drivers_.from_pipeline(pipeline, *queue);
   if (!built) return built.status();
   auto& entry = pipelines_
                     .insert_or_assign(name, PipelineEntry{std::move(pipeline), std::move(pool),
-                                                          std::move(built).value()})
+                                                          std::move(built).value(), flow})
                     .first->second;
   return &entry;
 }

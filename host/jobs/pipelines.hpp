@@ -3,6 +3,7 @@
 
 #include "config/key_spec.hpp"
 #include "config/schema.hpp"
+#include "jobs/flow_settings.hpp"
 #include "jobs/retry_policy.hpp"
 #include "plugin/driver_catalog.hpp"
 
@@ -27,6 +28,7 @@ struct PipelineEntry {
   sdk::Pipeline pipeline;
   std::string pool;  ///< "" = the default pool
   std::unique_ptr<sdk::Driver> driver;
+  FlowSettings flow;  ///< weight, max_concurrency, rate_limit
 };
 
 /// What happens to a pipeline's jobs that fail: how often they are redelivered, then where they

@@ -1,6 +1,7 @@
 #include "jobs/reply.hpp"
 
 #include "jobs/delay_limit.hpp"
+#include "jobs/reply_result.hpp"
 #include "jobs/retry_policy.hpp"
 
 #include <boost/json.hpp>
@@ -78,6 +79,7 @@ sdk::Result<Reply> parse_reply(std::string_view body) {
     return sdk::Status::error("\"type\" must be an unsigned integer");
   }
   reply.type = static_cast<std::uint64_t>(*type_value);
+  if (reply.type == kAck || reply.type == kNoError) read_result(obj, reply);
   if (reply.type != kError && reply.type != kNack && reply.type != kRequeue) return reply;
 
   const json::value* data = obj.if_contains("data");

@@ -18,6 +18,7 @@ struct Reply {
   bool requeue = false;
   std::chrono::seconds delay{0};
   sdk::Headers headers;
+  std::string result;  ///< acks: the worker's result as JSON text (Coyote extension); "" = none
 };
 
 /// Parses a reply body; an error says why when the body is not the JSON RoadRunner accepts (not

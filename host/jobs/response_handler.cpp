@@ -60,6 +60,8 @@ void ResponseHandler::apply_reply(OwnedJob owned, const Reply& reply) {
   switch (reply.type) {
     case kNoError:
     case kAck: {
+      if (results_ != nullptr)
+        results_->record(job, true, reply.result, {}, attempt_of(job.headers()));
       auto status = ack(job);
       if (!status) return ack_after_error(job, "ack", status);
       count(mine, &Counters::jobs_ok);
@@ -155,6 +157,7 @@ void ResponseHandler::give_up(OwnedJob owned, std::string_view reason, std::int6
                               bool fallback_is_nack) {
   sdk::Job& job = *owned;
   Counters* const mine = pipeline_counters(job);
+  if (results_ != nullptr) results_->record(job, false, {}, reason, attempts);
   if (rules_ != nullptr) {
     log_->warn("job {} (pipeline {}) gave up after {} attempt(s): {}; dead-lettering it", job.id(),
                job.pipeline(), attempts, reason);

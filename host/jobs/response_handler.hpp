@@ -6,6 +6,7 @@
 #include "jobs/delivery_rules.hpp"
 #include "jobs/pipeline_counters.hpp"
 #include "jobs/reply.hpp"
+#include "jobs/result_store.hpp"
 #include "jobs/retry_policy.hpp"
 #include "worker/job_executor.hpp"
 
@@ -63,6 +64,8 @@ class ResponseHandler {
   void on_finished(std::function<void(const sdk::Job&)> finished) {
     finished_ = std::move(finished);
   }
+  /// Where each job's end is reported (jobs.results); nullptr (the default) costs nothing.
+  void set_results(ResultSink* results) noexcept { results_ = results; }
 
   /// Jobs waiting for their dead letter to be held before their ack.
   [[nodiscard]] std::size_t burying() const noexcept { return burying_.size(); }
@@ -110,6 +113,7 @@ class ResponseHandler {
   std::uint64_t next_token_ = 0;
   std::map<std::uint64_t, OwnedJob> burying_;
   std::function<void(const sdk::Job&)> finished_;
+  ResultSink* results_ = nullptr;
 };
 
 }  // namespace coyote::host::jobs

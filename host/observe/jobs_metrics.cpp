@@ -162,7 +162,20 @@ struct JobsMetrics::Families {
                                     "idle_ttl, max_jobs, memory, requested)",
                                     kCounter, {"pool", "cause"}))),
         dead_jobs(r.define(desc("coyote_dead_letter_jobs", "Jobs held in a dead-letter store",
-                                kGauge, {"store"}))) {}
+                                kGauge, {"store"}))),
+        p_held(r.define(desc("coyote_pipeline_held_jobs",
+                             "Jobs in the host's queue that the pipeline's max_concurrency or "
+                             "rate_limit holds back right now",
+                             kGauge, kPl))),
+        results_kept(
+            r.define(desc("coyote_job_results",
+                          "Finished jobs' results held for producers (jobs.results)", kGauge))),
+        results_too_large(
+            r.define(desc("coyote_job_results_too_large_total",
+                          "Results not kept: larger than jobs.results.max_size", kCounter))),
+        result_waiters(
+            r.define(desc("coyote_job_result_waiters",
+                          "coyote.JobResult calls waiting for a job to finish", kGauge))) {}
 
   static inline const std::vector<std::string> kPl = {"pipeline", "driver"};
 
@@ -202,11 +215,15 @@ struct JobsMetrics::Families {
   Family& pool_exec;
   Family& pool_restarts;
   Family& dead_jobs;
+  Family& p_held;
+  Family& results_kept;
+  Family& results_too_large;
+  Family& result_waiters;
 
   [[nodiscard]] std::vector<Family*> per_pipeline() {
-    return {&p_pushes,  &p_push_errors, &p_acks,        &p_nacks,  &p_requeues,
-            &p_retries, &p_dead,        &p_dropped,     &p_queued, &p_in_flight,
-            &p_oldest,  &p_consuming,   &p_driver_error};
+    return {&p_pushes,  &p_push_errors, &p_acks,         &p_nacks,  &p_requeues,
+            &p_retries, &p_dead,        &p_dropped,      &p_queued, &p_in_flight,
+            &p_oldest,  &p_consuming,   &p_driver_error, &p_held};
   }
   [[nodiscard]] std::vector<Family*> per_pool() {
     return {&pool_configured, &pool_busy, &pool_busy_ratio, &pool_queued,
@@ -234,6 +251,7 @@ struct JobsMetrics::PipelineSeries {
     oldest = at(f.p_oldest);
     consuming = at(f.p_consuming);
     driver_error = at(f.p_driver_error);
+    held = at(f.p_held);
     active = &f.p_driver_jobs.at({name, driver, kDriverStates[0]});
     delayed = &f.p_driver_jobs.at({name, driver, kDriverStates[1]});
     reserved = &f.p_driver_jobs.at({name, driver, kDriverStates[2]});
@@ -255,6 +273,7 @@ struct JobsMetrics::PipelineSeries {
   metrics::Series* oldest;
   metrics::Series* consuming;
   metrics::Series* driver_error;
+  metrics::Series* held;
   metrics::Series* active;
   metrics::Series* delayed;
   metrics::Series* reserved;
@@ -306,6 +325,9 @@ void JobsMetrics::collect() {
   f.jobs_requeue.only().set(static_cast<double>(t.jobs_requeue));
   f.push_ok.only().set(static_cast<double>(t.push_ok));
   f.push_err.only().set(static_cast<double>(t.push_err));
+  f.results_kept.only().set(static_cast<double>(stats.results_kept));
+  f.results_too_large.only().set(static_cast<double>(stats.results_too_large));
+  f.result_waiters.only().set(static_cast<double>(stats.result_waiters));
 
   // ---- per pipeline -----------------------------------------------------------------------
   ++generation_;
@@ -336,6 +358,7 @@ void JobsMetrics::collect() {
     s.oldest->set(p.oldest_queued);
     s.consuming->set(p.state.ready ? 1 : 0);
     s.driver_error->set(p.state.error.empty() ? 0 : 1);
+    s.held->set(static_cast<double>(p.held));
     s.active->set(static_cast<double>(p.state.active));
     s.delayed->set(static_cast<double>(p.state.delayed));
     s.reserved->set(static_cast<double>(p.state.reserved));

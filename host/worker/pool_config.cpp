@@ -66,7 +66,17 @@ constexpr Field kDynamicAllocatorFields[] = {
 };
 constexpr Spec kDynamicAllocator{Kind::kSection, kDynamicAllocatorFields};
 
+constexpr std::string_view kSchedulingValues[] = {"priority", "fair"};
+constexpr Spec kScheduling{Kind::kString, {}, nullptr, kSchedulingValues};
+
+// `scheduling` is read by the jobs engine (jobs/engine.cpp: the pool's queue), declared here with
+// the pool's other keys.
 constexpr Field kPoolFields[] = {
+    {"scheduling", &kScheduling, "`priority`",
+     "**Coyote**: how the pool's queue picks between pipelines: `priority` (RoadRunner's strict "
+     "priority: a busy pipeline with a lower priority value starves the others) or `fair` "
+     "(weighted fair shares by each pipeline's `weight`, starvation-free, FIFO within a "
+     "pipeline among equal priorities)"},
     {"command", &spec::kStringOrList, "`server.command`", "worker command for this pool"},
     {"num_workers", &spec::kInteger, "number of CPUs", "fixed worker count"},
     {"max_jobs", &spec::kInteger, "`0` (unlimited)",

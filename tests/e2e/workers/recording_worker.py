@@ -11,6 +11,9 @@ time). What it answers is chosen by the job payload, when the payload is a JSON 
   {"sleep": seconds}                 sleep, then ack
   {"restart_once_marker": "/path"}   ask to be recycled if the marker file is absent (creating it)
   {"restart_always": true}           ask to be recycled on every delivery (a poison job)
+  {"result": value, "progress": ["a", ...], "sleep": s}
+                                     check in each progress text over RR_RPC, sleep, then ack
+                                     with the result (Coyote's results extension)
 otherwise it acks.
 
 With $COYOTE_E2E_ACKS set, the id of every job it acks is appended to that file (one line)
@@ -68,6 +71,11 @@ def main():
         if "reply" in script:
             task.answered = True
             worker.respond(script["reply"].encode())
+        elif "result" in script:
+            for text in script.get("progress", []):
+                task.progress(text)
+            time.sleep(float(script.get("sleep", 0)))
+            task.ack(script["result"])
         elif "soft_error" in script:
             task.error(script["soft_error"])
         elif script.get("crash"):
