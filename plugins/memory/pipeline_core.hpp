@@ -71,6 +71,9 @@ class PipelineCore : public std::enable_shared_from_this<PipelineCore> {
   void release_due();
 
   [[nodiscard]] std::int64_t prefetch() const noexcept { return prefetch_; }
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  /// `,"pipeline":"<name>"}`: the end of every context of this pipeline, escaped once.
+  [[nodiscard]] const std::string& context_tail() const noexcept { return context_tail_; }
   [[nodiscard]] std::size_t buffer_limit() const noexcept { return buffer_limit_; }
 
  private:
@@ -86,7 +89,7 @@ class PipelineCore : public std::enable_shared_from_this<PipelineCore> {
     }
   };
 
-  sdk::Status push_locked(sdk::Message message);
+  sdk::Status push_locked(sdk::Message& message);
   void schedule_locked(sdk::Message message, std::chrono::seconds delay);
   void report_loss_locked();
   void uncount_locked(bool was_delayed);
@@ -97,6 +100,7 @@ class PipelineCore : public std::enable_shared_from_this<PipelineCore> {
 
   sdk::Queue& queue_;
   const std::string name_;
+  std::string context_tail_;
   const std::int64_t priority_;
   const std::int64_t prefetch_;
   const std::size_t buffer_limit_;
