@@ -23,6 +23,7 @@ packages=(
   libhiredis-dev redis-server php-redis      # redis streams driver, its test server, PHP peer
   prometheus             # promtool and a real Prometheus server for the metrics e2e test
   iproute2               # network namespaces for the multi-host tests
+  valgrind               # the callgrind bench stage (host instructions per job, bench/run.sh)
 )
 
 missing=()
