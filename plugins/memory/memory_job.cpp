@@ -9,6 +9,12 @@ namespace coyote::drivers::memory {
 MemoryJob::MemoryJob(std::shared_ptr<PipelineCore> core, sdk::Message&& message, bool delayed)
     : sdk::Job(std::move(message)), core_(std::move(core)), delayed_(delayed) {}
 
+MemoryJob::MemoryJob(std::shared_ptr<PipelineCore> core, PackedMessage& packed,
+                     const std::string& pipeline)
+    : sdk::Job(sdk::Message{}), core_(std::move(core)), delayed_(packed.delayed()) {
+  packed.unpack_into(message_, pipeline);
+}
+
 void MemoryJob::write_context(std::string& out) const {
   // A job of this core always carries its name; anything else gets the SDK's own rendering.
   if (message_.options.pipeline != core_->name()) {

@@ -15,6 +15,8 @@ class MemoryJob final : public sdk::Job {
  public:
   /// `message` is moved from once, straight into the job (a Message is ~280 bytes to move).
   MemoryJob(std::shared_ptr<PipelineCore> core, sdk::Message&& message, bool delayed);
+  /// Unpacks `packed` (left empty) straight into the job: no intermediate Message to move.
+  MemoryJob(std::shared_ptr<PipelineCore> core, PackedMessage& packed, const std::string& pipeline);
   ~MemoryJob() override;
   MemoryJob(const MemoryJob&) = delete;
   MemoryJob& operator=(const MemoryJob&) = delete;

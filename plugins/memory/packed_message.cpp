@@ -43,6 +43,11 @@ PackedMessage PackedMessage::pack(sdk::Message&& message, bool delayed) {
 
 sdk::Message PackedMessage::unpack(const std::string& pipeline) {
   sdk::Message m;
+  unpack_into(m, pipeline);
+  return m;
+}
+
+void PackedMessage::unpack_into(sdk::Message& m, const std::string& pipeline) {
   m.id.assign(id());
   m.name.assign(name());
   m.payload.assign(payload());
@@ -51,7 +56,6 @@ sdk::Message PackedMessage::unpack(const std::string& pipeline) {
   m.options.priority = priority_;
   m.options.auto_ack = auto_ack_;
   *this = PackedMessage{};
-  return m;
 }
 
 }  // namespace coyote::drivers::memory

@@ -203,10 +203,10 @@ void PipelineCore::move_locked() {
   while (running_ && !stopped_ && in_flight_ < prefetch_ && !buffer_.empty()) {
     PackedMessage& front = buffer_.front();
     const bool delayed = front.delayed();
-    sdk::Message message = front.unpack(name_);
-    if (!offer_locked(message, delayed)) {
+    auto job = std::make_unique<MemoryJob>(shared_from_this(), front, name_);
+    if (!offer_job_locked(job)) {
       // Keep the job at the head of the FIFO until the host queue has room.
-      front = PackedMessage::pack(std::move(message), delayed);
+      front = PackedMessage::pack(std::move(job->message()), delayed);
       return;
     }
     buffer_.pop_front();
@@ -215,18 +215,23 @@ void PipelineCore::move_locked() {
 
 bool PipelineCore::offer_locked(sdk::Message& message, bool delayed) {
   auto job = std::make_unique<MemoryJob>(shared_from_this(), std::move(message), delayed);
+  if (offer_job_locked(job)) return true;
+  message = std::move(job->message());
+  return false;
+}
+
+bool PipelineCore::offer_job_locked(std::unique_ptr<MemoryJob>& job) {
   job->set_counted(true);
   std::unique_ptr<sdk::Job> as_job = std::move(job);
   if (queue_.try_insert(as_job)) {
     ++in_flight_;
     return true;
   }
-  // The core made this job a MemoryJob a few lines up; the queue handed it back untouched.
+  // The caller made this job a MemoryJob; the queue handed it back untouched. Uncounted, its
+  // destructor does not call back into the core (whose mutex is held here).
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-static-cast-downcast)
-  auto* mine = static_cast<MemoryJob*>(as_job.get());
-  mine->set_counted(false);
-  message = std::move(mine->message());
-  as_job.reset();
+  job.reset(static_cast<MemoryJob*>(as_job.release()));
+  job->set_counted(false);
   if (!waiting_for_room_) {
     waiting_for_room_ = true;
     std::weak_ptr<PipelineCore> weak = weak_from_this();

@@ -21,6 +21,8 @@
 
 namespace coyote::drivers::memory {
 
+class MemoryJob;
+
 /// Flow: push → local FIFO → (while running and in-flight < prefetch) → host Queue → worker →
 /// ack/nack/requeue. In flight = in the host queue or executing, not yet settled. Jobs wait in
 /// the FIFO packed (PackedMessage); a push that finds the FIFO empty and room in flight goes
@@ -97,6 +99,9 @@ class PipelineCore : public std::enable_shared_from_this<PipelineCore> {
   /// Hands one job to the host queue. On false (the queue is full) `message` is left intact and
   /// a wake-up for when there is room is registered.
   bool offer_locked(sdk::Message& message, bool delayed);
+  /// Offers `job` to the host queue; refused, it is handed back in `job` and the core waits for
+  /// room.
+  bool offer_job_locked(std::unique_ptr<MemoryJob>& job);
 
   sdk::Queue& queue_;
   const std::string name_;
