@@ -26,7 +26,7 @@ void MemoryJob::write_context(std::string& out) const {
   sdk::json_text::append_string(out, message_.id);
   out += ",\"job\":";
   sdk::json_text::append_string(out, message_.name);
-  out += ",\"driver\":\"memory\",\"headers\":";
+  out += R"(,"driver":"memory","headers":)";
   sdk::json_text::append_headers(out, message_.headers);
   out += core_->context_tail();
 }

@@ -47,14 +47,14 @@ sdk::Message PackedMessage::unpack(const std::string& pipeline) {
   return m;
 }
 
-void PackedMessage::unpack_into(sdk::Message& m, const std::string& pipeline) {
-  m.id.assign(id());
-  m.name.assign(name());
-  m.payload.assign(payload());
-  if (headers_) m.headers = std::move(*headers_);
-  m.options.pipeline = pipeline;
-  m.options.priority = priority_;
-  m.options.auto_ack = auto_ack_;
+void PackedMessage::unpack_into(sdk::Message& out, const std::string& pipeline) {
+  out.id.assign(id());
+  out.name.assign(name());
+  out.payload.assign(payload());
+  if (headers_) out.headers = std::move(*headers_);
+  out.options.pipeline = pipeline;
+  out.options.priority = priority_;
+  out.options.auto_ack = auto_ack_;
   *this = PackedMessage{};
 }
 

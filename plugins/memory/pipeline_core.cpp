@@ -9,21 +9,29 @@
 #include <utility>
 
 namespace coyote::drivers::memory {
+namespace {
+
+// `,"pipeline":"<name>"}`: how every context of the pipeline ends (the SDK default's last key).
+std::string context_tail_of(const std::string& pipeline) {
+  std::string tail = R"(,"pipeline":)";
+  sdk::json_text::append_string(tail, pipeline);
+  tail.push_back('}');
+  return tail;
+}
+
+}  // namespace
 
 PipelineCore::PipelineCore(sdk::Queue& queue, std::string name, std::int64_t priority,
                            std::int64_t prefetch, std::size_t buffer_limit,
                            std::shared_ptr<DelayTimer> timer, sdk::Logger* log)
     : queue_(queue),
       name_(std::move(name)),
+      context_tail_(context_tail_of(name_)),
       priority_(priority),
       prefetch_(prefetch),
       buffer_limit_(buffer_limit),
       timer_(std::move(timer)),
-      log_(log) {
-  context_tail_ = ",\"pipeline\":";
-  sdk::json_text::append_string(context_tail_, name_);
-  context_tail_.push_back('}');
-}
+      log_(log) {}
 
 PipelineCore::~PipelineCore() { (void)stop(); }
 

@@ -105,7 +105,7 @@ class PipelineCore : public std::enable_shared_from_this<PipelineCore> {
 
   sdk::Queue& queue_;
   const std::string name_;
-  std::string context_tail_;
+  const std::string context_tail_;
   const std::int64_t priority_;
   const std::int64_t prefetch_;
   const std::size_t buffer_limit_;
