@@ -20,7 +20,7 @@ required = {"ceiling": "jobs_per_s", "drain": "jobs_per_s", "concurrent": "jobs_
             "redis": "jobs_per_s",
             "fsync_rate": "syncs_per_s", "sqlite_push_single": "jobs_per_s",
             "sqlite_push_batch": "jobs_per_s", "sqlite_drain": "jobs_per_s", "sqlite_disk": "bytes_per_job",
-            "flow": "jobs_per_s"}
+            "flow": "jobs_per_s", "callgrind": "instr_per_job"}
 for stage, key in required.items():
     got = [r for r in stages if r["stage"] == stage and "error" not in r]
     if not got:

@@ -265,6 +265,18 @@ def main():
             else:
                 ips = f"{r['items_per_s']:,.0f}" if r.get("items_per_s") else ""
                 md.append(f"| {r['label']} | {r['ns_per_op']:,.1f} | {ips} |")
+    cg = {r["label"]: r for r in stages if r["stage"] == "callgrind" and "error" not in r}
+    if cg:
+        any_cg = next(iter(cg.values()))
+        md.append(f"\n## Host instructions per job (callgrind, {any_cg['workers']} workers, "
+                  f"(I(N2) - I(N1)) / (N2 - N1), N1={any_cg['n1']}, N2={any_cg['n2']})\n")
+        md.append("| path | instructions per job |")
+        md.append("|---|---:|")
+        for label, name in (("push_batch", "Coyote `jobs.PushBatch` of 1 000 into a paused pipeline"),
+                            ("drain", "Coyote drain (queue -> frame -> worker -> reply -> ack)"),
+                            ("ceiling", "minimal C parent (pipe ceiling), drain")):
+            if label in cg:
+                md.append(f"| {name} | {cg[label]['instr_per_job']:,} |")
     errors = [r for r in rows if "error" in r]
     if errors:
         md.append("\n## Stage errors\n")

@@ -732,6 +732,106 @@ stage_flow() {
   done
 }
 
+# --- callgrind: host instructions per job (issue 20) -------------------------------------------
+# Wall time on a shared VM swings by tens of percent; instruction counts do not. `coyote serve` runs
+# under callgrind (--trace-children=no: the PHP workers are not counted) with the memory driver and
+# CG_WORKERS workers. Counters are zeroed once it is up, dumped after a jobs.PushBatch of 1 000s
+# into the paused pipeline, and dumped again after jobs.Resume drained it (queue -> frame -> worker
+# -> reply -> ack; jobs.Stat polled every CG_POLL_MS only). Two runs, N1 and N2 jobs: the marginal
+# cost per job, (I(N2) - I(N1)) / (N2 - N1), cancels startup, connections and the polls' floor.
+# The pipe ceiling program (the minimal C parent) is measured the same way as a whole process.
+PORT_CG_RPC=16110
+CG_WORKERS=4
+CG_POLL_MS=500
+CG_N1=2000; CG_N2=6000
+(( QUICK )) || { CG_N1=10000; CG_N2=50000; }
+
+cg_total() {  # callgrind output file -> total instructions (Ir)
+  awk '/^(summary|totals):/ { print $2; exit }' "$1"
+}
+
+# Prints "<push Ir> <drain Ir>" for one coyote run of $1 jobs; $2 is its output directory.
+cg_coyote_run() {
+  local n="$1" dir="$2" pid i
+  mkdir -p "$dir"
+  cat > "$dir/rr.yaml" <<YAML
+version: "3"
+rpc:
+  listen: tcp://127.0.0.1:$PORT_CG_RPC
+server:
+  command: "$CG_WORKER_CMD"
+logs:
+  mode: production
+  level: error
+jobs:
+  pipeline_size: 2000000
+  timeout: 600
+  pool:
+    num_workers: $CG_WORKERS
+    max_jobs: 0
+  consume: []
+  pipelines:
+    bench:
+      driver: memory
+      config:
+        prefetch: 100000
+YAML
+  valgrind --tool=callgrind --trace-children=no --callgrind-out-file="$dir/cg.out" \
+    "$BUILD/bin/coyote" serve -c "$dir/rr.yaml" >"$dir/coyote.log" 2>&1 &
+  pid=$!
+  STARTED+=("$pid")
+  # Valgrind starts the host ~50x slower: wait for the RPC port, then for the workers' handshake.
+  for i in $(seq 1 600); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT_CG_RPC") 2>/dev/null && break; sleep 0.1; done
+  (exec 3<>"/dev/tcp/127.0.0.1/$PORT_CG_RPC") 2>/dev/null || { echo "coyote did not listen under valgrind: $(tail -c 300 "$dir/coyote.log")" >&2; stop_pid "$pid"; return 1; }
+  sleep 2
+  callgrind_control --zero "$pid" >/dev/null
+  timeout "$STAGE_TIMEOUT" "$BUILD/bin/coyote-bench-load" push --address "tcp://127.0.0.1:$PORT_CG_RPC" \
+    --pipeline bench --batch 1000 --jobs "$n" --timeout "$STAGE_TIMEOUT" >/dev/null || { stop_pid "$pid"; return 1; }
+  callgrind_control --dump=push "$pid" >/dev/null
+  timeout "$STAGE_TIMEOUT" "$BUILD/bin/coyote-bench-load" resume --address "tcp://127.0.0.1:$PORT_CG_RPC" \
+    --pipeline bench --jobs "$n" --poll-ms "$CG_POLL_MS" --timeout "$STAGE_TIMEOUT" >/dev/null || { stop_pid "$pid"; return 1; }
+  callgrind_control --dump=drain "$pid" >/dev/null
+  stop_pid "$pid"
+  echo "$(cg_total "$dir/cg.out.1") $(cg_total "$dir/cg.out.2")"
+}
+
+cg_ceiling_run() {  # jobs dir -> total Ir of the minimal C parent
+  mkdir -p "$2"
+  valgrind --tool=callgrind --trace-children=no --callgrind-out-file="$2/cg.out" \
+    "$BUILD/bin/coyote-bench-ceiling" --workers "$CG_WORKERS" --jobs "$1" -- $CG_WORKER_CMD >/dev/null 2>"$2/ceiling.log" \
+    || { echo "ceiling failed: $(tail -c 300 "$2/ceiling.log")" >&2; return 1; }
+  cg_total "$2/cg.out"
+}
+
+cg_json() {  # label I1 I2 -> one JSON line
+  python3 -c 'import json,sys; l,a,b,n1,n2,w=sys.argv[1:]; print(json.dumps({"stage":"callgrind","label":l,"instr_per_job":round((int(b)-int(a))/(int(n2)-int(n1))),"n1":int(n1),"n2":int(n2),"workers":w,"i_n1":int(a),"i_n2":int(b)}))' \
+    "$1" "$2" "$3" "$CG_N1" "$CG_N2" "$CG_WORKER_DESC"
+}
+
+stage_callgrind() {
+  command -v valgrind >/dev/null && command -v callgrind_control >/dev/null \
+    || { fail_stage callgrind all "valgrind is not installed"; return; }
+  if command -v php >/dev/null; then
+    CG_WORKER_CMD="php $PHP_WORKER"; CG_WORKER_DESC="$CG_WORKERS php"
+  else
+    CG_WORKER_CMD="python3 $ROOT/examples/workers/worker.py"; CG_WORKER_DESC="$CG_WORKERS python"
+  fi
+  local a b c1 c2
+  a="$(cg_coyote_run "$CG_N1" "$WORK/cg1" 2>"$WORK/stage.err")" && b="$(cg_coyote_run "$CG_N2" "$WORK/cg2" 2>>"$WORK/stage.err")" \
+    || { fail_stage callgrind coyote "$(tail -c 300 "$WORK/stage.err" | tr '\n"\\' '  /')"; a=""; }
+  if [[ -n "$a" ]]; then
+    record callgrind push_batch cg_json push_batch "${a% *}" "${b% *}"
+    record callgrind drain cg_json drain "${a#* }" "${b#* }"
+  fi
+  c1="$(cg_ceiling_run "$CG_N1" "$WORK/cgc1" 2>"$WORK/stage.err")" && c2="$(cg_ceiling_run "$CG_N2" "$WORK/cgc2" 2>>"$WORK/stage.err")" \
+    && record callgrind ceiling cg_json ceiling "$c1" "$c2" \
+    || fail_stage callgrind ceiling "$(tail -c 300 "$WORK/stage.err" | tr '\n"\\' '  /')"
+  # COYOTE_BENCH_CALLGRIND_KEEP=DIR keeps the profiles for callgrind_annotate (cg2/cg.out.2: drain).
+  if [[ -n "${COYOTE_BENCH_CALLGRIND_KEEP:-}" ]]; then
+    mkdir -p "$COYOTE_BENCH_CALLGRIND_KEEP" && cp -r "$WORK"/cg1 "$WORK"/cg2 "$WORK"/cgc1 "$WORK"/cgc2 "$COYOTE_BENCH_CALLGRIND_KEEP"/
+  fi
+}
+
 main() {
   : > "$RAW"
   build
@@ -760,6 +860,7 @@ main() {
   wanted memory && stage_memory
   wanted micro && stage_micro
   wanted scrape && stage_scrape
+  wanted callgrind && stage_callgrind
   record pingpong end "$BUILD/bin/coyote-bench-ceiling" --pingpong end
   mkdir -p "$RESULTS"
   python3 "$ROOT/bench/report.py" "$RAW" "$RESULTS" "$REF_WORKERS"

@@ -25,6 +25,7 @@ packages=(
   iproute2               # network namespaces for the multi-host tests
   libhowardhinnant-date-dev  # cron time zones (OS tzdb; g++ 12 lacks C++20's chrono tzdb)
   chromium nodejs        # the dashboard's browser test (playwright-core drives Debian's chromium)
+  valgrind               # the callgrind bench stage (host instructions per job, bench/run.sh)
 )
 
 # The dashboard's browser test needs playwright-core from dashboard/package-lock.json (it downloads

@@ -56,7 +56,7 @@ class BenchJob final : public sdk::Job {
 class InstantExecutor final : public worker::JobExecutor {
  public:
   InstantExecutor(boost::asio::io_context& io, std::size_t slots) : io_(io), ready_(slots) {}
-  bool try_exec(std::string context, std::string_view body, Done done) override {
+  bool try_exec(std::string_view context, std::string_view body, Done done) override {
     if (ready_ == 0) return false;
     --ready_;
     benchmark::DoNotOptimize(context.data());

@@ -34,12 +34,13 @@ void Dispatcher::pump() {
       if (!taken) break;
       sdk::Job& job = *taken->job;
       (void)ensure_traceparent(job.headers(), trace_ids_);
-      std::string context;
+      // One buffer for every job: its capacity stays, so the context costs no allocation.
+      context_.clear();
       auto written = support::guarded_call(
           [&job] { return "job " + job.id() + " (pipeline " + job.pipeline() + ")"; },
           "write_context",
           [&] {
-            job.write_context(context);
+            job.write_context(context_);
             return sdk::Status::ok();
           });
       if (!written) {
@@ -57,7 +58,7 @@ void Dispatcher::pump() {
       const auto now = std::chrono::steady_clock::now();
       // The payload view stays valid: the job sits in its slot until finish() runs.
       const bool sent = executor_.try_exec(
-          std::move(context), job.payload(),
+          context_, job.payload(),
           [this, slot](const worker::ExecOutcome& outcome) { finish(slot, outcome); });
       if (!sent) {
         flows_[slot] = nullptr;  // restore() gives the flow's slot back

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace coyote::host::jobs {
@@ -63,6 +64,7 @@ class Dispatcher {
   DurationHistogram wait_;
   DurationHistogram exec_;
   std::mt19937_64 trace_ids_{std::random_device{}()};
+  std::string context_;  ///< the context JSON of the job being sent, reused
   bool pumping_ = false;
   bool pump_again_ = false;
   bool halted_ = false;

@@ -1,7 +1,9 @@
 #include "jobs/trace_context.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <utility>
 
 namespace coyote::host::jobs {
 namespace {
@@ -13,9 +15,15 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-void append_hex(std::string& out, std::uint64_t v) {
+// Writes the 16 hex digits of `v` at `out`: into a fixed array, not a push_back per digit, which
+// cost ~1 200 instructions per dispatched job (callgrind, docs/architecture.md).
+char* put_hex(char* out, std::uint64_t v) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  for (int shift = 60; shift >= 0; shift -= 4) out.push_back(kDigits[(v >> shift) & 0xf]);
+  for (int i = 15; i >= 0; --i) {
+    out[i] = kDigits[v & 0xf];
+    v >>= 4;
+  }
+  return out + 16;
 }
 
 std::uint64_t nonzero(std::mt19937_64& rng) {
@@ -33,21 +41,28 @@ bool has_traceparent(const sdk::Headers& headers) {
 }
 
 std::string new_traceparent(std::mt19937_64& rng) {
-  std::string out;
-  out.reserve(55);
-  out += "00-";
+  std::array<char, 55> text{};
+  char* p = text.data();
+  *p++ = '0';
+  *p++ = '0';
+  *p++ = '-';
   // The trace id must not be all zero; a non-zero high half is enough.
-  append_hex(out, nonzero(rng));
-  append_hex(out, rng());
-  out.push_back('-');
-  append_hex(out, nonzero(rng));
-  out += "-01";
-  return out;
+  p = put_hex(p, nonzero(rng));
+  p = put_hex(p, rng());
+  *p++ = '-';
+  p = put_hex(p, nonzero(rng));
+  *p++ = '-';
+  *p++ = '0';
+  *p = '1';
+  return {text.data(), text.size()};
 }
 
 bool ensure_traceparent(sdk::Headers& headers, std::mt19937_64& rng) {
   if (has_traceparent(headers)) return false;
-  headers.emplace(std::string(kTraceparentHeader), std::vector<std::string>{new_traceparent(rng)});
+  // Not vector{new_traceparent(rng)}: an initializer list copies the string, one more allocation.
+  std::vector<std::string> value;
+  value.push_back(new_traceparent(rng));
+  headers.emplace(std::string(kTraceparentHeader), std::move(value));
   return true;
 }
 

@@ -4,7 +4,10 @@
 #include "rpc/go_json.hpp"
 #include "rpc/jobs.pb.h"
 
+#include <google/protobuf/arena.h>
 #include <boost/json.hpp>
+
+#include <algorithm>
 
 namespace coyote::host::rpc {
 namespace json = boost::json;
@@ -34,23 +37,49 @@ std::string serialize(const Proto& message) {
 
 // --- proto <-> SDK -------------------------------------------------------------------------
 
-void from_proto(const jobs::v1::Job& job, sdk::Message& out) {
-  out.name = job.job();
-  out.id = job.id();
-  out.payload = job.payload();
+// Moves a string field out of a parsed message without copying it. An unset field stays
+// untouched: mutable_*() would allocate an empty string for it.
+template <typename Mutable>
+void take(std::string& out, const std::string& field, Mutable mutable_field) {
+  if (field.empty()) {
+    out.clear();
+    return;
+  }
+  out.swap(*mutable_field());
+}
+
+// The request is parsed for this call only, so its strings are moved into the message: the id
+// and the payload are not copied (nor allocated) a second time per job.
+void from_proto(jobs::v1::Job& job, sdk::Message& out) {
+  take(out.name, job.job(), [&] { return job.mutable_job(); });
+  take(out.id, job.id(), [&] { return job.mutable_id(); });
+  take(out.payload, job.payload(), [&] { return job.mutable_payload(); });
   out.headers.clear();
   for (const auto& [key, value] : job.headers()) {
     out.headers.emplace(key, std::vector<std::string>(value.value().begin(), value.value().end()));
   }
-  const jobs::v1::Options& o = job.options();
+  if (!job.has_options()) {
+    out.options = sdk::JobOptions{};
+    return;
+  }
+  jobs::v1::Options& o = *job.mutable_options();
   out.options.priority = o.priority();
-  out.options.pipeline = o.pipeline();
+  take(out.options.pipeline, o.pipeline(), [&] { return o.mutable_pipeline(); });
   out.options.delay_seconds = o.delay();
   out.options.auto_ack = o.auto_ack();
-  out.options.topic = o.topic();
-  out.options.metadata = o.metadata();
+  take(out.options.topic, o.topic(), [&] { return o.mutable_topic(); });
+  take(out.options.metadata, o.metadata(), [&] { return o.mutable_metadata(); });
   out.options.offset = o.offset();
   out.options.partition = o.partition();
+}
+
+// An arena for one request's messages: a batch of 1 000 jobs would otherwise allocate and free
+// two messages per job (Job, Options) besides their strings.
+google::protobuf::ArenaOptions request_arena_options(std::size_t body_size) {
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = std::min<std::size_t>(std::max<std::size_t>(body_size, 1024), 1 << 20);
+  options.max_block_size = 1 << 20;
+  return options;
 }
 
 void to_proto(const sdk::Message& message, jobs::v1::Job& job) {
@@ -189,7 +218,7 @@ sdk::Status decode_push_request(Codec codec, std::string_view body, sdk::Message
   if (codec == Codec::kProto) {
     jobs::v1::PushRequest request;
     if (auto s = parse_proto(body, request); !s) return s;
-    from_proto(request.job(), out);
+    from_proto(*request.mutable_job(), out);
     return sdk::Status::ok();
   }
   if (codec != Codec::kJson) return unsupported(codec);
@@ -204,11 +233,12 @@ sdk::Status decode_push_batch_request(Codec codec, std::string_view body,
                                       std::vector<sdk::Message>& out) {
   out.clear();
   if (codec == Codec::kProto) {
-    jobs::v1::PushBatchRequest request;
+    google::protobuf::Arena arena(request_arena_options(body.size()));
+    auto& request = *google::protobuf::Arena::CreateMessage<jobs::v1::PushBatchRequest>(&arena);
     if (auto s = parse_proto(body, request); !s) return s;
     out.resize(static_cast<std::size_t>(request.jobs_size()));
     for (int i = 0; i < request.jobs_size(); ++i)
-      from_proto(request.jobs(i), out[static_cast<std::size_t>(i)]);
+      from_proto(*request.mutable_jobs(i), out[static_cast<std::size_t>(i)]);
     return sdk::Status::ok();
   }
   if (codec != Codec::kJson) return unsupported(codec);

@@ -26,16 +26,19 @@ struct ExecOutcome {
 /// thread (one boost::asio::io_context run by one thread). No locking inside.
 class JobExecutor {
  public:
-  using Done = std::function<void(ExecOutcome)>;
+  /// The outcome is the executor's: valid during the call only (the pool reuses its buffers, so
+  /// the reply is not copied per job).
+  using Done = std::function<void(const ExecOutcome&)>;
   virtual ~JobExecutor() = default;
 
   /// Sends one job to a ready worker and returns true, or returns false (and does nothing) when
   /// no worker is ready. `done` runs exactly once, later, never from inside try_exec.
   /// A worker-requested recycle ({"stop":true} reply) is handled inside the pool: the same job
   /// is re-executed on another worker and `done` sees only the final outcome.
-  /// `context` is taken over; `body` is not copied and must stay valid until `done` has run (the
-  /// dispatcher owns the job that long), so a large payload is never copied on its way out.
-  virtual bool try_exec(std::string context, std::string_view body, Done done) = 0;
+  /// `context` is copied into a buffer the pool reuses (the caller may reuse its own at once);
+  /// `body` is not copied and must stay valid until `done` has run (the dispatcher owns the job
+  /// that long), so a large payload is never copied on its way out.
+  virtual bool try_exec(std::string_view context, std::string_view body, Done done) = 0;
 
   /// `callback` runs whenever a worker becomes ready (spawned, or finished a job), so the
   /// dispatcher can hand it the next job without polling.

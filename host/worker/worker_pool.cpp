@@ -113,8 +113,8 @@ void WorkerPool::spawn_one() {
   callbacks.ready = [this, s](WorkerProcess&) { on_ready(*s); };
   callbacks.dead = [this, s](WorkerProcess&, const std::string& reason) { on_dead(*s, reason); };
   callbacks.finished = [this, s](WorkerProcess&, std::shared_ptr<WorkerJob> job,
-                                 ExecOutcome outcome, bool restart) {
-    on_exec_done(*s, std::move(job), std::move(outcome), restart);
+                                 const ExecOutcome& outcome, bool restart) {
+    on_exec_done(*s, std::move(job), outcome, restart);
   };
   slot->process = std::make_shared<WorkerProcess>(io_, worker_options_, std::move(callbacks));
   slot->generation = generation_;
@@ -161,14 +161,32 @@ void WorkerPool::offer(WorkerProcess& w) {
   if (ready_callback_) ready_callback_();
 }
 
-bool WorkerPool::try_exec(std::string context, std::string_view body, Done done) {
+std::shared_ptr<WorkerJob> WorkerPool::acquire_job() {
+  if (spare_jobs_.empty()) return std::make_shared<WorkerJob>();
+  auto job = std::move(spare_jobs_.back());
+  spare_jobs_.pop_back();
+  return job;
+}
+
+void WorkerPool::recycle(std::shared_ptr<WorkerJob> job) {
+  // A handler still holding it (a partial write, an exec_ttl timer) compares it by address:
+  // such a job is left to die with that handler instead.
+  if (job.use_count() != 1 || spare_jobs_.size() >= slots_.size() + 1) return;
+  job->context.clear();
+  job->body = {};
+  job->done = nullptr;
+  job->restarts = 0;
+  spare_jobs_.push_back(std::move(job));
+}
+
+bool WorkerPool::try_exec(std::string_view context, std::string_view body, Done done) {
   COYOTE_ASSERT_LOOP_THREAD();
   if (phase_ != Phase::kRunning) return false;
   for (auto& slot : slots_) {
     WorkerProcess& w = *slot->process;
     if (w.ready() && !w.busy()) {
-      auto job = std::make_shared<WorkerJob>();
-      job->context = std::move(context);
+      auto job = acquire_job();
+      job->context.assign(context);
       job->body = body;
       job->done = std::move(done);
       run_on(w, std::move(job));
@@ -183,8 +201,8 @@ void WorkerPool::run_on(WorkerProcess& w, std::shared_ptr<WorkerJob> job) const 
   w.exec(std::move(job), ttl);
 }
 
-void WorkerPool::on_exec_done(Slot& slot, std::shared_ptr<WorkerJob> job, ExecOutcome outcome,
-                              bool restart) {
+void WorkerPool::on_exec_done(Slot& slot, std::shared_ptr<WorkerJob> job,
+                              const ExecOutcome& outcome, bool restart) {
   COYOTE_ASSERT_LOOP_THREAD();
   WorkerProcess& w = *slot.process;
   // The rest of a streamed reply would arrive while the worker is idle: recycle it instead.
@@ -216,7 +234,7 @@ void WorkerPool::on_exec_done(Slot& slot, std::shared_ptr<WorkerJob> job, ExecOu
                                "failed attempt"
                          : "the pool stopped before the job could be re-run after a worker restart";
       lost.pid = outcome.pid;
-      if (job->done) job->done(std::move(lost));
+      if (job->done) job->done(lost);
     } else {
       ++job->restarts;
       reruns_.push_back(std::move(job));
@@ -233,7 +251,8 @@ void WorkerPool::on_exec_done(Slot& slot, std::shared_ptr<WorkerJob> job, ExecOu
     if (alive && w.ready()) offer(w);
     auto done = std::move(job->done);
     job->done = nullptr;
-    done(std::move(outcome));
+    done(outcome);
+    recycle(std::move(job));
   }
   if (stopping()) check_stop_progress();
   if (resetting()) check_reset_progress();
@@ -507,7 +526,7 @@ void WorkerPool::stop(std::function<void()> done) {
     ExecOutcome lost;
     lost.kind = ExecOutcome::Kind::kWorkerLost;
     lost.message = "the pool stopped before the job could be re-run after a worker restart";
-    if (job->done) job->done(std::move(lost));
+    if (job->done) job->done(lost);
   }
   stop_timer_.expires_after(config_.destroy_timeout);
   stop_timer_.async_wait([this](const boost::system::error_code& ec) {

@@ -50,7 +50,7 @@ class WorkerPool final : public JobExecutor, public PoolControl {
   void stop(std::function<void()> done);
 
   // JobExecutor
-  bool try_exec(std::string context, std::string_view body, Done done) override;
+  bool try_exec(std::string_view context, std::string_view body, Done done) override;
   void on_worker_ready(std::function<void()> callback) override;
   [[nodiscard]] std::size_t ready_count() const override;
 
@@ -113,7 +113,12 @@ class WorkerPool final : public JobExecutor, public PoolControl {
   void schedule_spawn(std::chrono::milliseconds delay);
   void on_ready(Slot& slot);
   void on_dead(Slot& slot, const std::string& reason);
-  void on_exec_done(Slot& slot, std::shared_ptr<WorkerJob> job, ExecOutcome outcome, bool restart);
+  void on_exec_done(Slot& slot, std::shared_ptr<WorkerJob> job, const ExecOutcome& outcome,
+                    bool restart);
+  /// A WorkerJob from the spares (its context buffer keeps its capacity), or a new one.
+  std::shared_ptr<WorkerJob> acquire_job();
+  /// Keeps `job` for reuse when nothing else holds it (no write or timer handler in flight).
+  void recycle(std::shared_ptr<WorkerJob> job);
   void run_on(WorkerProcess& w, std::shared_ptr<WorkerJob> job) const;
   /// Hands a ready worker to a pending re-run or announces it to the dispatcher.
   void offer(WorkerProcess& w);
@@ -132,6 +137,7 @@ class WorkerPool final : public JobExecutor, public PoolControl {
   WorkerOptions worker_options_;
   // unique_ptr: a Slot's address is captured by its process's callbacks.
   std::vector<std::unique_ptr<Slot>> slots_;
+  std::vector<std::shared_ptr<WorkerJob>> spare_jobs_;  ///< one allocation per worker, not per job
   std::deque<std::shared_ptr<WorkerJob>> reruns_;
   std::function<void()> ready_callback_;
   std::size_t target_ = 0;

@@ -347,7 +347,10 @@ void WorkerProcess::on_handshake_frame(const goridge::FrameBuffer::Frame& frame)
 
 void WorkerProcess::on_reply_frame(const goridge::FrameBuffer::Frame& frame) {
   const auto& h = frame.header;
-  ExecOutcome outcome;
+  ExecOutcome& outcome = reply_;
+  outcome.kind = ExecOutcome::Kind::kResponse;
+  outcome.body.clear();
+  outcome.message.clear();
   // A worker speaks only when spoken to: bytes already behind its reply belong to no job. Were
   // they read on, they would settle the next job handed to this worker without it running (a
   // worker answering twice got 24 of 50 jobs acked unrun). The reply settles its own job; the
@@ -361,8 +364,8 @@ void WorkerProcess::on_reply_frame(const goridge::FrameBuffer::Frame& frame) {
   }
   if (h.has(goridge::flag::kError)) {
     outcome.kind = ExecOutcome::Kind::kSoftError;
-    outcome.message = std::string(frame.payload);
-    finish_job(std::move(outcome), false);
+    outcome.message.assign(frame.payload);
+    finish_job(outcome, false);
     return;
   }
   if (h.has(goridge::flag::kControl)) {
@@ -384,25 +387,24 @@ void WorkerProcess::on_reply_frame(const goridge::FrameBuffer::Frame& frame) {
   if (h.stream & goridge::stream_flag::kStream) {
     outcome.kind = ExecOutcome::Kind::kStreamed;
     outcome.message = "the worker answered with a stream, which jobs does not support";
-    finish_job(std::move(outcome), false);
+    finish_job(outcome, false);
     return;
   }
   if (body.empty() && context == kStopJson) {
-    finish_job(std::move(outcome), true);
+    finish_job(outcome, true);
     return;
   }
-  outcome.kind = ExecOutcome::Kind::kResponse;
-  outcome.body = std::string(body);
-  finish_job(std::move(outcome), false);
+  outcome.body.assign(body);
+  finish_job(outcome, false);
 }
 
-void WorkerProcess::finish_job(ExecOutcome outcome, bool restart) {
+void WorkerProcess::finish_job(ExecOutcome& outcome, bool restart) {
   exec_timer_.cancel();
   auto job = std::move(job_);
   outcome.pid = pid_;
   last_used_ = std::chrono::steady_clock::now();
   if (!dead_ && !stop_requested_ && death_reason_.empty()) state_ = WorkerState::kReady;
-  if (callbacks_.finished) callbacks_.finished(*this, std::move(job), std::move(outcome), restart);
+  if (callbacks_.finished) callbacks_.finished(*this, std::move(job), outcome, restart);
 }
 
 void WorkerProcess::protocol_error(const std::string& reason) {
@@ -543,7 +545,7 @@ void WorkerProcess::finalize() {
     ExecOutcome lost;
     lost.kind = ExecOutcome::Kind::kWorkerLost;
     lost.message = reason;
-    finish_job(std::move(lost), false);
+    finish_job(lost, false);
   }
   auto callbacks = std::move(callbacks_);
   callbacks_ = {};

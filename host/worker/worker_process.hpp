@@ -55,7 +55,8 @@ class WorkerProcess : public std::enable_shared_from_this<WorkerProcess> {
     std::function<void(WorkerProcess&, const std::string& reason)> dead;  ///< process gone
     /// A job ended (reply, soft error, or the worker died with it); `restart` = the worker asked
     /// to be recycled. Set once here rather than per exec: no closure to allocate per job.
-    std::function<void(WorkerProcess&, std::shared_ptr<WorkerJob>, ExecOutcome, bool restart)>
+    std::function<void(WorkerProcess&, std::shared_ptr<WorkerJob>, const ExecOutcome&,
+                       bool restart)>
         finished;
   };
 
@@ -114,7 +115,7 @@ class WorkerProcess : public std::enable_shared_from_this<WorkerProcess> {
   void on_frame(const goridge::FrameBuffer::Frame& frame);
   void on_handshake_frame(const goridge::FrameBuffer::Frame& frame);
   void on_reply_frame(const goridge::FrameBuffer::Frame& frame);
-  void finish_job(ExecOutcome outcome, bool restart);
+  void finish_job(ExecOutcome& outcome, bool restart);
   void protocol_error(const std::string& reason);
   void on_exited(int status);
   void maybe_finalize();
@@ -141,6 +142,7 @@ class WorkerProcess : public std::enable_shared_from_this<WorkerProcess> {
   std::vector<std::string> stderr_lines_;  ///< tail, a few lines
   std::string control_out_;
   std::shared_ptr<WorkerJob> job_;
+  ExecOutcome reply_;  ///< reused for every reply: its body keeps its capacity
   std::string death_reason_;
   bool exited_ = false;
   bool stdout_closed_ = false;

@@ -1,11 +1,35 @@
 #include "memory/memory_job.hpp"
 
+#include <coyote/sdk/json_text.hpp>
+
 #include <utility>
 
 namespace coyote::drivers::memory {
 
-MemoryJob::MemoryJob(std::shared_ptr<PipelineCore> core, sdk::Message message, bool delayed)
+MemoryJob::MemoryJob(std::shared_ptr<PipelineCore> core, sdk::Message&& message, bool delayed)
     : sdk::Job(std::move(message)), core_(std::move(core)), delayed_(delayed) {}
+
+MemoryJob::MemoryJob(std::shared_ptr<PipelineCore> core, PackedMessage& packed,
+                     const std::string& pipeline)
+    : sdk::Job(sdk::Message{}), core_(std::move(core)), delayed_(packed.delayed()) {
+  packed.unpack_into(message_, pipeline);
+}
+
+void MemoryJob::write_context(std::string& out) const {
+  // A job of this core always carries its name; anything else gets the SDK's own rendering.
+  if (message_.options.pipeline != core_->name()) {
+    sdk::Job::write_context(out);
+    return;
+  }
+  // Byte for byte the SDK default, without escaping "memory" and the pipeline name per job.
+  out += "{\"id\":";
+  sdk::json_text::append_string(out, message_.id);
+  out += ",\"job\":";
+  sdk::json_text::append_string(out, message_.name);
+  out += R"(,"driver":"memory","headers":)";
+  sdk::json_text::append_headers(out, message_.headers);
+  out += core_->context_tail();
+}
 
 MemoryJob::~MemoryJob() {
   if (counted_ && !settled_) core_->forget(delayed_);

@@ -9,15 +9,20 @@
 
 namespace coyote::drivers::memory {
 
-/// Context = the SDK default (driver "memory", spec 3.2). auto_ack is ignored, as in RoadRunner.
+/// Context = the SDK default's bytes (driver "memory", spec 3.2), its per-pipeline tail escaped
+/// once by the core. auto_ack is ignored, as in RoadRunner.
 class MemoryJob final : public sdk::Job {
  public:
-  MemoryJob(std::shared_ptr<PipelineCore> core, sdk::Message message, bool delayed);
+  /// `message` is moved from once, straight into the job (a Message is ~280 bytes to move).
+  MemoryJob(std::shared_ptr<PipelineCore> core, sdk::Message&& message, bool delayed);
+  /// Unpacks `packed` (left empty) straight into the job: no intermediate Message to move.
+  MemoryJob(std::shared_ptr<PipelineCore> core, PackedMessage& packed, const std::string& pipeline);
   ~MemoryJob() override;
   MemoryJob(const MemoryJob&) = delete;
   MemoryJob& operator=(const MemoryJob&) = delete;
 
   [[nodiscard]] std::string_view driver_name() const override { return "memory"; }
+  void write_context(std::string& out) const override;
   sdk::Status ack() override;
   sdk::Status nack() override;
   sdk::Status nack_with_options(bool requeue, std::chrono::seconds delay) override;

@@ -43,15 +43,19 @@ PackedMessage PackedMessage::pack(sdk::Message&& message, bool delayed) {
 
 sdk::Message PackedMessage::unpack(const std::string& pipeline) {
   sdk::Message m;
-  m.id.assign(id());
-  m.name.assign(name());
-  m.payload.assign(payload());
-  if (headers_) m.headers = std::move(*headers_);
-  m.options.pipeline = pipeline;
-  m.options.priority = priority_;
-  m.options.auto_ack = auto_ack_;
-  *this = PackedMessage{};
+  unpack_into(m, pipeline);
   return m;
+}
+
+void PackedMessage::unpack_into(sdk::Message& out, const std::string& pipeline) {
+  out.id.assign(id());
+  out.name.assign(name());
+  out.payload.assign(payload());
+  if (headers_) out.headers = std::move(*headers_);
+  out.options.pipeline = pipeline;
+  out.options.priority = priority_;
+  out.options.auto_ack = auto_ack_;
+  *this = PackedMessage{};
 }
 
 }  // namespace coyote::drivers::memory

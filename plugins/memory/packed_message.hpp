@@ -26,6 +26,8 @@ class PackedMessage {
 
   /// Rebuilds the message for `pipeline`; this object is empty afterwards.
   [[nodiscard]] sdk::Message unpack(const std::string& pipeline);
+  /// The same into `out` (a fresh message), so a job record can be filled where it lies.
+  void unpack_into(sdk::Message& out, const std::string& pipeline);
 
   [[nodiscard]] bool delayed() const noexcept { return delayed_; }
   [[nodiscard]] std::string_view id() const noexcept { return {bytes_.get(), id_size_}; }

@@ -21,6 +21,8 @@
 
 namespace coyote::drivers::memory {
 
+class MemoryJob;
+
 /// Flow: push → local FIFO → (while running and in-flight < prefetch) → host Queue → worker →
 /// ack/nack/requeue. In flight = in the host queue or executing, not yet settled. Jobs wait in
 /// the FIFO packed (PackedMessage); a push that finds the FIFO empty and room in flight goes
@@ -71,6 +73,9 @@ class PipelineCore : public std::enable_shared_from_this<PipelineCore> {
   void release_due();
 
   [[nodiscard]] std::int64_t prefetch() const noexcept { return prefetch_; }
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  /// `,"pipeline":"<name>"}`: the end of every context of this pipeline, escaped once.
+  [[nodiscard]] const std::string& context_tail() const noexcept { return context_tail_; }
   [[nodiscard]] std::size_t buffer_limit() const noexcept { return buffer_limit_; }
 
  private:
@@ -86,7 +91,7 @@ class PipelineCore : public std::enable_shared_from_this<PipelineCore> {
     }
   };
 
-  sdk::Status push_locked(sdk::Message message);
+  sdk::Status push_locked(sdk::Message& message);
   void schedule_locked(sdk::Message message, std::chrono::seconds delay);
   void report_loss_locked();
   void uncount_locked(bool was_delayed);
@@ -94,9 +99,13 @@ class PipelineCore : public std::enable_shared_from_this<PipelineCore> {
   /// Hands one job to the host queue. On false (the queue is full) `message` is left intact and
   /// a wake-up for when there is room is registered.
   bool offer_locked(sdk::Message& message, bool delayed);
+  /// Offers `job` to the host queue; refused, it is handed back in `job` and the core waits for
+  /// room.
+  bool offer_job_locked(std::unique_ptr<MemoryJob>& job);
 
   sdk::Queue& queue_;
   const std::string name_;
+  const std::string context_tail_;
   const std::int64_t priority_;
   const std::int64_t prefetch_;
   const std::size_t buffer_limit_;

@@ -5,6 +5,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <string>
+#include <string_view>
+
 namespace json_text = coyote::sdk::json_text;
 
 namespace {
@@ -13,6 +17,35 @@ std::string quoted(std::string_view text) {
   std::string out;
   json_text::append_string(out, text);
   return out;
+}
+
+// The byte-at-a-time escaper the word-at-a-time one must match exactly.
+std::string quoted_slowly(std::string_view text) {
+  std::string out = "\"";
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\b') {
+      out += "\\b";
+    } else if (c == '\f') {
+      out += "\\f";
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
 }
 
 }  // namespace
@@ -28,6 +61,27 @@ TEST_CASE("JSON strings escape quotes, backslashes and control bytes and keep UT
   CHECK(quoted(std::string("\0", 1)) == R"("\u0000")");
   CHECK(quoted("\"") == R"("\"")");  // an escape as the very first and last byte
   CHECK(quoted("zürich ✓") == "\"zürich ✓\"");
+}
+
+TEST_CASE("JSON string escaping finds every byte value at every offset of a long string",
+          "[jobs][context]") {
+  // Strings are scanned eight bytes at a time: each byte value, at each position of the words
+  // and of the tail, next to plain ASCII, bytes >= 0x80 and a second special byte.
+  for (unsigned value = 0; value < 256; ++value) {
+    for (std::size_t length = 1; length <= 19; ++length) {
+      for (std::size_t at = 0; at < length; ++at) {
+        for (const char filler : {'a', '\x7f', '\xe2', ' '}) {
+          std::string text(length, filler);
+          text[at] = static_cast<char>(value);
+          REQUIRE(quoted(text) == quoted_slowly(text));
+          if (at + 3 < length) {
+            text[at + 3] = '"';
+            REQUIRE(quoted(text) == quoted_slowly(text));
+          }
+        }
+      }
+    }
+  }
 }
 
 TEST_CASE("the default context has RoadRunner's memory-driver keys in order", "[jobs][context]") {

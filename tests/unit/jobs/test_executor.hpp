@@ -17,10 +17,10 @@ class TestExecutor final : public host::worker::JobExecutor {
     Done done;
   };
 
-  bool try_exec(std::string context, std::string_view body, Done done) override {
+  bool try_exec(std::string_view context, std::string_view body, Done done) override {
     if (ready_ == 0 || refuse_) return false;
     --ready_;
-    calls.push_back(Call{std::move(context), std::string(body), std::move(done)});
+    calls.push_back(Call{std::string(context), std::string(body), std::move(done)});
     return true;
   }
   void on_worker_ready(std::function<void()> callback) override { on_ready_ = std::move(callback); }

@@ -442,3 +442,27 @@ TEST_CASE("stopping a memory pipeline counts what it drops and names the jobs in
           return l.find("stopped holding") != std::string::npos;
         }) == 1);
 }
+
+TEST_CASE("a memory job's context is byte for byte the SDK's default rendering", "[memory]") {
+  Rig rig("10");
+  REQUIRE(rig.driver->run());
+  auto m = job("id-\"1\"\\x");
+  m.name = "App\\Job\\Noop";
+  m.headers["traceparent"] = {"00-abc-01"};
+  m.headers["k\n"] = {"a", "b\"c"};
+  REQUIRE(coyote::test::push_now(*rig.driver, std::move(m)));
+  REQUIRE(coyote::test::push_now(*rig.driver, job("plain")));
+  for (int i = 0; i < 2; ++i) {
+    auto taken = rig.queue.take();
+    REQUIRE(taken);
+    const coyote::sdk::Job& j = *taken->job;
+    std::string fast;
+    j.write_context(fast);
+    std::string reference;
+    j.coyote::sdk::Job::write_context(reference);
+    CHECK(fast == reference);
+    CHECK(fast.find(R"("driver":"memory")") != std::string::npos);
+    CHECK(fast.ends_with(R"(,"pipeline":"mem"})"));
+    REQUIRE(taken->job->ack());
+  }
+}
