@@ -2,7 +2,8 @@
 # README command 2: install, build and run every test.
 #   1. warnings-as-errors build + the whole suite (unit, plugin, end-to-end)
 #   2. ASan+UBSan build + the whole suite
-#   3. TSan build + the concurrent parts (queue, dispatcher, worker pool, RPC, drivers, sqlite store)
+#   3. TSan build + the concurrent parts (queue, dispatcher, worker pool, RPC, drivers, sqlite store,
+#      schedules: their fire log writes through the host file's writer thread)
 #   4. libFuzzer targets (clang) run briefly
 #   lint: clang-format --dry-run --Werror over every tracked C++ file, and clang-tidy (.clang-tidy)
 #         over the sources of host/, sdk/, plugins/ and libs/ (scripts/clang_tidy.py; clean files are
@@ -60,13 +61,13 @@ if has_stage tsan; then
   # pipefail, turn every check false (the stage then built and ran nothing).
   available=$(cmake --build build-tsan --target help)
   tsan_targets=()
-  for t in test_jobs test_memory test_worker test_rpc test_amqp test_beanstalk test_redis test_sqlite test_http test_metrics test_observe; do
+  for t in test_jobs test_memory test_worker test_rpc test_amqp test_beanstalk test_redis test_sqlite test_schedule test_http test_metrics test_observe; do
     if grep -qx "\.\.\. $t" <<<"$available"; then tsan_targets+=("$t"); fi
   done
   [ ${#tsan_targets[@]} -gt 0 ] || { echo "TSan stage: no test targets found" >&2; exit 1; }
   cmake --build build-tsan -j"$jobs" --target coyote_driver_memory "${tsan_targets[@]}"
   (cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    ctest --output-on-failure --no-tests=error -j"$jobs" --timeout 600 -R '^(jobs|memory|worker|rpc|amqp|beanstalk|redis|sqlite|http|metrics|observe):')
+    ctest --output-on-failure --no-tests=error -j"$jobs" --timeout 600 -R '^(jobs|memory|worker|rpc|amqp|beanstalk|redis|sqlite|schedule|http|metrics|observe):')
 fi
 
 if has_stage fuzz; then
