@@ -10,8 +10,8 @@
 #include "jobs/pipelines.hpp"
 #include "jobs/priority_queue.hpp"
 #include "jobs/response_handler.hpp"
-#include "jobs/unique_keys.hpp"
 #include "jobs/result_store.hpp"
+#include "jobs/unique_keys.hpp"
 #include "plugin/driver_catalog.hpp"
 #include "worker/job_executor.hpp"
 
