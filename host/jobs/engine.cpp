@@ -289,6 +289,8 @@ void Engine::continue_batch(const std::shared_ptr<BatchPush>& batch) {
     const auto unclaim_run = [this, claims] {
       for (const auto& c : *claims) unique_.unclaim(c);
     };
+    // One clock read per run, not per job: a throttle window starts when its batch is admitted.
+    const auto now = UniqueKeys::Clock::now();
     for (std::size_t i = begin; i < end; ++i) {
       if (auto refused = admit(messages[i], entry); !refused.empty()) {
         ++counters_.push_err;
@@ -296,7 +298,7 @@ void Engine::continue_batch(const std::shared_ptr<BatchPush>& batch) {
         batch->done(sdk::Status::error(std::move(refused)));
         return;
       }
-      auto claim = unique_.claim(messages[i], UniqueKeys::Clock::now());
+      auto claim = unique_.claim(messages[i], now);
       if (!claim) {
         ++counters_.push_err;
         unclaim_run();
