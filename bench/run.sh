@@ -120,6 +120,17 @@ install_peers() {
 
 # --- coyote -------------------------------------------------------------------------------------
 COYOTE_PID=""
+
+# Starts `coyote serve -c YAML` in the background (COYOTE_PID, stopped at exit), waits for its RPC
+# port, then SETTLE seconds for the workers' pid handshake (and, for brokers, their connections).
+launch_coyote() {  # yaml rpc-port settle-seconds
+  "$BUILD/bin/coyote" serve -c "$1" >>"$WORK/coyote.log" 2>&1 &
+  COYOTE_PID=$!
+  STARTED+=("$COYOTE_PID")
+  wait_port "$2" || { log "coyote did not listen; log:"; tail -20 "$WORK/coyote.log" >&2; return 1; }
+  sleep "$3"
+}
+
 start_coyote() {  # workers consume-list(e.g. '"live"') [lat-dir] [extra top-level yaml and pipelines]
   local workers="$1" consume="$2" latdir="${3:-}" extra="${4:-}"
   cat > "$WORK/rr.yaml" <<YAML
@@ -151,11 +162,7 @@ jobs:
         prefetch: 100000
 $extra
 YAML
-  "$BUILD/bin/coyote" serve -c "$WORK/rr.yaml" >>"$WORK/coyote.log" 2>&1 &
-  COYOTE_PID=$!
-  STARTED+=("$COYOTE_PID")
-  wait_port "$PORT_RPC" || { log "coyote did not listen; log:"; tail -20 "$WORK/coyote.log" >&2; return 1; }
-  sleep 0.3  # workers finish their pid handshake
+  launch_coyote "$WORK/rr.yaml" "$PORT_RPC" 0.3
 }
 stop_coyote() { [[ -n "$COYOTE_PID" ]] && stop_pid "$COYOTE_PID"; COYOTE_PID=""; }
 
@@ -259,11 +266,7 @@ jobs:
         queue: bench_amqp_push
         routing_key: bench_amqp_push
 YAML
-  "$BUILD/bin/coyote" serve -c "$WORK/rr-amqp.yaml" >>"$WORK/coyote.log" 2>&1 &
-  COYOTE_PID=$!
-  STARTED+=("$COYOTE_PID")
-  wait_port "$PORT_RPC" || { log "coyote did not listen; log:"; tail -20 "$WORK/coyote.log" >&2; return 1; }
-  sleep 0.5  # workers finish their pid handshake, the pipelines connect
+  launch_coyote "$WORK/rr-amqp.yaml" "$PORT_RPC" 0.5  # the pipelines connect too
 }
 
 # coyote-bench-load's push mode, its stage renamed so the memory pipeline's rows stay apart.
@@ -323,11 +326,7 @@ jobs:
       config:
         prefetch: 100000
 YAML
-  "$BUILD/bin/coyote" serve -c "$WORK/rr-durable.yaml" >>"$WORK/coyote.log" 2>&1 &
-  COYOTE_PID=$!
-  STARTED+=("$COYOTE_PID")
-  wait_port "$PORT_RPC" || { log "coyote did not listen; log:"; tail -20 "$WORK/coyote.log" >&2; return 1; }
-  sleep 0.3
+  launch_coyote "$WORK/rr-durable.yaml" "$PORT_RPC" 0.3
 }
 
 # Pushes acknowledged only once fsync'ed (synchronous=FULL): 8 concurrent single-job producers
@@ -647,10 +646,7 @@ YAML
     local i
     for i in $(seq 1 998); do printf '    idle%d:\n      driver: memory\n' "$i"; done
   } > "$WORK/rr-scrape.yaml"
-  "$BUILD/bin/coyote" serve -c "$WORK/rr-scrape.yaml" >>"$WORK/coyote.log" 2>&1 &
-  COYOTE_PID=$!
-  STARTED+=("$COYOTE_PID")
-  wait_port "$PORT_RPC" || { log "coyote did not listen; log:"; tail -20 "$WORK/coyote.log" >&2; return 1; }
+  launch_coyote "$WORK/rr-scrape.yaml" "$PORT_RPC" 0 || return 1
   wait_port "$PORT_METRICS" || return 1
   sleep 1  # workers finish their pid handshake
 }
@@ -714,11 +710,7 @@ $caps
       driver: memory
       weight: 1
 YAML
-  "$BUILD/bin/coyote" serve -c "$WORK/rr-flow.yaml" >>"$WORK/coyote.log" 2>&1 &
-  COYOTE_PID=$!
-  STARTED+=("$COYOTE_PID")
-  wait_port "$PORT_FLOW_RPC" || { log "coyote did not listen; log:"; tail -20 "$WORK/coyote.log" >&2; return 1; }
-  sleep 0.3
+  launch_coyote "$WORK/rr-flow.yaml" "$PORT_FLOW_RPC" 0.3
 }
 
 stage_flow() {
