@@ -42,7 +42,16 @@ void AckWindow::settled_up_to(std::uint64_t tag) {
   if (slots_.empty() && base_ <= tag) base_ = tag + 1;
 }
 
-AckWindow::Flush AckWindow::flush() {
+std::uint64_t AckWindow::stragglers() const noexcept {
+  // As flush() counts its front run: settled slots at the very front, then acked ones.
+  auto it = slots_.begin();
+  while (it != slots_.end() && *it == Slot::kSettled) ++it;
+  std::uint64_t front = 0;
+  for (; it != slots_.end() && *it == Slot::kAcked; ++it) ++front;
+  return unflushed_ - front;
+}
+
+AckWindow::Flush AckWindow::flush(bool stragglers) {
   Flush out;
   // The acked run at the front: one multiple=true ack. Settled (nacked) slots at the very
   // front are dropped first; a settled slot inside the run ends it, since a multiple ack would
@@ -65,7 +74,7 @@ AckWindow::Flush AckWindow::flush() {
     out.multiple_up_to = base_ - 1;
   }
   // Acked tags further back go out one by one now; the slots become settled.
-  for (std::size_t i = 0; i < slots_.size() && unflushed_ > 0; ++i) {
+  for (std::size_t i = 0; stragglers && i < slots_.size() && unflushed_ > 0; ++i) {
     if (slots_[i] == Slot::kAcked) {
       out.singles.push_back(base_ + i);
       slots_[i] = Slot::kSettled;

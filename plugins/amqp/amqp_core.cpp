@@ -29,6 +29,10 @@ constexpr std::int64_t kMaxDelaySeconds = 4294967295LL / 2 / 1000;
 constexpr auto kAckDelay = std::chrono::milliseconds{2};
 /// The I/O thread keeps ticking (every kAckDelay) only this long after the last ack.
 constexpr auto kTickIdle = std::chrono::milliseconds{50};
+/// Acks behind a job still in flight wait at most this long for the next multiple ack.
+constexpr auto kStragglerDelay = std::chrono::milliseconds{20};
+/// A resume that found the whole prefetch window still held looks again this often.
+constexpr auto kWindowPoll = std::chrono::milliseconds{20};
 /// Decode problems are logged at warn this many times per pipeline, then every 1000th.
 constexpr std::uint64_t kLoudWarnings = 20;
 
@@ -756,14 +760,18 @@ sdk::Status AmqpCore::start_consumer() {
     consume_channel_open_ = true;
     epoch_ = next_epoch_++;
     window_.reset();
+    front_moved_ = Clock::now();
   }
-  // global=true: the limit covers every delivery on the channel, including those of a
-  // consumer cancelled by pause() and not yet acked, so the host never holds more than
-  // prefetch un-acked jobs of this pipeline.
-  (void)amqp_basic_qos(state, kConsumeChannel, 0, static_cast<std::uint16_t>(settings_.prefetch),
-                       1);
-  auto status =
-      conn_->reply_status("basic.qos " + std::to_string(settings_.prefetch), kConsumeChannel);
+  // A per-consumer limit (global=false), not a per-channel one: with global=true RabbitMQ makes
+  // the channel and the queue coordinate for every message, which cost the broker about three
+  // times the CPU per delivery here (docs/broker-drivers.md, "Prefetch"). Deliveries of a
+  // consumer cancelled by pause() and not yet acked still count: the new consumer gets only the
+  // rest of the window (retry_topology() waits while there is none), so the host never holds
+  // more than prefetch un-acked jobs of this pipeline.
+  const auto window = static_cast<std::uint16_t>(static_cast<std::uint64_t>(settings_.prefetch) -
+                                                 window_.outstanding());
+  (void)amqp_basic_qos(state, kConsumeChannel, 0, window, 0);
+  auto status = conn_->reply_status("basic.qos " + std::to_string(window), kConsumeChannel);
   if (status) {
     (void)amqp_basic_consume(state, kConsumeChannel, bytes_of(settings_.queue),
                              bytes_of(settings_.consumer_id), 0, 0, 0, amqp_empty_table);
@@ -808,7 +816,15 @@ void AmqpCore::retry_topology() {
     status = declare_topology();
     if (status) topology_ok_ = true;
   }
-  if (status && want_consume_ && !consumer_active_ && !stopping_) status = start_consumer();
+  if (status && want_consume_ && !consumer_active_ && !stopping_) {
+    if (window_.outstanding() >= static_cast<std::uint64_t>(settings_.prefetch)) {
+      // Resumed while a whole window of deliveries from before the pause is still un-acked:
+      // consume once the first of them is settled (see start_consumer()).
+      next_topology_ = Clock::now() + kWindowPoll;
+      return;
+    }
+    status = start_consumer();
+  }
   if (status) {
     topology_backoff_.reset();
     set_error("");
@@ -1098,8 +1114,16 @@ void AmqpCore::flush_acks(bool force) {
       now - first_unflushed_ < kAckDelay) {
     return;
   }
-  first_unflushed_ = Clock::time_point{};
-  const AckWindow::Flush f = window_.flush();
+  // Stragglers (acked behind a job still running) wait for the next multiple ack unless the
+  // front has been stuck for kStragglerDelay (a long job) or a quarter of the window waits
+  // behind it: either way the prefetch window stays open.
+  const bool stragglers =
+      force || window_.stragglers() >= ack_batch_ || now - front_moved_ >= kStragglerDelay;
+  const std::uint64_t front = window_.front();
+  const AckWindow::Flush f = window_.flush(stragglers);
+  if (window_.front() != front) front_moved_ = now;
+  // What stays unflushed is due again in kAckDelay.
+  first_unflushed_ = window_.unflushed() > 0 ? now : Clock::time_point{};
   amqp_connection_state_t state = conn_->get();
   if (f.multiple_up_to != 0 &&
       amqp_basic_ack(state, kConsumeChannel, f.multiple_up_to, 1) != AMQP_STATUS_OK) {

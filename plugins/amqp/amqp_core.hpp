@@ -225,6 +225,7 @@ class AmqpCore : public std::enable_shared_from_this<AmqpCore> {
   AckWindow window_;
   Clock::time_point first_unflushed_{};  // when the oldest ack not yet sent was recorded
   Clock::time_point last_ack_{};         // when the host's last ack arrived
+  Clock::time_point front_moved_{};      // when the window's front last settled
   std::deque<std::unique_ptr<sdk::Job>> held_;
   bool waiting_for_room_ = false;
   std::map<std::string, Clock::time_point> delay_queues_;  // name -> last declared

@@ -81,3 +81,43 @@ TEST_CASE("ack window starts over after reset for a new channel", "[amqp][ack_wi
   CHECK(w.ack(1));
   CHECK(w.flush().singles == std::vector<std::uint64_t>{1});
 }
+
+TEST_CASE("ack window leaves stragglers for the next multiple ack when asked to",
+          "[amqp][ack_window]") {
+  AckWindow w;
+  for (std::uint64_t t = 1; t <= 6; ++t) w.delivered(t);
+  CHECK(w.ack(1));
+  CHECK(w.ack(3));
+  CHECK(w.ack(4));
+  CHECK(w.stragglers() == 2);  // 3 and 4 wait behind 2, which is still running
+  auto f = w.flush(false);
+  CHECK(f.singles == std::vector<std::uint64_t>{1});
+  CHECK(f.multiple_up_to == 0);
+  CHECK(w.front() == 2);
+  CHECK(w.stragglers() == 2);
+  CHECK(w.unflushed() == 2);
+  // 2 finishes: one frame covers 2, 3 and 4, none of them acked twice.
+  CHECK(w.ack(2));
+  CHECK(w.stragglers() == 0);
+  f = w.flush(false);
+  CHECK(f.multiple_up_to == 4);
+  CHECK(f.singles.empty());
+  CHECK(w.unflushed() == 0);
+  CHECK(w.outstanding() == 2);
+}
+
+TEST_CASE("ack window counts acked tags behind a nacked one as stragglers", "[amqp][ack_window]") {
+  AckWindow w;
+  for (std::uint64_t t = 1; t <= 3; ++t) w.delivered(t);
+  CHECK(w.ack(1));
+  CHECK(w.settled(2));  // nacked: a multiple ack must not cover it
+  CHECK(w.ack(3));
+  CHECK(w.stragglers() == 1);
+  auto f = w.flush(false);
+  CHECK(f.singles == std::vector<std::uint64_t>{1});
+  // The nacked slot left the front: 3 is now the front run.
+  CHECK(w.stragglers() == 0);
+  f = w.flush(false);
+  CHECK(f.singles == std::vector<std::uint64_t>{3});
+  CHECK(w.unflushed() == 0);
+}
