@@ -151,13 +151,22 @@ def main():
     if amqp_drain or amqp_peer:
         md.append("\n## RabbitMQ: the amqp driver against PHP consuming the broker directly (" + ref
                   + " PHP workers / processes, same broker, same N)\n")
-        md.append("| system | version | jobs/s | Coyote / php-amqp |")
-        md.append("|---|---|---:|---:|")
+        md.append("| system | version | jobs/s | Coyote / php-amqp | broker CPU us/job "
+                  "| host or consumers' CPU us/job |")
+        md.append("|---|---|---:|---:|---:|---:|")
         fmt = lambda x: f"{x['jobs_per_s']:,.0f}" if x else "error"  # noqa: E731
+        us = lambda x, k: f"{x[k]:.1f}" if x and x.get(k) else "-"  # noqa: E731
         md.append(f"| Coyote + amqp driver (one consumer, prefetch {int(ref) * 100}) | (this tree) "
-                  f"| {fmt(amqp_drain)} | {ratio(amqp_drain, amqp_peer) or '-'} |")
+                  f"| {fmt(amqp_drain)} | {ratio(amqp_drain, amqp_peer) or '-'} "
+                  f"| {us(amqp_drain, 'broker_cpu_us_per_job')} "
+                  f"| {us(amqp_drain, 'host_cpu_us_per_job')} |")
         md.append(f"| php-amqp consumers (prefetch 100 each, one ack per job) "
-                  f"| {amqp_peer.get('version', '') if amqp_peer else '-'} | {fmt(amqp_peer)} | 1.0 |")
+                  f"| {amqp_peer.get('version', '') if amqp_peer else '-'} | {fmt(amqp_peer)} | 1.0 "
+                  f"| {us(amqp_peer, 'broker_cpu_us_per_job')} "
+                  f"| {us(amqp_peer, 'consumer_cpu_us_per_job')} |")
+        md.append("\nOn a machine whose cores the broker shares with the host and the workers, the "
+                  "drain is bound by the sum of the CPU per job; docs/broker-drivers.md has the "
+                  "breakdown.")
         md.append(f"\nPush with publisher confirms: sequential `jobs.Push` {fmt(amqp_ps)}/s, "
                   f"`jobs.PushBatch` of 1 000 {fmt(amqp_pb)}/s.")
     if nats_coyote or nats_direct:

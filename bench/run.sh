@@ -282,6 +282,8 @@ stage_amqp() {
     return
   fi
   local port; port="$(cat "$WORK/rabbitmq.port")"
+  BENCH_BROKER_PIDS="$(cat "$WORK/rabbitmq.port.pids" 2>/dev/null || true)"
+  export BENCH_BROKER_PIDS
   v="$(cat "$WORK/rabbitmq.port.version" 2>/dev/null || echo rabbitmq-server)"
   record amqp_peer php-amqp timeout "$STAGE_TIMEOUT" php "$ROOT/bench/peers/amqp.php" bench "$port" "$N" "$p" "$v"
   rm -rf "$dir"; mkdir -p "$dir"

@@ -32,6 +32,24 @@ function declare_queue(AMQPChannel $ch, string $name): AMQPQueue
     return $q;
 }
 
+// utime + stime of a process, in microseconds (clock ticks are 100 Hz on Linux).
+function cpu_of(int $pid): float
+{
+    $f = @file_get_contents("/proc/$pid/stat");
+    if ($f === false) {
+        return 0.0;
+    }
+    $fields = explode(' ', substr($f, strrpos($f, ')') + 2));
+    return ((float)$fields[11] + (float)$fields[12]) * 1e4;
+}
+
+// The broker's CPU (its Erlang VM, pids in BENCH_BROKER_PIDS), in microseconds; 0 when unknown.
+function broker_cpu(): float
+{
+    $pids = array_filter(explode(' ', getenv('BENCH_BROKER_PIDS') ?: ''));
+    return array_sum(array_map(fn($p) => cpu_of((int)$p), $pids));
+}
+
 function fill(int $port, string $queue, int $n): void
 {
     $ch = amqp_channel($port);
@@ -77,6 +95,11 @@ if ($mode === 'work') {
     $ch = amqp_channel((int)$argv[2], 1.0);
     $ch->setPrefetchCount(100);
     $q = declare_queue($ch, $argv[3]);
+    // Connected and declared: the parent fills the queue, then starts the clock and says go, so
+    // neither PHP's start-up nor the connection is timed (Coyote's workers are running too).
+    echo "ready\n";
+    fgets(STDIN);
+    $start = getrusage();
     $n = 0;
     $last = microtime(true);
     try {
@@ -90,20 +113,29 @@ if ($mode === 'work') {
     } catch (AMQPException $e) {
         // read_timeout: the queue stayed empty for a second
     }
-    $u = getrusage();
-    $cpu = $u['ru_utime.tv_sec'] * 1e6 + $u['ru_utime.tv_usec'] + $u['ru_stime.tv_sec'] * 1e6 + $u['ru_stime.tv_usec'];
+    $us = fn(array $u): float => $u['ru_utime.tv_sec'] * 1e6 + $u['ru_utime.tv_usec'] + $u['ru_stime.tv_sec'] * 1e6 + $u['ru_stime.tv_usec'];
+    $cpu = $us(getrusage()) - $us($start);
     echo "$n $last $cpu\n";
     exit(0);
 }
 if ($mode === 'bench') {
     [$port, $n, $p, $version] = [(int)$argv[2], (int)$argv[3], (int)$argv[4], $argv[5] ?? ''];
     $queue = 'bench_php_amqp_' . getmypid();
-    fill($port, $queue, $n);
-    $t0 = microtime(true);
     $procs = [];
     $pipes = [];
     for ($i = 0; $i < $p; $i++) {
-        $procs[] = proc_open([PHP_BINARY, __FILE__, 'work', (string)$port, $queue], [1 => ['pipe', 'w']], $pipes[$i]);
+        $procs[] = proc_open([PHP_BINARY, __FILE__, 'work', (string)$port, $queue], [0 => ['pipe', 'r'], 1 => ['pipe', 'w']], $pipes[$i]);
+        if (trim((string)fgets($pipes[$i][1])) !== 'ready') {
+            fwrite(STDERR, "a php-amqp consumer did not start\n");
+            exit(1);
+        }
+    }
+    fill($port, $queue, $n);
+    $broker0 = broker_cpu();
+    $t0 = microtime(true);
+    for ($i = 0; $i < $p; $i++) {
+        fwrite($pipes[$i][0], "go\n");
+        fflush($pipes[$i][0]);
     }
     $done = 0;
     $last = $t0;
@@ -119,24 +151,18 @@ if ($mode === 'bench') {
         fwrite(STDERR, "php-amqp consumers acked $done of $n jobs\n");
         exit(1);
     }
-    printf("{\"stage\":\"amqp_peer\",\"label\":\"php-amqp\",\"version\":%s,\"workers\":%d,\"jobs\":%d,\"seconds\":%.6f,\"jobs_per_s\":%.1f,\"consumer_cpu_us_per_job\":%.1f}\n",
-        json_encode($version . ', php-amqp ' . phpversion('amqp')), $p, $n, $last - $t0, $n / ($last - $t0), $cpu / $n);
+    printf("{\"stage\":\"amqp_peer\",\"label\":\"php-amqp\",\"version\":%s,\"workers\":%d,\"jobs\":%d,\"seconds\":%.6f,\"jobs_per_s\":%.1f,\"consumer_cpu_us_per_job\":%.1f,\"broker_cpu_us_per_job\":%.1f}\n",
+        json_encode($version . ', php-amqp ' . phpversion('amqp')), $p, $n, $last - $t0, $n / ($last - $t0), $cpu / $n,
+        (broker_cpu() - $broker0) / $n);
     exit(0);
 }
 if ($mode === 'coyote') {
     [$rpc, $queue, $pipeline, $n, $latDir, $port, $p] = [$argv[2], $argv[3], $argv[4], (int)$argv[5], $argv[6], (int)$argv[7], (int)$argv[8]];
     $pid = (int)($argv[9] ?? 0);
-    // utime + stime of a process, in microseconds (clock ticks are 100 Hz on Linux).
-    $cpuOf = function (int $pid): float {
-        $f = @file_get_contents("/proc/$pid/stat");
-        if ($f === false) {
-            return 0.0;
-        }
-        $fields = explode(' ', substr($f, strrpos($f, ')') + 2));
-        return ((float)$fields[11] + (float)$fields[12]) * 1e4;
-    };
+    $cpuOf = 'cpu_of';
     fill($port, $queue, $n);
     $host0 = $pid ? $cpuOf($pid) : 0.0;
+    $broker0 = broker_cpu();
     $c = new CoyoteRpcClient($rpc);
     $t0 = microtime(true);
     $c->resume($pipeline);
@@ -157,8 +183,8 @@ if ($mode === 'coyote') {
             if ($lines >= $n) {
                 $secs = $last / 1e6 - $t0;
                 $host = $pid ? ($cpuOf($pid) - $host0) / $n : 0.0;
-                printf("{\"stage\":\"amqp_drain\",\"label\":\"P=%d\",\"jobs\":%d,\"seconds\":%.6f,\"jobs_per_s\":%.1f,\"host_cpu_us_per_job\":%.1f}\n",
-                    $p, $n, $secs, $n / $secs, $host);
+                printf("{\"stage\":\"amqp_drain\",\"label\":\"P=%d\",\"jobs\":%d,\"seconds\":%.6f,\"jobs_per_s\":%.1f,\"host_cpu_us_per_job\":%.1f,\"broker_cpu_us_per_job\":%.1f}\n",
+                    $p, $n, $secs, $n / $secs, $host, (broker_cpu() - $broker0) / $n);
                 exit(0);
             }
         }

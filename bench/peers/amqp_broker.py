@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Runs a private rabbitmq-server for bench/run.sh until SIGTERM: the e2e tests' helper
 (tests/e2e/lib/rabbitmq.py: free ports, own node name, temp dir, own epmd). Writes the AMQP
-port to PORTFILE once the broker serves AMQP, and the broker's version to PORTFILE.version."""
+port to PORTFILE once the broker serves AMQP, the broker's version to PORTFILE.version and its
+Erlang VM's pids to PORTFILE.pids."""
 import os
 import signal
 import subprocess
@@ -22,6 +23,11 @@ try:
                              capture_output=True, text=True).stdout.strip()
     with open(port_file + ".version", "w") as f:
         f.write("rabbitmq-server " + (version or "?"))
+    # The Erlang VM's pids, so that the bench can read the broker's CPU per job.
+    beams = subprocess.run(["pgrep", "-f", "beam.smp.*" + broker.dir], capture_output=True,
+                           text=True).stdout.split()
+    with open(port_file + ".pids", "w") as f:
+        f.write(" ".join(beams))
     with open(port_file, "w") as f:
         f.write(str(broker.port))
     stop.wait()
