@@ -372,6 +372,28 @@ class SemanticsTest(unittest.TestCase):
             self.assertLessEqual(max(seen), 3)
             self.assertGreater(max(seen), 0)
 
+    def test_a_resume_while_jobs_are_still_held_keeps_the_prefetch_bound(self):
+        # The limit is per consumer: a consumer started while the paused one's deliveries are
+        # still un-acked must get only the rest of the window.
+        t = tag()
+        queue = "prefetch_resume_" + t
+        pipelines = {"p": {"driver": "amqp", "config": {"queue": queue, "routing_key": queue,
+                                                        "prefetch": 3}}}
+        with Node(rr_yaml(amqp_section(), pipelines, workers=2)) as node, node.rpc() as c:
+            wait_connected(node, "p")
+            c.push_batch([c.job("p", "App\\Job", "r-%d" % i, json.dumps({"sleep": 0.3}).encode())
+                          for i in range(12)])
+            c.resume("p")
+            wait_for(lambda: c.stat()["p"].get("reserved", 0) == 3, what="a full window held")
+            c.pause("p")
+            c.resume("p")  # at once: the three deliveries are still running or queued
+            seen = []
+            while len(set(node.acked())) < 12:
+                seen.append(c.stat()["p"].get("reserved", 0))
+                time.sleep(0.02)
+            self.assertLessEqual(max(seen), 3, "more than prefetch held after a resume")
+            self.assertEqual(sorted(set(node.acked())), sorted("r-%d" % i for i in range(12)))
+
     def test_pause_leaves_jobs_in_the_broker_and_resume_consumes_them(self):
         t = tag()
         queue = "pause_" + t
