@@ -535,12 +535,11 @@ class BadInputTest(unittest.TestCase):
 
 
 class BrokerRestartTest(unittest.TestCase):
-    # Issue 15 stays open on this: in about half the full-suite runs, the jobs confirmed to the
-    # producer shortly before the broker's kill -9 (55 and 88 of 1500, a consecutive block, the
-    # queue empty afterwards) never reach a worker. Skipped by default, not loosened: set
-    # COYOTE_E2E_AMQP_RESTART=1 to run it while the cause is found.
-    @unittest.skipUnless(os.environ.get("COYOTE_E2E_AMQP_RESTART") == "1",
-                         "known loss under investigation (issue 15); COYOTE_E2E_AMQP_RESTART=1 runs it")
+    # Runs by default again. Two earlier full-suite runs on a loaded machine lost a
+    # consecutive block of confirmed pushes (55 and 88 of 1500). The 48 runs since (alone, in the
+    # module, in the whole suite, under ASan, on a machine held at load 8-13 by parallel builds,
+    # with RoadRunner's transient default exchange and with a durable one) lost none. The cause
+    # was never found. If it comes back, the witness queue below says which side lost the jobs.
     def test_a_killed_and_restarted_broker_loses_no_acknowledged_push(self):
         t = tag()
         queue = "restart_" + t
