@@ -22,7 +22,8 @@ constexpr Field kDeadLetterFields[] = {
      "before the failed job is acknowledged at its driver, so dead jobs survive kill -9 and "
      "restarts. Created with mode 0600 if absent; an existing file that is not SQLite, or a "
      "job file of the sqlite driver, is refused at startup. Without it the stores are in memory "
-     "and lost when the host stops"},
+     "and lost when the host stops. Job results and check-ins (`jobs.results`) and the "
+     "schedules' last fires are kept in it too"},
     {"durability", &kDurability, "`disk`",
      "**Coyote**: with `file`: `disk` fsyncs every commit (survives power loss); `process` "
      "survives kill -9 of the host but not a power loss or kernel crash"},

@@ -113,7 +113,12 @@ Engine::Engine(boost::asio::io_context& io, const sdk::Config& config,
       [this](const sdk::Job& job) { unique_.finished(job, UniqueKeys::Clock::now()); });
   if (pools.empty()) throw std::invalid_argument("jobs engine: no worker pool was given");
   if (auto settings = ResultSettings::from_config(config)) {
-    results_ = std::make_unique<ResultStore>(io_, *settings);
+    results_ = std::make_unique<ResultStore>(io_, *settings, office_.file());
+    if (office_.file() == nullptr) {
+      log_->info(
+          "job results are kept in memory only and lost at a restart; set "
+          "jobs.dead_letter.file to keep them in a file");
+    }
     responses_.set_results(results_.get());
   }
   for (const auto& [pool_name, executor] : pools) {
