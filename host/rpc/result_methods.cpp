@@ -15,19 +15,21 @@ constexpr std::string_view kResultsOff =
     "results are off on this host: add a jobs.results section to .rr.yaml (e.g. "
     "jobs.results.ttl: 1h) and restart";
 
-sdk::Status parse_object(const Call& call, json::object& out) {
-  if (call.codec != Codec::kJson) {
-    return sdk::Status::error(std::string(call.method) +
-                              ": coyote.* methods take the JSON codec only");
-  }
+sdk::Status parse_object(std::string_view method, std::string_view body, json::object& out) {
   boost::system::error_code ec;
-  json::value v = json::parse(json::string_view(call.body.data(), call.body.size()), ec);
+  json::value v = json::parse(json::string_view(body.data(), body.size()), ec);
   if (ec || !v.is_object()) {
-    return sdk::Status::error(std::string(call.method) +
+    return sdk::Status::error(std::string(method) +
                               R"(: request must be a JSON object like {"id":"<job id>"})");
   }
   out = std::move(v.get_object());
   return sdk::Status::ok();
+}
+
+sdk::Status json_only(const Call& call) {
+  if (call.codec == Codec::kJson) return sdk::Status::ok();
+  return sdk::Status::error(std::string(call.method) +
+                            ": coyote.* methods take the JSON codec only");
 }
 
 std::string string_field(const json::object& o, std::string_view key) {
@@ -41,6 +43,43 @@ std::int64_t ms_since_epoch(std::chrono::system_clock::time_point t) {
 }
 
 }  // namespace
+
+sdk::Result<JobResultRequest> parse_job_result_request(std::string_view body) {
+  json::object request;
+  if (auto s = parse_object("coyote.JobResult", body, request); !s) return s;
+  JobResultRequest out;
+  out.id = string_field(request, "id");
+  if (out.id.empty()) return sdk::Status::error("coyote.JobResult: no job id (set \"id\")");
+  std::int64_t wait_ms = 0;
+  if (const auto* w = request.if_contains("wait_ms"); w != nullptr) {
+    // A uint64 beyond int64 is too long a wait as well.
+    if (w->is_int64()) {
+      wait_ms = w->get_int64();
+    } else if (w->is_uint64()) {
+      wait_ms = kMaxResultWait.count() + 1;
+    } else {
+      return sdk::Status::error("coyote.JobResult: wait_ms must be a whole number of milliseconds");
+    }
+  }
+  if (wait_ms > kMaxResultWait.count()) {
+    return sdk::Status::error("coyote.JobResult: wait_ms may be at most " +
+                              std::to_string(kMaxResultWait.count()) +
+                              " (55 s); poll again for longer waits");
+  }
+  out.wait = std::chrono::milliseconds(wait_ms);
+  return out;
+}
+
+sdk::Result<JobProgressRequest> parse_job_progress_request(std::string_view body) {
+  json::object request;
+  if (auto s = parse_object("coyote.JobProgress", body, request); !s) return s;
+  JobProgressRequest out;
+  out.id = string_field(request, "id");
+  if (const auto* p = request.if_contains("progress"); p != nullptr) {
+    out.progress = p->is_string() ? std::string(p->get_string()) : json::serialize(*p);
+  }
+  return out;
+}
 
 std::string encode_job_result(const jobs::JobResult& r) {
   json::object o;
@@ -65,39 +104,19 @@ std::string encode_job_result(const jobs::JobResult& r) {
 void add_result_methods(MethodTable& table, jobs::ResultStore* results) {
   table.add("coyote.JobResult", [results](const Call& call, const Reply& reply) {
     if (results == nullptr) return reply(sdk::Status::error(std::string(kResultsOff)), {});
-    json::object request;
-    if (auto s = parse_object(call, request); !s) return reply(std::move(s), {});
-    const std::string id = string_field(request, "id");
-    if (id.empty())
-      return reply(sdk::Status::error("coyote.JobResult: no job id (set \"id\")"), {});
-    std::int64_t wait_ms = 0;
-    if (const auto* w = request.if_contains("wait_ms"); w != nullptr) {
-      if (!w->is_int64() && !w->is_uint64()) {
-        return reply(sdk::Status::error("coyote.JobResult: wait_ms must be a whole number of "
-                                        "milliseconds"),
-                     {});
-      }
-      wait_ms = w->is_int64() ? w->get_int64() : static_cast<std::int64_t>(w->get_uint64());
-    }
-    if (wait_ms > kMaxResultWait.count()) {
-      return reply(sdk::Status::error("coyote.JobResult: wait_ms may be at most " +
-                                      std::to_string(kMaxResultWait.count()) +
-                                      " (55 s); poll again for longer waits"),
-                   {});
-    }
-    results->fetch(id, std::chrono::milliseconds(wait_ms), [reply](const jobs::JobResult& r) {
+    if (auto s = json_only(call); !s) return reply(std::move(s), {});
+    auto request = parse_job_result_request(call.body);
+    if (!request) return reply(request.status(), {});
+    results->fetch(request->id, request->wait, [reply](const jobs::JobResult& r) {
       reply(sdk::Status::ok(), encode_job_result(r));
     });
   });
   table.add("coyote.JobProgress", [results](const Call& call, const Reply& reply) {
     if (results == nullptr) return reply(sdk::Status::error(std::string(kResultsOff)), {});
-    json::object request;
-    if (auto s = parse_object(call, request); !s) return reply(std::move(s), {});
-    std::string progress;
-    if (const auto* p = request.if_contains("progress"); p != nullptr) {
-      progress = p->is_string() ? std::string(p->get_string()) : json::serialize(*p);
-    }
-    auto status = results->progress(string_field(request, "id"), std::move(progress));
+    if (auto s = json_only(call); !s) return reply(std::move(s), {});
+    auto request = parse_job_progress_request(call.body);
+    if (!request) return reply(request.status(), {});
+    auto status = results->progress(request->id, std::move(request->progress));
     if (!status) return reply(std::move(status), {});
     reply(sdk::Status::ok(), "true");
   });
