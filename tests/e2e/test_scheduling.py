@@ -159,8 +159,10 @@ class PeriodicJobs(unittest.TestCase):
             first_ids = ids_of(first.records())
             time.sleep(2.5)  # down long enough to miss at least one due time
             with Coyote(yaml_text("sqlite", data)) as second:
-                after = schedules(second)["tick"]
-                # The last fire came back from the host file.
+                # The last fire came back from the host file (read by its writer thread just
+                # after startup: the RPC may answer before that read is done).
+                after = wait_for(lambda: (t := schedules(second)["tick"])["last_fire"] and t,
+                                 what="the last fire loaded from the host file")
                 self.assertGreaterEqual(after["last_fire"], before["last_fire"])
                 self.assertTrue(after["last_job_id"])
                 second.wait_records(3)
