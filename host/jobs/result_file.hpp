@@ -42,7 +42,7 @@ class ResultFile {
   /// Sweeps, then reads every row left.
   void load(ResultSweep sweep, Loaded done);
   /// Writes the entries (state kRunning: a check-in) in order, then sweeps if asked.
-  void put(std::shared_ptr<std::vector<JobResult>> entries, std::optional<ResultSweep> sweep,
+  void put(std::shared_ptr<std::vector<JobResult>> batch, std::optional<ResultSweep> sweep,
            Done done);
   [[nodiscard]] const std::string& path() const noexcept { return file_.path(); }
 

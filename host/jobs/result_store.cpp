@@ -182,20 +182,21 @@ void ResultStore::flush() {
     last_sweep_ = t;
   }
   // The writer reads `entries` until the transaction ends; the loop takes them back after.
-  file_->put(entries, sweep,
-             [this, alive = alive_, entries, tokens = std::move(tokens)](sdk::Status status) {
-               if (!*alive) return;
-               if (!status) {
-                 file_failed("written", status);
-               } else if (!file_error_.empty()) {
-                 log::get("jobs")->info("jobs.dead_letter.file ({}): results are written again",
-                                        file_->path());
-                 file_error_.clear();
-               }
-               for (std::size_t i = 0; i < tokens.size(); ++i) {
-                 if (tokens[i] != 0) publish(std::move((*entries)[i]), tokens[i]);
-               }
-             });
+  file_->put(
+      entries, sweep,
+      [this, alive = alive_, entries, tokens = std::move(tokens)](const sdk::Status& status) {
+        if (!*alive) return;
+        if (!status) {
+          file_failed("written", status);
+        } else if (!file_error_.empty()) {
+          log::get("jobs")->info("jobs.dead_letter.file ({}): results are written again",
+                                 file_->path());
+          file_error_.clear();
+        }
+        for (std::size_t i = 0; i < tokens.size(); ++i) {
+          if (tokens[i] != 0) publish(std::move((*entries)[i]), tokens[i]);
+        }
+      });
 }
 
 void ResultStore::publish(JobResult entry, std::uint64_t token) {

@@ -233,6 +233,18 @@ TEST_CASE("a results table the host cannot read is reported naming jobs.dead_let
   h.store->record(job, true, "7", {}, 1);
   h.settle();
   CHECK(h.get("j").result == "7");
+  // Only the results table's statements were rolled back: the file itself is healthy, so the
+  // dead letters and schedule fires that share its transactions still commit.
+  CHECK(h.file->fault().empty());
+  std::optional<coyote::sdk::Status> put;
+  coyote::host::jobs::DeadJob dead_job;
+  dead_job.message.id = "d1";
+  dead_job.origin = "p";
+  h.file->put("dead", dead_job, [&](coyote::sdk::Status s) { put = std::move(s); });
+  FakeJob other("j2", 10, "p");
+  h.store->record(other, false, {}, "boom", 1);
+  REQUIRE(run_until(h.io, [&] { return put.has_value() && h.store->unwritten() == 0; }));
+  CHECK(put->message() == "");
 }
 
 TEST_CASE("a corrupt host file stops the engine with an error naming jobs.dead_letter.file",
