@@ -260,25 +260,27 @@ async function renderSchedules(root: HTMLElement): Promise<void> {
     h('h1', {}, 'Schedules'),
     list.schedules.length === 0 ? h('p', {}, 'No schedule (jobs.schedules in .rr.yaml, or jobs.SchedulesAdd).') : '',
     table(
-      ['name', 'spec', 'pipeline / job', 'state', 'next fire', 'last fire', 'last job', 'fired', 'skipped', 'failed', ''],
+      ['name / spec', 'pipeline / job', 'state', 'next / last fire', 'last job', 'fired/skip/fail', ''],
       list.schedules.map((s) => {
         const body = { name: s.name };
         return [
-          s.name,
-          h('code', {}, s.spec + (s.timezone ? ` (${s.timezone})` : '')),
-          `${s.pipeline} / ${s.job}`,
-          h('span', { 'data-testid': `schedule-state-${s.name}` }, s.paused ? 'paused' : 'active'),
-          fmtMaybe(s.next_fire),
-          fmtMaybe(s.last_fire),
+          h('div', {}, h('strong', {}, s.name), h('div', {}, h('code', {}, s.spec + (s.timezone ? ` (${s.timezone})` : '')))),
+          h('div', {}, h('div', {}, s.pipeline), h('div', { class: 'muted' }, s.job)),
+          h('span', { class: `state ${s.paused ? 'paused' : 'active'}`, 'data-testid': `schedule-state-${s.name}` }, s.paused ? 'paused' : 'active'),
+          h('div', {}, h('div', {}, fmtMaybe(s.next_fire)), h('div', { class: 'muted' }, fmtMaybe(s.last_fire))),
           s.last_job_id
             ? h('a', { href: '#/results', onclick: () => { resultId = s.last_job_id; } }, s.last_job_id)
             : '—',
-          h('span', { 'data-testid': `schedule-fired-${s.name}` }, String(s.fired)),
-          s.skipped,
-          s.last_error ? h('span', { class: 'error', title: s.last_error }, String(s.failed)) : s.failed,
           h(
             'span',
-            { class: 'actions' },
+            {},
+            h('span', { 'data-testid': `schedule-fired-${s.name}` }, String(s.fired)),
+            ` / ${s.skipped} / `,
+            s.last_error ? h('span', { class: 'error', title: s.last_error }, String(s.failed)) : String(s.failed),
+          ),
+          h(
+            'span',
+            { class: 'actions nowrap' },
             s.paused
               ? button('Resume', () => act(root, () => post('/api/schedules/resume', body), `${s.name} resumed`), { 'data-testid': `schedule-resume-${s.name}` })
               : button('Pause', () => act(root, () => post('/api/schedules/pause', body), `${s.name} paused`), { 'data-testid': `schedule-pause-${s.name}` }),
