@@ -169,9 +169,9 @@ json::object describe_running(const worker::WorkerInfo& w, jobs::ResultStore* re
 
 /// A reply of an RPC handler answered as the endpoint's: its JSON as is, or its error with
 /// 404 when it names something missing.
-void forward(const rpc::MethodTable& rpc, const std::string& method, std::string body,
+void forward(const rpc::MethodTable& rpc, const std::string& method, const std::string& body,
              const DashboardApi::Answer& answer) {
-  rpc::Call call{rpc::Codec::kJson, method, std::move(body)};
+  const rpc::Call call{rpc::Codec::kJson, method, body};
   rpc.dispatch(call, [answer](const sdk::Status& status, const std::string& reply) {
     if (!status) {
       const auto& m = status.message();
