@@ -214,6 +214,8 @@ class DashboardApiTest(unittest.TestCase):
         self.api.post("/api/push", {"pipeline": "retried", "job": "Stuck", "id": "stuck1",
                                     "payload": json.dumps({"once_marker": marker, "sleep": 60})})
         wait_for(lambda: self.running("stuck1"), what="stuck1 on a worker")
+        # Killed before the worker read the job, the redelivery would be the one that sleeps.
+        wait_for(lambda: os.path.exists(marker), what="the worker started stuck1")
         w = self.running("stuck1")
         self.assertEqual((w["job"]["job"], w["job"]["pipeline"]), ("Stuck", "retried"))
         self.assertGreaterEqual(w["job"]["running_ms"], 0)
