@@ -96,6 +96,16 @@ export interface Pipeline {
   error: string;
 }
 
+export interface RunningJob {
+  id: string;
+  job: string;
+  pipeline: string;
+  started_at_ms: number;
+  running_ms: number;
+  progress: string | null;
+  progress_at_ms: number | null;
+}
+
 export interface WorkerRow {
   pid: number;
   state: string;
@@ -105,6 +115,7 @@ export interface WorkerRow {
   cpu_percent: number;
   age_seconds: number;
   command: string;
+  job: RunningJob | null;
 }
 
 export interface Pool {
@@ -142,4 +153,39 @@ export interface DeadDetail extends DeadRow {
 export interface BatchResult {
   done: string[];
   failed: { id: string; error: string }[];
+}
+
+export interface Schedule {
+  name: string;
+  spec: string;
+  timezone: string;
+  pipeline: string;
+  job: string;
+  paused: boolean;
+  origin: string;
+  next_fire: number | null;
+  last_fire: number | null;
+  last_job_id: string;
+  last_error: string;
+  fired: number;
+  skipped: number;
+  failed: number;
+}
+
+export interface ScheduleList {
+  schedules: Schedule[];
+  unique_keys_held: number;
+  unique_refused: number;
+}
+
+export interface JobResult {
+  id: string;
+  state: 'unknown' | 'running' | 'succeeded' | 'failed';
+  pipeline?: string;
+  result: unknown;
+  error: string;
+  attempts: number;
+  progress: string;
+  finished_at_ms: number;
+  progress_at_ms: number;
 }

@@ -9,10 +9,13 @@ import {
   type BatchResult,
   type DeadDetail,
   type DeadList,
+  type JobResult,
   type Overview,
   type Pipeline,
   type Pool,
   type RatePoint,
+  type RunningJob,
+  type ScheduleList,
 } from './api';
 import { chart } from './chart';
 import { clear, fmtBytes, fmtDuration, fmtNumber, fmtTime, h, table } from './dom';
@@ -27,6 +30,7 @@ let page = '';
 let refreshTimer = 0;
 const deadQuery = { q: '', store: '', offset: 0, limit: 25 };
 let deadOpen: { store: string; id: string } | null = null;
+let resultId = '';
 
 function setReachable(ok: boolean, why = ''): void {
   banner.hidden = ok;
@@ -202,13 +206,141 @@ async function renderWorkers(root: HTMLElement): Promise<void> {
       ),
       pool.last_error ? h('p', { class: 'error' }, `last error: ${pool.last_error}`) : '',
       table(
-        ['pid', 'state', 'busy', 'execs', 'RSS', 'CPU', 'age', 'command'],
-        pool.workers.map((w) => [w.pid, w.state, w.busy ? 'busy' : 'idle', w.execs, fmtBytes(w.rss), `${w.cpu_percent.toFixed(1)}%`, fmtDuration(w.age_seconds), h('code', {}, w.command)]),
+        ['pid', 'state', 'current job', 'execs', 'RSS', 'CPU', 'age', 'command', ''],
+        pool.workers.map((w) => [
+          w.pid,
+          w.state,
+          w.job ? runningJob(w.pid, w.job) : h('span', { class: 'muted' }, 'idle'),
+          w.execs,
+          fmtBytes(w.rss),
+          `${w.cpu_percent.toFixed(1)}%`,
+          fmtDuration(w.age_seconds),
+          h('code', {}, w.command),
+          h(
+            'span',
+            { class: 'actions' },
+            button('Stop', () => {
+              const how = w.job ? ' after its current job' : '';
+              if (confirm(`Stop worker ${w.pid}${how}? The pool starts a replacement.`)) void act(root, () => post('/api/workers/stop', { pid: w.pid }), `worker ${w.pid} stopping`);
+            }, { 'data-testid': `stop-${w.pid}` }),
+            w.job
+              ? button('Kill', () => {
+                  if (confirm(`Kill worker ${w.pid} now? Its job ${w.job?.id ?? ''} counts as a failed attempt and is retried.`)) void act(root, () => post('/api/workers/stop', { pid: w.pid, kill: true }), `worker ${w.pid} killed`);
+                }, { class: 'danger', 'data-testid': `kill-${w.pid}` })
+              : '',
+          ),
+        ]),
         `workers-${label}`,
       ),
       h('p', { class: 'muted' }, `restarts: ${Object.entries(pool.restarts).map(([k, v]) => `${k} ${v}`).join(', ')}`),
     );
   }
+}
+
+function runningJob(pid: number, j: RunningJob): HTMLElement {
+  return h(
+    'span',
+    { class: 'job', 'data-testid': `job-${pid}` },
+    h('code', { 'data-testid': `job-id-${pid}` }, j.id),
+    ` ${j.job} on ${j.pipeline}, for ${fmtDuration(j.running_ms / 1000)} (since ${new Date(j.started_at_ms).toLocaleTimeString()})`,
+    j.progress !== null ? h('span', { class: 'progress', 'data-testid': `job-progress-${pid}` }, ` — ${j.progress}`) : '',
+  );
+}
+
+// ---- schedules -----------------------------------------------------------------------------
+
+function fmtMaybe(unixSeconds: number | null): string {
+  return unixSeconds === null ? '—' : fmtTime(unixSeconds);
+}
+
+async function renderSchedules(root: HTMLElement): Promise<void> {
+  const list = await get<ScheduleList>('/api/schedules');
+  clear(root);
+  root.append(
+    h('h1', {}, 'Schedules'),
+    list.schedules.length === 0 ? h('p', {}, 'No schedule (jobs.schedules in .rr.yaml, or jobs.SchedulesAdd).') : '',
+    table(
+      ['name / spec', 'pipeline / job', 'state', 'next / last fire', 'last job', 'fired/skip/fail', ''],
+      list.schedules.map((s) => {
+        const body = { name: s.name };
+        return [
+          h('div', {}, h('strong', {}, s.name), h('div', {}, h('code', {}, s.spec + (s.timezone ? ` (${s.timezone})` : '')))),
+          h('div', {}, h('div', {}, s.pipeline), h('div', { class: 'muted' }, s.job)),
+          h('span', { class: `state ${s.paused ? 'paused' : 'active'}`, 'data-testid': `schedule-state-${s.name}` }, s.paused ? 'paused' : 'active'),
+          h('div', {}, h('div', {}, fmtMaybe(s.next_fire)), h('div', { class: 'muted' }, fmtMaybe(s.last_fire))),
+          s.last_job_id
+            ? h('a', { href: '#/results', onclick: () => { resultId = s.last_job_id; } }, s.last_job_id)
+            : '—',
+          h(
+            'span',
+            {},
+            h('span', { 'data-testid': `schedule-fired-${s.name}` }, String(s.fired)),
+            ` / ${s.skipped} / `,
+            s.last_error ? h('span', { class: 'error', title: s.last_error }, String(s.failed)) : String(s.failed),
+          ),
+          h(
+            'span',
+            { class: 'actions nowrap' },
+            s.paused
+              ? button('Resume', () => act(root, () => post('/api/schedules/resume', body), `${s.name} resumed`), { 'data-testid': `schedule-resume-${s.name}` })
+              : button('Pause', () => act(root, () => post('/api/schedules/pause', body), `${s.name} paused`), { 'data-testid': `schedule-pause-${s.name}` }),
+            button('Trigger now', () => act(root, () => post('/api/schedules/trigger', body), `${s.name} triggered`), { 'data-testid': `schedule-trigger-${s.name}` }),
+            button('Remove', () => {
+              if (confirm(`Remove schedule ${s.name}? A schedule from .rr.yaml comes back at the next start.`)) void act(root, () => post('/api/schedules/remove', body), `${s.name} removed`);
+            }, { class: 'danger', 'data-testid': `schedule-remove-${s.name}` }),
+          ),
+        ];
+      }),
+      'schedules-table',
+    ),
+    h('p', { class: 'muted' }, `unique keys held: ${list.unique_keys_held}, pushes refused as duplicates: ${list.unique_refused}`),
+  );
+}
+
+// ---- results -------------------------------------------------------------------------------
+
+async function renderResults(root: HTMLElement): Promise<void> {
+  const id = h('input', { type: 'search', placeholder: 'job id', value: resultId, 'data-testid': 'result-id' }) as HTMLInputElement;
+  const out = h('div', { 'data-testid': 'result-view' });
+  if (resultId) {
+    const r = await get<JobResult>(`/api/result?${new URLSearchParams({ id: resultId }).toString()}`);
+    out.append(
+      table(
+        ['field', 'value'],
+        [
+          ['id', r.id],
+          ['state', h('span', { 'data-testid': 'result-state' }, r.state)],
+          ['pipeline', r.pipeline ?? '—'],
+          ['attempts', r.attempts],
+          ['result', h('pre', { class: 'payload', 'data-testid': 'result-value' }, r.result === null ? '—' : JSON.stringify(r.result, null, 2))],
+          ['error', r.error ? h('span', { class: 'error' }, r.error) : '—'],
+          ['progress', h('span', { 'data-testid': 'result-progress' }, r.progress || '—')],
+          ['progress at', r.progress_at_ms ? new Date(r.progress_at_ms).toLocaleString() : '—'],
+          ['finished at', r.finished_at_ms ? new Date(r.finished_at_ms).toLocaleString() : '—'],
+        ],
+        'result-table',
+      ),
+      r.state === 'unknown' ? h('p', { class: 'muted' }, 'Unknown: never seen, expired (jobs.results.ttl), or results are off for this host.') : '',
+    );
+  }
+  clear(root);
+  root.append(
+    h('h1', {}, 'Results'),
+    h(
+      'form',
+      {
+        class: 'toolbar',
+        onsubmit: (ev: Event) => {
+          ev.preventDefault();
+          resultId = id.value.trim();
+          void render();
+        },
+      },
+      id,
+      h('button', { type: 'submit', 'data-testid': 'result-lookup' }, 'Look up'),
+    ),
+    out,
+  );
 }
 
 // ---- dead letters --------------------------------------------------------------------------
@@ -346,6 +478,8 @@ const pages: Record<string, (root: HTMLElement) => void | Promise<void>> = {
   pipelines: renderPipelines,
   workers: renderWorkers,
   dead: renderDead,
+  schedules: renderSchedules,
+  results: renderResults,
   push: renderPush,
 };
 

@@ -2,6 +2,7 @@
 
 #include "jobs/delay_limit.hpp"
 #include "jobs/engine.hpp"
+#include "jobs/result_store.hpp"
 #include "rpc/method_table.hpp"
 #include "rpc/request.hpp"
 #include "worker/pool_set.hpp"
@@ -136,13 +137,58 @@ json::object describe_dead(const std::string& store, const jobs::DeadJob& job) {
   };
 }
 
+/// What a busy worker runs, from the context the pool sent it (every driver's context has id,
+/// job and pipeline); the latest check-in from the result store when results are on.
+json::object describe_running(const worker::WorkerInfo& w, jobs::ResultStore* results,
+                              std::int64_t now_ns) {
+  json::object o;
+  boost::system::error_code ec;
+  const json::value context = json::parse(w.job_context, ec);
+  const json::object* c = (!ec && context.is_object()) ? &context.get_object() : nullptr;
+  const auto field = [c](std::string_view key) {
+    return c != nullptr ? string_field(*c, key) : std::string();
+  };
+  o["id"] = field("id");
+  o["job"] = field("job");
+  o["pipeline"] = field("pipeline");
+  o["started_at_ms"] = w.job_started_ns / 1'000'000;
+  o["running_ms"] = std::max<std::int64_t>(0, (now_ns - w.job_started_ns) / 1'000'000);
+  o["progress"] = nullptr;
+  o["progress_at_ms"] = nullptr;
+  const std::string id = field("id");
+  if (results != nullptr && !id.empty()) {
+    // wait 0 answers now, from the store.
+    results->fetch(id, std::chrono::milliseconds(0), [&o](const jobs::JobResult& r) {
+      if (r.progressed == std::chrono::system_clock::time_point{}) return;
+      o["progress"] = r.progress;
+      o["progress_at_ms"] = unix_ms(r.progressed);
+    });
+  }
+  return o;
+}
+
+/// A reply of an RPC handler answered as the endpoint's: its JSON as is, or its error with
+/// 404 when it names something missing.
+void forward(const rpc::MethodTable& rpc, const std::string& method, const std::string& body,
+             const DashboardApi::Answer& answer) {
+  const rpc::Call call{rpc::Codec::kJson, method, body};
+  rpc.dispatch(call, [answer](const sdk::Status& status, const std::string& reply) {
+    if (!status) {
+      const auto& m = status.message();
+      const bool missing = m.starts_with("no schedule") || m.starts_with("rpc: can't find");
+      return answer(json_error(missing ? 404 : 400, m));
+    }
+    answer(http::Response::json(200, reply));
+  });
+}
+
 }  // namespace
 
 bool is_action(std::string_view path) noexcept {
   if (path == "/api/push") return true;
   if (path == "/api/dead/job") return false;
   return path.starts_with("/api/pipelines/") || path.starts_with("/api/workers/") ||
-         path.starts_with("/api/dead/");
+         path.starts_with("/api/dead/") || path.starts_with("/api/schedules/");
 }
 
 PayloadPreview preview_payload(std::string_view payload, std::size_t cap) {
@@ -221,6 +267,13 @@ void DashboardApi::get_request(std::string_view path, const http::Request& reque
   if (path == "/api/workers") return answer(workers_json());
   if (path == "/api/dead") return answer(dead_list(request));
   if (path == "/api/dead/job") return answer(dead_job(request));
+  if (path == "/api/schedules") return forward(rpc_, "jobs.SchedulesList", "{}", answer);
+  if (path == "/api/result") {
+    const std::string id = query_string(request, "id");
+    if (id.empty()) return answer(json_error(400, "give ?id=<job id>"));
+    // wait_ms 0: the RPC handler answers at once with what the store knows.
+    return forward(rpc_, "coyote.JobResult", json::serialize(json::object{{"id", id}}), answer);
+  }
   answer(json_error(404, "no such endpoint: " + std::string(path) + " (see docs/dashboard.md)"));
 }
 
@@ -235,6 +288,10 @@ void DashboardApi::post_request(std::string_view path, const http::Request& requ
   }
   if (path.starts_with(kWorkers)) return workers_action(path.substr(kWorkers.size()), body, answer);
   if (path.starts_with(kDead)) return dead_action(path.substr(kDead.size()), body, answer);
+  constexpr std::string_view kSchedules = "/api/schedules/";
+  if (path.starts_with(kSchedules)) {
+    return schedules_action(path.substr(kSchedules.size()), body, answer);
+  }
   if (path == "/api/push") return push(body, answer);
   answer(json_error(404, "no such action: " + std::string(path) + " (see docs/dashboard.md)"));
 }
@@ -344,6 +401,8 @@ http::Response DashboardApi::workers_json() const {
       for (const auto& w : infos) {
         if (w.pool != stats.name) continue;
         const auto it = busy.find(w.pid);
+        json::value job = nullptr;
+        if (!w.job_context.empty()) job = describe_running(w, engine_.results(), now_ns);
         workers.emplace_back(json::object{
             {"pid", w.pid},
             {"state", w.status_str},
@@ -354,6 +413,7 @@ http::Response DashboardApi::workers_json() const {
             {"created_at", w.created_ns / 1'000'000'000},
             {"age_seconds", w.created_ns > 0 ? (now_ns - w.created_ns) / 1'000'000'000 : 0},
             {"command", w.command},
+            {"job", std::move(job)},
         });
       }
       const auto* pool = pools_->pool(stats.name);
@@ -371,10 +431,8 @@ http::Response DashboardApi::workers_json() const {
       });
     }
   }
-  // The pool tracks busy/idle per worker but not which job a worker runs: "current job" needs
-  // the scheduling issue's check-ins (docs/dashboard.md says so).
   return ok_json(json::object{{"pools", std::move(pools)},
-                              {"actions", json::array{"reset", "add", "remove"}}});
+                              {"actions", json::array{"reset", "add", "remove", "stop"}}});
 }
 
 http::Response DashboardApi::dead_list(const http::Request& request) const {
@@ -490,6 +548,7 @@ void DashboardApi::workers_action(std::string_view action, const std::string& bo
   json::object request;
   if (auto s = parse_object(body, request); !s) return answer(json_error(400, s.message()));
   if (pools_ == nullptr) return answer(json_error(409, "this host has no worker pool"));
+  if (action == "stop") return stop_worker(request, answer);
   const std::string name = string_field(request, "pool");
   worker::WorkerPool* pool = pools_->pool(name);
   if (pool == nullptr) {
@@ -507,8 +566,51 @@ void DashboardApi::workers_action(std::string_view action, const std::string& bo
     if (!s) return answer(json_error(409, s.message()));
     return answer(ok_json(json::object{{"pool", name}, {"target", pool->stats().target}}));
   }
-  answer(json_error(404,
-                    "no worker action \"" + std::string(action) + "\"; use reset, add or remove"));
+  answer(json_error(
+      404, "no worker action \"" + std::string(action) + "\"; use reset, add, remove or stop"));
+}
+
+void DashboardApi::stop_worker(const json::object& request, const Answer& answer) {
+  const std::int64_t pid = integer_field(request, "pid", 0);
+  if (pid <= 0) return answer(json_error(400, R"(give the worker's pid: {"pid":1234})"));
+  const auto* kill = request.if_contains("kill");
+  const bool force = kill != nullptr && kill->is_bool() && kill->get_bool();
+  for (const auto& name : pools_->names()) {
+    worker::WorkerPool* pool = pools_->pool(name);
+    bool has = false;
+    for (const auto& w : pool->stats().workers) has = has || w.pid == pid;
+    if (!has) continue;
+    if (auto s = pool->stop_worker(static_cast<int>(pid), force); !s) {
+      return answer(json_error(409, s.message()));
+    }
+    return answer(ok_json(json::object{{"pool", name}, {"pid", pid}, {"killed", force}}));
+  }
+  answer(json_error(404, "no worker with pid " + std::to_string(pid) +
+                             " in any pool (it may have exited already; see /api/workers)"));
+}
+
+void DashboardApi::schedules_action(std::string_view action, const std::string& body,
+                                    const Answer& answer) {
+  // The RPC's own handlers (jobs.Schedules*), as `coyote schedules ...` calls them.
+  std::string method;
+  if (action == "pause") {
+    method = "jobs.SchedulesPause";
+  } else if (action == "resume") {
+    method = "jobs.SchedulesResume";
+  } else if (action == "trigger") {
+    method = "jobs.SchedulesTrigger";
+  } else if (action == "remove") {
+    method = "jobs.SchedulesRemove";
+  } else {
+    return answer(json_error(404, "no schedule action \"" + std::string(action) +
+                                      "\"; use pause, resume, trigger or remove"));
+  }
+  json::object request;
+  if (auto s = parse_object(body, request); !s) return answer(json_error(400, s.message()));
+  if (string_field(request, "name").empty()) {
+    return answer(json_error(400, R"(name the schedule: {"name":"nightly"})"));
+  }
+  forward(rpc_, method, body, answer);
 }
 
 void DashboardApi::dead_action(std::string_view action, const std::string& body,

@@ -8,6 +8,8 @@
 #include "http/request.hpp"
 #include "http/response.hpp"
 
+#include <boost/json/object.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -62,6 +64,8 @@ class DashboardApi {
   void pipelines_action(std::string_view action, const std::string& body, const Answer& answer);
   void workers_action(std::string_view action, const std::string& body, const Answer& answer);
   void dead_action(std::string_view action, const std::string& body, const Answer& answer);
+  void stop_worker(const boost::json::object& request, const Answer& answer);
+  void schedules_action(std::string_view action, const std::string& body, const Answer& answer);
   void push(const std::string& body, const Answer& answer);
 
   jobs::Engine& engine_;
@@ -73,7 +77,7 @@ class DashboardApi {
 };
 
 /// True for the POST endpoints (they change state): /api/push and everything under
-/// /api/pipelines/, /api/workers/ and /api/dead/ except /api/dead/job.
+/// /api/pipelines/, /api/workers/, /api/dead/ and /api/schedules/ except /api/dead/job.
 [[nodiscard]] bool is_action(std::string_view path) noexcept;
 
 /// A payload as the detail view shows it: "text" when it is UTF-8 without control characters

@@ -555,9 +555,11 @@ std::uint64_t Engine::settled() const noexcept {
 bool Engine::in_process_pipelines_idle() {
   bool idle = true;
   pipelines_.for_each([&idle](const std::string&, PipelineEntry& entry) {
-    if (idle && entry.pipeline.driver() == kInProcessDriver && entry.driver->state().active > 0) {
-      idle = false;
-    }
+    if (!idle || entry.pipeline.driver() != kInProcessDriver) return;
+    // A paused pipeline's buffered jobs are counted as active but cannot be served: waiting
+    // the whole grace for them would not save them.
+    const auto state = entry.driver->state();
+    if (state.ready && state.active > 0) idle = false;
   });
   return idle;
 }

@@ -21,6 +21,10 @@ struct WorkerInfo {
   double cpu_percent = 0;
   std::string command;
   std::string pool;  ///< pool name ("" for jobs.pool)
+  /// The running job's context JSON (id, job, pipeline, ...; "" when idle) and when it was sent
+  /// (unix ns, 0 when idle). Not in informer.Workers: RoadRunner's ProcessState has no such key.
+  std::string job_context;
+  std::int64_t job_started_ns = 0;
 };
 
 /// Threading: event loop thread only.

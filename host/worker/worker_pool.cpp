@@ -331,6 +331,14 @@ std::vector<WorkerInfo> WorkerPool::workers() const {
     info.memory_usage = w.rss_bytes();
     info.command = command;
     info.pool = config_.name;
+    if (const WorkerJob* job = w.current_job(); job != nullptr) {
+      info.job_context = job->context;
+      // last_used() is when the job was sent: mapped onto the wall clock only here.
+      const auto running_for = std::chrono::steady_clock::now() - w.last_used();
+      info.job_started_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                (std::chrono::system_clock::now() - running_for).time_since_epoch())
+                                .count();
+    }
     out.push_back(std::move(info));
   }
   return out;
@@ -421,6 +429,30 @@ sdk::Status WorkerPool::remove_worker() {
     }
   }
   return sdk::Status::ok();
+}
+
+sdk::Status WorkerPool::stop_worker(int pid, bool kill) {
+  COYOTE_ASSERT_LOOP_THREAD();
+  for (auto& slot : slots_) {
+    WorkerProcess& w = *slot->process;
+    if (w.pid() != pid) continue;
+    if (!running()) return sdk::Status::error("the pool is not running");
+    log::get("worker")->info("pool '{}': worker {} stopped by request{}", config_.name, pid,
+                             kill       ? " (killed)"
+                             : w.busy() ? " after its current job"
+                                        : "");
+    if (w.busy() && !kill) {
+      slot->stop_after_job = WorkerState::kStopping;
+    } else {
+      // On a busy worker stop() kills it at once: its job ends as kWorkerLost, which the
+      // pipeline's retry policy redelivers like any crash (not counted as one: it was asked).
+      w.stop(WorkerState::kStopping);
+    }
+    // The target is unchanged: on_dead() spawns its replacement.
+    return sdk::Status::ok();
+  }
+  return sdk::Status::error("pool '" + config_.name + "' has no worker with pid " +
+                            std::to_string(pid));
 }
 
 // ---- reset (spec 2.11) ----------------------------------------------------------------------

@@ -59,6 +59,10 @@ class WorkerPool final : public JobExecutor, public PoolControl {
   void reset(ResetDone done) override;
   sdk::Status add_worker() override;
   sdk::Status remove_worker() override;
+  /// Stops the worker with this pid and lets the pool replace it (the target stays): after its
+  /// current job, or at once with `kill` (SIGKILL; the job it ran is a lost attempt, retried
+  /// as any crash is). An error when no worker of this pool has the pid.
+  sdk::Status stop_worker(int pid, bool kill);
 
   [[nodiscard]] const PoolConfig& config() const noexcept { return config_; }
   /// Processes currently alive (including ones still in the handshake or stopping).

@@ -85,6 +85,9 @@ class WorkerProcess : public std::enable_shared_from_this<WorkerProcess> {
   void set_state(WorkerState s) noexcept { state_ = s; }
   [[nodiscard]] bool ready() const noexcept { return state_ == WorkerState::kReady; }
   [[nodiscard]] bool busy() const noexcept { return job_ != nullptr; }
+  /// The job it runs (nullptr when idle), for the dashboard: its context holds id, job name and
+  /// pipeline, and last_used() is when it was sent, so nothing more is recorded per job.
+  [[nodiscard]] const WorkerJob* current_job() const noexcept { return job_.get(); }
   [[nodiscard]] bool alive() const noexcept { return !dead_; }
   [[nodiscard]] std::uint64_t execs() const noexcept { return execs_; }
   /// SIGKILLed by someone other than this host (an operator, the OOM killer): says nothing about

@@ -131,7 +131,9 @@ sdk::State PipelineCore::state() {
   s.pipeline = name_;
   s.driver = "memory";
   s.queue = name_;
-  s.active = in_flight_;
+  // As RoadRunner's memory driver counts it: every job pushed and not yet settled, also those
+  // still buffered here (beyond prefetch, or all of them while paused).
+  s.active = in_flight_ + static_cast<std::int64_t>(buffer_.size());
   s.delayed = delayed_count_;
   s.reserved = 0;
   s.ready = running_;

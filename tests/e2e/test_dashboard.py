@@ -28,7 +28,9 @@ jobs:
     num_workers: 2
     allocate_timeout: 20s
     destroy_timeout: 5s
-  consume: ["p", "other"]
+  consume: ["p", "other", "retried"]
+  results:
+    ttl: 10m
   pipelines:
     p:
       driver: memory
@@ -37,6 +39,10 @@ jobs:
         max_attempts: 1
     other:
       driver: memory
+    retried:
+      driver: memory
+      retry:
+        max_attempts: 3
 dashboard:
   address: 127.0.0.1:%d
 """
@@ -195,6 +201,38 @@ class DashboardApiTest(unittest.TestCase):
         wait_for(lambda: len(self.api.get("/api/workers")["pools"][0]["workers"]) == 3, what="3 workers")
         self.assertEqual(self.api.post("/api/workers/remove", {"pool": ""})["target"], 2)
         wait_for(lambda: len(self.api.get("/api/workers")["pools"][0]["workers"]) == 2, what="2 workers")
+
+    def running(self, job_id):
+        for w in self.api.get("/api/workers")["pools"][0]["workers"]:
+            if w["job"] and w["job"]["id"] == job_id:
+                return w
+        return None
+
+    def test_workers_stop_kill_mid_job_redelivers_the_job_and_replaces_the_worker(self):
+        # First delivery: creates the marker and sleeps (a stuck job); the redelivery acks.
+        marker = os.path.join(self.host.dir, "once-stuck1")
+        self.api.post("/api/push", {"pipeline": "retried", "job": "Stuck", "id": "stuck1",
+                                    "payload": json.dumps({"once_marker": marker, "sleep": 60})})
+        wait_for(lambda: self.running("stuck1"), what="stuck1 on a worker")
+        # Killed before the worker read the job, the redelivery would be the one that sleeps.
+        wait_for(lambda: os.path.exists(marker), what="the worker started stuck1")
+        w = self.running("stuck1")
+        self.assertEqual((w["job"]["job"], w["job"]["pipeline"]), ("Stuck", "retried"))
+        self.assertGreaterEqual(w["job"]["running_ms"], 0)
+        done = self.api.post("/api/workers/stop", {"pid": w["pid"], "kill": True})
+        self.assertEqual((done["pid"], done["killed"]), (w["pid"], True))
+        # Never lost: the kill is a failed attempt, retried on another worker, which acks it.
+        wait_for(lambda: self.api.get("/api/result?id=stuck1")["state"] == "succeeded", timeout=30,
+                 what="stuck1 redelivered and acked\n" + self.host.log()[-2000:])
+        self.assertEqual(self.api.get("/api/result?id=stuck1")["attempts"], 2)
+        deliveries = [r for r in self.host.records() if json.loads(r["context"]).get("id") == "stuck1"]
+        self.assertEqual(len(deliveries), 2)
+        wait_for(lambda: (lambda ws: len(ws) == 2 and w["pid"] not in [x["pid"] for x in ws]
+                          and all(x["state"] == "ready" for x in ws))(
+                     self.api.get("/api/workers")["pools"][0]["workers"]),
+                 timeout=30, what="the pool back to 2 workers without the killed pid")
+        err = self.api.post("/api/workers/stop", {"pid": w["pid"]}, expect=404)
+        self.assertIn(str(w["pid"]), err["error"])
 
     def test_the_event_stream_sends_overview_events(self):
         with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:

@@ -1,7 +1,9 @@
 """The dashboard in a real browser (Debian's chromium driven by playwright-core from npm) against
 the real binary and real Python workers: every page loads, pause and resume show the new state,
 a pushed job moves the counts, a dead job is replayed and runs, a payload and headers full of
-<script> are shown as text, the phone layout does not scroll sideways, and a stopped host shows
+<script> are shown as text, a running job's id and progress check-in are shown on its worker,
+stopping that worker replaces its pid (and the job still finishes: its result is on the Results
+page), a triggered schedule's fired count moves, the phone layout does not scroll sideways, and a stopped host shows
 the "unreachable" banner. Screenshots of each page: <build>/test-output/dashboard-browser/."""
 import os
 import shutil
@@ -30,6 +32,14 @@ jobs:
     allocate_timeout: 20s
     destroy_timeout: 5s
   consume: ["work", "doomed"]
+  results:
+    ttl: 10m
+  schedules:
+    nightly:
+      spec: "0 3 * * *"
+      pipeline: work
+      job: Nightly
+      payload: "{}"
   pipelines:
     work:
       driver: memory
@@ -60,16 +70,18 @@ class DashboardBrowserTest(unittest.TestCase):
                 env = dict(os.environ, COYOTE_DASHBOARD_URL=url, COYOTE_SCREENSHOTS=SCREENSHOTS,
                            COYOTE_SOURCE_DIR=SOURCE_DIR, COYOTE_MARKER_DIR=markers,
                            COYOTE_CHROMIUM=CHROMIUM, COYOTE_STOP_HOST_PID=str(host.proc.pid))
-                proc = subprocess.run(["node", SCRIPT], env=env, capture_output=True, timeout=120)
+                proc = subprocess.run(["node", SCRIPT], env=env, capture_output=True, timeout=180)
                 out = proc.stdout.decode(errors="replace") + proc.stderr.decode(errors="replace")
                 self.assertEqual(proc.returncode, 0, out + "\nhost log:\n" + host.log()[-3000:])
                 for step in ("overview", "pause-resume", "push-count-moves", "workers",
-                             "dead-xss-shown-as-text", "replay-runs", "phone-layout",
+                             "workers-current-job", "stop-worker-replaced", "schedules-trigger",
+                             "results-lookup", "dead-xss-shown-as-text", "replay-runs", "phone-layout",
                              "host-unreachable", "no-console-errors"):
                     self.assertIn("ok " + step, out)
         finally:
             shutil.rmtree(markers, ignore_errors=True)
-        for name in ("overview", "pipelines", "push", "workers", "dead-detail", "phone-overview"):
+        for name in ("overview", "pipelines", "push", "workers", "workers-current-job",
+                     "workers-after-stop", "schedules", "results", "dead-detail", "phone-overview"):
             self.assertTrue(os.path.exists(os.path.join(SCREENSHOTS, name + ".png")), name)
 
 

@@ -104,6 +104,63 @@ try {
     await shot('workers');
   });
 
+  let runningId = '';
+  let stoppedPid = 0;
+  await step('workers-current-job', async () => {
+    // recording_worker.py checks in the progress text over RPC, sleeps, then acks with the result.
+    await page.goto(url + '/#/push');
+    await page.getByTestId('push-pipeline').selectOption('work');
+    await page.getByTestId('push-job').fill('Report');
+    await page.getByTestId('push-payload').fill(JSON.stringify({ progress: ['step 1 of 2'], sleep: 6, result: { rows: 42 } }));
+    await page.getByTestId('push-submit').click();
+    await expectText(page.getByTestId('notice-ok'), /pushed to work/);
+    await page.goto(url + '/#/workers');
+    const progress = page.locator('[data-testid^="job-progress-"]').first();
+    await expectText(progress, /step 1 of 2/, 10000);
+    const testid = await progress.getAttribute('data-testid');
+    stoppedPid = Number(testid.replace('job-progress-', ''));
+    runningId = (await page.getByTestId(`job-id-${stoppedPid}`).textContent()).trim();
+    if (!/^dashboard-[0-9a-f]+$/.test(runningId)) throw new Error('running job id not shown: ' + runningId);
+    await expectText(page.getByTestId(`job-${stoppedPid}`), /Report on work/);
+    await shot('workers-current-job');
+  });
+
+  await step('stop-worker-replaced', async () => {
+    // Graceful: the worker finishes its job, leaves, and the pool starts a new one.
+    await page.getByTestId(`stop-${stoppedPid}`).click();
+    await expectText(page.getByTestId('notice-ok'), new RegExp(`worker ${stoppedPid} stopping`));
+    const table = page.getByTestId('workers-jobs.pool');
+    await page.getByTestId(`stop-${stoppedPid}`).waitFor({ state: 'detached', timeout: 20000 });
+    await table.locator('tbody tr').nth(1).waitFor({ timeout: 20000 });
+    const rows = await table.locator('tbody tr td:first-child').allTextContents();
+    if (rows.length !== 2 || rows.includes(String(stoppedPid))) throw new Error('pool not back to 2 new workers: ' + rows.join(','));
+    await shot('workers-after-stop');
+  });
+
+  await step('schedules-trigger', async () => {
+    await page.goto(url + '/#/schedules');
+    await expectText(page.getByTestId('schedule-state-nightly'), /active/);
+    await expectText(page.getByTestId('schedule-fired-nightly'), /^0$/);
+    await page.getByTestId('schedule-trigger-nightly').click();
+    await expectText(page.getByTestId('notice-ok'), /nightly triggered/);
+    await expectText(page.getByTestId('schedule-fired-nightly'), /^1$/);
+    await page.getByTestId('schedule-pause-nightly').click();
+    await expectText(page.getByTestId('schedule-state-nightly'), /paused/);
+    await page.getByTestId('schedule-resume-nightly').click();
+    await expectText(page.getByTestId('schedule-state-nightly'), /active/);
+    await shot('schedules');
+  });
+
+  await step('results-lookup', async () => {
+    await page.goto(url + '/#/results');
+    await page.getByTestId('result-id').fill(runningId);
+    await page.getByTestId('result-lookup').click();
+    await expectText(page.getByTestId('result-state'), /succeeded/);
+    await expectText(page.getByTestId('result-value'), /"rows": 42/);
+    await expectText(page.getByTestId('result-progress'), /step 1 of 2/);
+    await shot('results');
+  });
+
   const xss = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">';
   await step('dead-xss-shown-as-text', async () => {
     await page.goto(url + '/#/push');

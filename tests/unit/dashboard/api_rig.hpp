@@ -5,14 +5,19 @@
 #include "dashboard/dashboard_api.hpp"
 #include "rpc/dead_letter_methods.hpp"
 #include "rpc/method_table.hpp"
+#include "rpc/result_methods.hpp"
+#include "schedule/schedule_methods.hpp"
+#include "schedule/scheduler.hpp"
 #include "support/wait.hpp"
 #include "unit/observe/observe_rig.hpp"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace coyote::test {
 
@@ -22,6 +27,8 @@ jobs:
   pool:
     num_workers: 0
   consume: ["p"]
+  results:
+    ttl: 1h
   pipelines:
     p:
       driver: memory
@@ -37,12 +44,38 @@ inline constexpr const char* kCsrf = "csrf-token-for-tests";
 struct ApiRig {
   explicit ApiRig(std::string token = "")
       : rig(kDashboardYaml),
+        scheduler(make_scheduler(rig)),
         guard(std::move(token), kCsrf),
         api(*rig.engine, &rig.pools, methods(), history, guard,
             host::dashboard::ApiOptions{.version = "9.9.9"}) {}
 
+  ~ApiRig() { scheduler->stop(); }
+  ApiRig(const ApiRig&) = delete;
+  ApiRig& operator=(const ApiRig&) = delete;
+  ApiRig(ApiRig&&) = delete;
+  ApiRig& operator=(ApiRig&&) = delete;
+
+  /// One hourly schedule "hourly" on pipeline p, started.
+  static std::unique_ptr<host::schedule::Scheduler> make_scheduler(ObserveRig& r) {
+    host::schedule::ScheduleDefinition d;
+    d.name = "hourly";
+    d.spec = "@every 1h";
+    d.pipeline = "p";
+    d.job = "Tick";
+    d.payload = "{}";
+    std::vector<host::schedule::ScheduleDefinition> list;
+    list.push_back(std::move(d));
+    auto s = std::make_unique<host::schedule::Scheduler>(r.io, *r.engine, nullptr, std::move(list));
+    bool ready = false;
+    s->start([&ready] { ready = true; });
+    run_until(r.io, [&] { return ready; });
+    return s;
+  }
+
   host::rpc::MethodTable& methods() {
     host::rpc::add_dead_letter_methods(table, rig.engine->dead_letters());
+    host::schedule::add_schedule_methods(table, *scheduler, rig.engine->unique_keys());
+    host::rpc::add_result_methods(table, rig.engine->results());
     return table;
   }
 
@@ -77,6 +110,7 @@ struct ApiRig {
   }
 
   ObserveRig rig;
+  std::unique_ptr<host::schedule::Scheduler> scheduler;
   host::rpc::MethodTable table;
   host::dashboard::RateHistory history;
   host::dashboard::RequestGuard guard;

@@ -549,6 +549,24 @@ TEST_CASE("drain keeps serving a memory pipeline's queued jobs until it is empty
   engine.stop();
 }
 
+TEST_CASE("drain does not wait its grace for a paused memory pipeline's held jobs",
+          "[jobs][drain]") {
+  // A paused memory pipeline reports its buffered jobs as active (as RoadRunner counts them),
+  // but nothing serves them until it is resumed: the drain must not idle for its whole grace.
+  Rig rig;
+  Engine& engine = rig.make();  // no worker
+  REQUIRE(push(engine, job("held-1")));
+  REQUIRE(push(engine, job("held-2")));
+  REQUIRE(engine.pause({"p"}));
+  coyote::test::drain(rig.io);
+  CHECK(state_of(engine, "p").active == 2);
+  std::optional<coyote::host::jobs::DrainReport> report;
+  engine.drain(std::chrono::seconds{60}, [&](const auto& r) { report = r; });
+  REQUIRE(coyote::test::run_until(rig.io, [&] { return report.has_value(); }));
+  CHECK(report->abandoned == 0);
+  engine.stop();
+}
+
 TEST_CASE("destroying a memory pipeline with queued jobs names every one it drops", "[jobs]") {
   // Issue 12 item 6: jobs.Destroy with 998 queued dropped them uncounted.
   coyote::test::TempDir dir;

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <set>
 
 #include "unit/worker/worker_test_support.hpp"
@@ -113,4 +114,82 @@ TEST_CASE("a pool set routes by pool name and aggregates workers", "[worker]") {
   bool stopped = false;
   set.stop([&] { stopped = true; });
   CHECK(run_until(io, [&] { return stopped; }));
+}
+
+TEST_CASE("workers() shows the job a busy worker runs and since when", "[worker]") {
+  boost::asio::io_context io;
+  WorkerPool pool(io, test_pool(1), server(python_worker()));
+  pool.start();
+  REQUIRE(run_until(io, [&] { return pool.ready_count() == 1; }));
+  CHECK(pool.workers().at(0).job_context.empty());
+  const auto before = std::chrono::system_clock::now();
+  std::optional<ExecOutcome> job;
+  const std::string context = R"({"id":"j-1","job":"Slow","pipeline":"p"})";
+  REQUIRE(pool.try_exec(context, R"({"sleep":0.3})", [&](ExecOutcome o) { job = std::move(o); }));
+  const auto busy = pool.workers().at(0);
+  CHECK(busy.job_context == context);
+  const auto before_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(before.time_since_epoch()).count();
+  CHECK(busy.job_started_ns >= before_ns - 1'000'000);  // steady→wall mapping rounds
+  REQUIRE(run_until(io, [&] { return job.has_value(); }));
+  CHECK(pool.workers().at(0).job_context.empty());
+  CHECK(pool.workers().at(0).job_started_ns == 0);
+  CHECK(stop_pool(io, pool));
+}
+
+TEST_CASE("stop_worker replaces an idle worker and keeps the pool's size", "[worker]") {
+  boost::asio::io_context io;
+  WorkerPool pool(io, test_pool(2), server(misbehave("ok")));
+  pool.start();
+  REQUIRE(run_until(io, [&] { return pool.ready_count() == 2; }));
+  const int victim = pool.workers().at(0).pid;
+  REQUIRE(pool.stop_worker(victim, false));
+  const auto replaced = [&] {
+    const auto ws = pool.workers();
+    return ws.size() == 2 && pool.ready_count() == 2 &&
+           std::none_of(ws.begin(), ws.end(), [&](const auto& w) { return w.pid == victim; });
+  };
+  CHECK(run_until(io, replaced));
+  CHECK(pool.stats().target == 2);
+  const auto unknown = pool.stop_worker(999'999'999, false);
+  CHECK_FALSE(unknown);
+  CHECK_THAT(unknown.message(), Catch::Contains("999999999"));
+  CHECK(stop_pool(io, pool));
+}
+
+TEST_CASE("stop_worker lets a busy worker finish its job first", "[worker]") {
+  boost::asio::io_context io;
+  WorkerPool pool(io, test_pool(1), server(python_worker()));
+  pool.start();
+  REQUIRE(run_until(io, [&] { return pool.ready_count() == 1; }));
+  const int victim = pool.workers().at(0).pid;
+  std::optional<ExecOutcome> job;
+  REQUIRE(pool.try_exec("{}", R"({"sleep":0.3})", [&](ExecOutcome o) { job = std::move(o); }));
+  REQUIRE(pool.stop_worker(victim, false));
+  REQUIRE(run_until(io, [&] { return job.has_value(); }));
+  CHECK(job->kind == ExecOutcome::Kind::kResponse);
+  CHECK(run_until(io, [&] {
+    const auto ws = pool.workers();
+    return pool.ready_count() == 1 && ws.size() == 1 && ws.at(0).pid != victim;
+  }));
+  CHECK(stop_pool(io, pool));
+}
+
+TEST_CASE("stop_worker with kill ends a busy worker's job as lost and replaces it", "[worker]") {
+  boost::asio::io_context io;
+  WorkerPool pool(io, test_pool(1), server(python_worker()));
+  pool.start();
+  REQUIRE(run_until(io, [&] { return pool.ready_count() == 1; }));
+  const int victim = pool.workers().at(0).pid;
+  std::optional<ExecOutcome> job;
+  REQUIRE(pool.try_exec("{}", R"({"sleep":30})", [&](ExecOutcome o) { job = std::move(o); }));
+  REQUIRE(pool.stop_worker(victim, true));
+  REQUIRE(run_until(io, [&] { return job.has_value(); }));
+  // kWorkerLost is what the engine retries or dead-letters: the job is never dropped.
+  CHECK(job->kind == ExecOutcome::Kind::kWorkerLost);
+  CHECK(run_until(io, [&] {
+    const auto ws = pool.workers();
+    return pool.ready_count() == 1 && ws.size() == 1 && ws.at(0).pid != victim;
+  }));
+  CHECK(stop_pool(io, pool));
 }
