@@ -2,12 +2,10 @@
 
 #include "rpc/base64.hpp"
 #include "rpc/go_json.hpp"
+#include "rpc/job_wire_decoder.hpp"
 #include "rpc/jobs.pb.h"
 
-#include <google/protobuf/arena.h>
 #include <boost/json.hpp>
-
-#include <algorithm>
 
 namespace coyote::host::rpc {
 namespace json = boost::json;
@@ -36,51 +34,6 @@ std::string serialize(const Proto& message) {
 }
 
 // --- proto <-> SDK -------------------------------------------------------------------------
-
-// Moves a string field out of a parsed message without copying it. An unset field stays
-// untouched: mutable_*() would allocate an empty string for it.
-template <typename Mutable>
-void take(std::string& out, const std::string& field, Mutable mutable_field) {
-  if (field.empty()) {
-    out.clear();
-    return;
-  }
-  out.swap(*mutable_field());
-}
-
-// The request is parsed for this call only, so its strings are moved into the message: the id
-// and the payload are not copied (nor allocated) a second time per job.
-void from_proto(jobs::v1::Job& job, sdk::Message& out) {
-  take(out.name, job.job(), [&] { return job.mutable_job(); });
-  take(out.id, job.id(), [&] { return job.mutable_id(); });
-  take(out.payload, job.payload(), [&] { return job.mutable_payload(); });
-  out.headers.clear();
-  for (const auto& [key, value] : job.headers()) {
-    out.headers.emplace(key, std::vector<std::string>(value.value().begin(), value.value().end()));
-  }
-  if (!job.has_options()) {
-    out.options = sdk::JobOptions{};
-    return;
-  }
-  jobs::v1::Options& o = *job.mutable_options();
-  out.options.priority = o.priority();
-  take(out.options.pipeline, o.pipeline(), [&] { return o.mutable_pipeline(); });
-  out.options.delay_seconds = o.delay();
-  out.options.auto_ack = o.auto_ack();
-  take(out.options.topic, o.topic(), [&] { return o.mutable_topic(); });
-  take(out.options.metadata, o.metadata(), [&] { return o.mutable_metadata(); });
-  out.options.offset = o.offset();
-  out.options.partition = o.partition();
-}
-
-// An arena for one request's messages: a batch of 1 000 jobs would otherwise allocate and free
-// two messages per job (Job, Options) besides their strings.
-[[maybe_unused]] google::protobuf::ArenaOptions request_arena_options(std::size_t body_size) {
-  google::protobuf::ArenaOptions options;
-  options.start_block_size = std::min<std::size_t>(std::max<std::size_t>(body_size, 1024), 1 << 20);
-  options.max_block_size = 1 << 20;
-  return options;
-}
 
 void to_proto(const sdk::Message& message, jobs::v1::Job& job) {
   job.set_job(message.name);
@@ -215,12 +168,8 @@ sdk::Status json_root_object(std::string_view body, json::value& root, const jso
 
 sdk::Status decode_push_request(Codec codec, std::string_view body, sdk::Message& out) {
   out = sdk::Message{};
-  if (codec == Codec::kProto) {
-    jobs::v1::PushRequest request;
-    if (auto s = parse_proto(body, request); !s) return s;
-    from_proto(*request.mutable_job(), out);
-    return sdk::Status::ok();
-  }
+  // The hot methods skip libprotobuf: no intermediate Job/Options/map per job (issue 20).
+  if (codec == Codec::kProto) return decode_push_wire(body, out);
   if (codec != Codec::kJson) return unsupported(codec);
   json::value root;
   const json::object* object = nullptr;
@@ -232,23 +181,7 @@ sdk::Status decode_push_request(Codec codec, std::string_view body, sdk::Message
 sdk::Status decode_push_batch_request(Codec codec, std::string_view body,
                                       std::vector<sdk::Message>& out) {
   out.clear();
-  if (codec == Codec::kProto) {
-#if defined(__SANITIZE_THREAD__)
-    // Not on an arena under TSan: destroying an arena-held message with a map field (headers)
-    // crashes inside libprotobuf.so's MapFieldBase::Destruct (a delete of arena memory) when the
-    // protobuf headers are compiled with -fsanitize=thread and Debian's library is not: the two
-    // disagree. Release and ASan builds run the arena path; this decode has no threads to check.
-    jobs::v1::PushBatchRequest request;
-#else
-    google::protobuf::Arena arena(request_arena_options(body.size()));
-    auto& request = *google::protobuf::Arena::CreateMessage<jobs::v1::PushBatchRequest>(&arena);
-#endif
-    if (auto s = parse_proto(body, request); !s) return s;
-    out.resize(static_cast<std::size_t>(request.jobs_size()));
-    for (int i = 0; i < request.jobs_size(); ++i)
-      from_proto(*request.mutable_jobs(i), out[static_cast<std::size_t>(i)]);
-    return sdk::Status::ok();
-  }
+  if (codec == Codec::kProto) return decode_push_batch_wire(body, out);
   if (codec != Codec::kJson) return unsupported(codec);
   json::value root;
   const json::object* object = nullptr;
