@@ -51,7 +51,7 @@ std::span<std::uint8_t> FrameBuffer::prepare(std::size_t min_size) {
 void FrameBuffer::release() noexcept {
   if (begin_ != end_) return;
   begin_ = end_ = 0;
-  std::vector<std::uint8_t>().swap(data_);
+  Bytes().swap(data_);
 }
 
 void FrameBuffer::append(std::span<const std::uint8_t> bytes) {
