@@ -88,6 +88,11 @@ class Reader {
 
   // Tags are read like libprotobuf's ReadTag: at most 5 bytes, the value taken modulo 2^32.
   bool tag(std::uint32_t& out) {
+    // Every tag of these messages fits one byte.
+    if (p_ != end_ && static_cast<std::uint8_t>(*p_) < 0x80) {
+      out = static_cast<std::uint8_t>(*p_++);
+      return true;
+    }
     std::uint32_t value = 0;
     for (int i = 0; i < 5; ++i) {
       if (p_ == end_) return false;
@@ -103,6 +108,10 @@ class Reader {
 
   // At most 10 bytes, the value taken modulo 2^64 (the 10th byte's high bits are dropped).
   bool varint(std::uint64_t& out) {
+    if (p_ != end_ && static_cast<std::uint8_t>(*p_) < 0x80) {
+      out = static_cast<std::uint8_t>(*p_++);
+      return true;
+    }
     std::uint64_t value = 0;
     for (int i = 0; i < 10; ++i) {
       if (p_ == end_) return false;
@@ -140,6 +149,16 @@ class Reader {
   const char* p_;
   const char* end_;
 };
+
+// A batch's strings start empty: constructing one is cheaper than assign()'s general
+// replace path (_M_replace and _M_mutate cost ~230 instructions per pushed job).
+void assign(std::string& out, std::string_view bytes) {
+  if (out.empty()) {
+    out = std::string(bytes);
+  } else {
+    out.assign(bytes.data(), bytes.size());
+  }
+}
 
 class Decoder {
  public:
@@ -207,7 +226,7 @@ class Decoder {
     if (!valid_utf8(reinterpret_cast<const unsigned char*>(text.data()), text.size())) {
       return fail(r, "invalid UTF-8 in a string field");
     }
-    out.assign(text.data(), text.size());
+    assign(out, text);
     return true;
   }
 
@@ -225,7 +244,7 @@ class Decoder {
           break;
         case tag_of(3, kLength):
           if (!r.bytes(view)) return fail(r, "truncated payload");
-          out.payload.assign(view.data(), view.size());
+          assign(out.payload, view);
           break;
         case tag_of(4, kLength):
           if (!r.bytes(view)) return fail(r, "truncated header");
