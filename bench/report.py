@@ -12,6 +12,7 @@ GOALS = {
     "latency_p99_ms": 2.0,          # at 5 000 jobs/s
     "memory_overhead_bytes": 200.0, # per queued job beyond the payload
     "amqp_peer_ratio": 1.5,         # Coyote + amqp driver / PHP consuming RabbitMQ directly
+    "amqp_peer_ratio_pinned": 1.5,  # the same with the broker on a core of its own
     "nats_direct_ratio": 1.5,       # Coyote + nats / the fastest direct JetStream consumers
     "beanstalk_peer_ratio": 1.5,    # Coyote + beanstalk driver / 4 PHP consumers on beanstalkd
     "redis_ratio": 1.5,             # Coyote + redis driver / PHP consuming the stream directly
@@ -50,6 +51,8 @@ def main():
     mem = next((r for r in stages if r["stage"] == "memory" and "error" not in r), None)
     amqp_drain, amqp_peer = get("amqp_drain", ref_label), get("amqp_peer", "php-amqp")
     amqp_ps, amqp_pb = get("amqp_push_single", "batch=1"), get("amqp_push_batch", "batch=1000")
+    amqp_drain_pinned = get("amqp_drain", f"{ref_label} pinned")
+    amqp_peer_pinned = get("amqp_peer", "php-amqp-pinned")
 
     def ratio(a, b):
         return round(a["jobs_per_s"] / b["jobs_per_s"], 3) if a and b and b["jobs_per_s"] > 0 else None
@@ -87,6 +90,7 @@ def main():
         "latency_p99_ms": lat["p99_ms"] if lat else None,
         "memory_overhead_bytes": mem["overhead_bytes_per_job"] if mem else None,
         "amqp_peer_ratio": ratio(amqp_drain, amqp_peer),
+        "amqp_peer_ratio_pinned": ratio(amqp_drain_pinned, amqp_peer_pinned),
         "amqp_push_single": amqp_ps["jobs_per_s"] if amqp_ps else None,
         "amqp_push_batch": amqp_pb["jobs_per_s"] if amqp_pb else None,
         "nats_direct_ratio": ratio(nats_coyote, nats_best_direct),
@@ -164,9 +168,19 @@ def main():
                   f"| {amqp_peer.get('version', '') if amqp_peer else '-'} | {fmt(amqp_peer)} | 1.0 "
                   f"| {us(amqp_peer, 'broker_cpu_us_per_job')} "
                   f"| {us(amqp_peer, 'consumer_cpu_us_per_job')} |")
+        if amqp_drain_pinned or amqp_peer_pinned:
+            md.append(f"| Coyote + amqp driver, broker pinned to CPU 0, the rest to CPU 1 | (this tree) "
+                      f"| {fmt(amqp_drain_pinned)} | {ratio(amqp_drain_pinned, amqp_peer_pinned) or '-'} "
+                      f"| {us(amqp_drain_pinned, 'broker_cpu_us_per_job')} "
+                      f"| {us(amqp_drain_pinned, 'host_cpu_us_per_job')} |")
+            md.append(f"| php-amqp consumers, broker pinned to CPU 0, the rest to CPU 1 | "
+                      f"| {fmt(amqp_peer_pinned)} | 1.0 "
+                      f"| {us(amqp_peer_pinned, 'broker_cpu_us_per_job')} "
+                      f"| {us(amqp_peer_pinned, 'consumer_cpu_us_per_job')} |")
         md.append("\nOn a machine whose cores the broker shares with the host and the workers, the "
-                  "drain is bound by the sum of the CPU per job; docs/broker-drivers.md has the "
-                  "breakdown.")
+                  "drain is bound by the sum of the CPU per job; with the broker on a core of its "
+                  "own (the pinned rows, as where RabbitMQ has its own machine) by the broker's "
+                  "CPU per delivery. docs/broker-drivers.md has the breakdown.")
         md.append(f"\nPush with publisher confirms: sequential `jobs.Push` {fmt(amqp_ps)}/s, "
                   f"`jobs.PushBatch` of 1 000 {fmt(amqp_pb)}/s.")
     if nats_coyote or nats_direct:
@@ -229,6 +243,7 @@ def main():
              "latency_p99_ms": "p99 push -> worker start at 5 000/s (ms)",
              "memory_overhead_bytes": "host bytes per queued job beyond payload",
              "amqp_peer_ratio": "Coyote + amqp / php-amqp consumers",
+             "amqp_peer_ratio_pinned": "the same, broker pinned to a core of its own",
              "nats_direct_ratio": "Coyote + nats / fastest direct JetStream consumers",
              "beanstalk_peer_ratio": "Coyote + beanstalk / beanstalkd's own PHP consumers",
              "redis_ratio": f"Coyote + redis / PHP on the stream directly ({ref} workers)",

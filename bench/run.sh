@@ -123,8 +123,9 @@ COYOTE_PID=""
 
 # Starts `coyote serve -c YAML` in the background (COYOTE_PID, stopped at exit), waits for its RPC
 # port, then SETTLE seconds for the workers' pid handshake (and, for brokers, their connections).
+LAUNCH_PREFIX=()  # e.g. (taskset -c 1): what coyote is started under
 launch_coyote() {  # yaml rpc-port settle-seconds
-  "$BUILD/bin/coyote" serve -c "$1" >>"$WORK/coyote.log" 2>&1 &
+  "${LAUNCH_PREFIX[@]}" "$BUILD/bin/coyote" serve -c "$1" >>"$WORK/coyote.log" 2>&1 &
   COYOTE_PID=$!
   STARTED+=("$COYOTE_PID")
   wait_port "$2" || { log "coyote did not listen; log:"; tail -20 "$WORK/coyote.log" >&2; return 1; }
@@ -296,6 +297,24 @@ stage_amqp() {
     fail_stage amqp_drain "P=$p" "coyote did not start"
   fi
   stop_coyote
+  # Again with the broker on a core of its own (CPU 0) and everything else on the other, as where
+  # RabbitMQ runs on its own machine: then the broker's CPU per delivery is the bound, not the
+  # sum of everyone's. Same broker, same N; labels "pinned".
+  if [[ -n "$BENCH_BROKER_PIDS" ]] && command -v taskset >/dev/null && (( $(nproc) >= 2 )); then
+    local pid
+    for pid in $BENCH_BROKER_PIDS; do taskset -a -p -c 0 "$pid" >/dev/null; done
+    record amqp_peer php-amqp-pinned as_label php-amqp-pinned timeout "$STAGE_TIMEOUT" taskset -c 1 php "$ROOT/bench/peers/amqp.php" bench "$port" "$N" "$p" "$v"
+    rm -rf "$dir"; mkdir -p "$dir"
+    LAUNCH_PREFIX=(taskset -c 1)
+    if start_coyote_amqp "$p" "$dir" "$port"; then
+      record amqp_drain "P=$p pinned" as_label "P=$p pinned" timeout "$STAGE_TIMEOUT" taskset -c 1 php "$ROOT/bench/peers/amqp.php" coyote \
+        "tcp://127.0.0.1:$PORT_RPC" bench_amqp_coyote amqpbench "$N" "$dir" "$port" "$p" "$COYOTE_PID"
+    else
+      fail_stage amqp_drain "P=$p pinned" "coyote did not start"
+    fi
+    LAUNCH_PREFIX=()
+    stop_coyote
+  fi
   stop_pid "$RABBIT_PID"
 }
 
@@ -442,6 +461,7 @@ stage_gearman() {
 
 # Runs "$@" and renames the stage of the JSON line it prints to $1 (the tools name their own).
 as_stage() { local stage="$1"; shift; "$@" | sed "s/\"stage\":\"[a-z_]*\"/\"stage\":\"$stage\"/"; }
+as_label() { local label="$1"; shift; "$@" | sed "s/\"label\":\"[^\"]*\"/\"label\":\"$label\"/"; }
 
 # Redis Streams: Coyote's redis driver feeding REF_WORKERS PHP workers (N jobs XADDed through
 # PushBatch into a paused pipeline, then jobs.Resume until jobs.Stat shows nothing left), against
