@@ -178,6 +178,24 @@ export interface ScheduleList {
   unique_refused: number;
 }
 
+export interface JobClass {
+  pipeline: string;
+  job: string;
+  processed: number;
+  failed: number;
+  exec_seconds_total: number;
+  exec_seconds_avg: number;
+  exec_seconds_max: number;
+  p50: number;
+  p95: number;
+}
+
+export interface JobClassList {
+  classes: JobClass[];
+  since: number;
+  max_classes: number;
+}
+
 export interface JobResult {
   id: string;
   state: 'unknown' | 'running' | 'succeeded' | 'failed';

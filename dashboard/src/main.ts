@@ -9,6 +9,7 @@ import {
   type BatchResult,
   type DeadDetail,
   type DeadList,
+  type JobClassList,
   type JobResult,
   type Overview,
   type Pipeline,
@@ -297,6 +298,42 @@ async function renderSchedules(root: HTMLElement): Promise<void> {
   );
 }
 
+// ---- metrics (per job class) -----------------------------------------------------------------
+
+function fmtSeconds(s: number): string {
+  if (s <= 0) return '0';
+  if (s < 1) return (s * 1000).toFixed(s < 0.01 ? 2 : 1) + ' ms';
+  return s.toFixed(2) + ' s';
+}
+
+async function renderMetrics(root: HTMLElement): Promise<void> {
+  const list = await get<JobClassList>('/api/job-classes');
+  clear(root);
+  root.append(
+    h('h1', {}, 'Metrics'),
+    h('p', { class: 'muted' }, `Per job class since ${fmtTime(list.since)}, by total execution time. Failed counts every attempt that did not end acked (error, nack, requeue, lost worker). At most ${list.max_classes} classes; later ones count as (other).`),
+    list.classes.length === 0 ? h('p', {}, 'No job has finished yet.') : '',
+    table(
+      ['pipeline', 'job', 'processed', 'failed', 'total time', 'average', 'p50', 'p95', 'max'],
+      list.classes.map((c) => {
+        const id = `${c.pipeline}/${c.job}`;
+        return [
+          c.pipeline,
+          h('span', { 'data-testid': `class-job-${id}` }, c.job),
+          h('span', { 'data-testid': `class-processed-${id}` }, fmtNumber(c.processed)),
+          c.failed > 0 ? h('span', { class: 'error', 'data-testid': `class-failed-${id}` }, fmtNumber(c.failed)) : h('span', { 'data-testid': `class-failed-${id}` }, '0'),
+          fmtSeconds(c.exec_seconds_total),
+          fmtSeconds(c.exec_seconds_avg),
+          fmtSeconds(c.p50),
+          fmtSeconds(c.p95),
+          fmtSeconds(c.exec_seconds_max),
+        ];
+      }),
+      'classes-table',
+    ),
+  );
+}
+
 // ---- results -------------------------------------------------------------------------------
 
 async function renderResults(root: HTMLElement): Promise<void> {
@@ -480,6 +517,7 @@ const pages: Record<string, (root: HTMLElement) => void | Promise<void>> = {
   dead: renderDead,
   schedules: renderSchedules,
   results: renderResults,
+  metrics: renderMetrics,
   push: renderPush,
 };
 

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -265,6 +266,7 @@ void DashboardApi::get_request(std::string_view path, const http::Request& reque
   if (path == "/api/overview") return answer(http::Response::json(200, overview_json(true)));
   if (path == "/api/pipelines") return answer(pipelines_json());
   if (path == "/api/workers") return answer(workers_json());
+  if (path == "/api/job-classes") return answer(job_classes_json());
   if (path == "/api/dead") return answer(dead_list(request));
   if (path == "/api/dead/job") return answer(dead_job(request));
   if (path == "/api/schedules") return forward(rpc_, "jobs.SchedulesList", "{}", answer);
@@ -385,6 +387,34 @@ http::Response DashboardApi::pipelines_json() {
     });
   }
   return ok_json(json::object{{"pipelines", std::move(out)}});
+}
+
+http::Response DashboardApi::job_classes_json() const {
+  const auto& stats = engine_.job_classes();
+  auto rows = stats.rows();
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+    if (a.entry.exec.sum() != b.entry.exec.sum()) return a.entry.exec.sum() > b.entry.exec.sum();
+    return std::tie(a.pipeline, a.job) < std::tie(b.pipeline, b.job);
+  });
+  json::array out;
+  for (const auto& r : rows) {
+    const auto& e = r.entry;
+    const std::uint64_t n = e.exec.count();
+    out.emplace_back(json::object{
+        {"pipeline", r.pipeline},
+        {"job", r.job},
+        {"processed", e.processed},
+        {"failed", e.failed},
+        {"exec_seconds_total", e.exec.sum()},
+        {"exec_seconds_avg", n > 0 ? e.exec.sum() / static_cast<double>(n) : 0.0},
+        {"exec_seconds_max", e.exec_max},
+        {"p50", jobs::JobClassStats::quantile(e.exec, 0.5, e.exec_max)},
+        {"p95", jobs::JobClassStats::quantile(e.exec, 0.95, e.exec_max)},
+    });
+  }
+  return ok_json(json::object{{"classes", std::move(out)},
+                              {"since", unix_ms(stats.since()) / 1000},
+                              {"max_classes", stats.max_classes()}});
 }
 
 http::Response DashboardApi::workers_json() const {

@@ -59,6 +59,8 @@ class DashboardApi {
   void post_request(std::string_view path, const http::Request& request, const Answer& answer);
   [[nodiscard]] http::Response pipelines_json();
   [[nodiscard]] http::Response workers_json() const;
+  /// GET /api/job-classes: the engine's JobClassStats, by total exec time, largest first.
+  [[nodiscard]] http::Response job_classes_json() const;
   [[nodiscard]] http::Response dead_list(const http::Request& request) const;
   [[nodiscard]] http::Response dead_job(const http::Request& request) const;
   void pipelines_action(std::string_view action, const std::string& body, const Answer& answer);

@@ -10,8 +10,8 @@
 namespace coyote::host::jobs {
 
 Dispatcher::Dispatcher(PriorityQueue& queue, worker::JobExecutor& executor,
-                       ResponseHandler& responses)
-    : queue_(queue), executor_(executor), responses_(responses) {}
+                       ResponseHandler& responses, JobClassStats* classes)
+    : queue_(queue), executor_(executor), responses_(responses), classes_(classes) {}
 
 void Dispatcher::start() {
   COYOTE_ASSERT_LOOP_THREAD();
@@ -96,12 +96,21 @@ void Dispatcher::finish(std::uint32_t slot, const worker::ExecOutcome& outcome) 
   COYOTE_ASSERT_LOOP_THREAD();
   // A slot that is empty would be a pool bug (done called twice): never crash the host on it.
   if (slot >= in_flight_.size() || !in_flight_[slot]) return;
-  exec_.observe(std::chrono::steady_clock::now() - started_[slot]);
+  const auto elapsed = std::chrono::steady_clock::now() - started_[slot];
+  exec_.observe(elapsed);
   if (PriorityQueue::Flow* flow = flows_[slot]) {
     flows_[slot] = nullptr;
     queue_.finished(flow);
   }
-  responses_.handle(unpark(slot), outcome);
+  // Looked up before the handler takes the job (a driver's ack may move its message); the entry
+  // stays valid after: one hash lookup per answered job, no allocation once the class exists.
+  JobClassStats::Entry* cls = nullptr;
+  if (classes_ != nullptr) {
+    const sdk::Job& job = *in_flight_[slot];
+    cls = &classes_->of(job.pipeline(), job.name());
+  }
+  const bool acked = responses_.handle(unpark(slot), outcome);
+  if (cls != nullptr) cls->record(elapsed, acked);
 }
 
 }  // namespace coyote::host::jobs

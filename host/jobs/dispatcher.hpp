@@ -2,6 +2,7 @@
 #pragma once
 
 #include "jobs/duration_histogram.hpp"
+#include "jobs/job_class_stats.hpp"
 #include "jobs/priority_queue.hpp"
 #include "jobs/response_handler.hpp"
 #include "worker/job_executor.hpp"
@@ -22,7 +23,9 @@ namespace coyote::host::jobs {
 /// Loop thread only. Jobs in flight are owned here until their acknowledgement call returns.
 class Dispatcher {
  public:
-  Dispatcher(PriorityQueue& queue, worker::JobExecutor& executor, ResponseHandler& responses);
+  /// `classes`, when given, gets every answered job's outcome and exec time by job class.
+  Dispatcher(PriorityQueue& queue, worker::JobExecutor& executor, ResponseHandler& responses,
+             JobClassStats* classes = nullptr);
   ~Dispatcher() = default;
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
@@ -55,6 +58,7 @@ class Dispatcher {
   PriorityQueue& queue_;
   worker::JobExecutor& executor_;
   ResponseHandler& responses_;
+  JobClassStats* classes_;
   // Jobs in flight, one slot each, reused through free_slots_: as many slots as the pool ever
   // had workers busy at once, and no allocation per job (a hash map node each was measurable).
   std::vector<std::unique_ptr<sdk::Job>> in_flight_;

@@ -128,7 +128,8 @@ Engine::Engine(boost::asio::io_context& io, const sdk::Config& config,
     PoolLane lane;
     lane.queue = std::make_unique<PriorityQueue>(io_, pipeline_size_);
     lane.queue->set_scheduling(scheduling_of(config, pool_name));
-    lane.dispatcher = std::make_unique<Dispatcher>(*lane.queue, *executor, responses_);
+    lane.dispatcher =
+        std::make_unique<Dispatcher>(*lane.queue, *executor, responses_, &job_classes_);
     lanes_.emplace(pool_name, std::move(lane));
   }
 }

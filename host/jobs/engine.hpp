@@ -5,6 +5,7 @@
 #include "jobs/dead_letter_office.hpp"
 #include "jobs/dispatcher.hpp"
 #include "jobs/engine_stats.hpp"
+#include "jobs/job_class_stats.hpp"
 #include "jobs/jobs_service.hpp"
 #include "jobs/pipeline_counters.hpp"
 #include "jobs/pipelines.hpp"
@@ -117,6 +118,8 @@ class Engine final : public JobsService {
   [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
   /// Per-pipeline counts beside counters().
   [[nodiscard]] const PipelineCounters& pipeline_counters() const noexcept { return per_pipeline_; }
+  /// Outcomes and exec times by (pipeline, job name), for the dashboard's Metrics page.
+  [[nodiscard]] const JobClassStats& job_classes() const noexcept { return job_classes_; }
   /// Every number the metrics endpoint shows of the engine, copied (loop thread). Costs a
   /// driver state() per pipeline and one step per pipeline per queue, not per queued job.
   [[nodiscard]] EngineStats stats();
@@ -164,6 +167,7 @@ class Engine final : public JobsService {
   std::shared_ptr<spdlog::logger> log_;
   Counters counters_;
   PipelineCounters per_pipeline_;
+  JobClassStats job_classes_;
   std::size_t pipeline_size_;
   std::chrono::milliseconds push_timeout_;
   std::chrono::milliseconds drain_timeout_;

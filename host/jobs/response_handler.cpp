@@ -27,7 +27,7 @@ ResponseHandler::ResponseHandler(Counters& counters, std::shared_ptr<spdlog::log
                                  DeliveryRules* rules, PipelineCounters* per_pipeline)
     : counters_(counters), log_(std::move(log)), rules_(rules), per_pipeline_(per_pipeline) {}
 
-void ResponseHandler::handle(OwnedJob owned, const worker::ExecOutcome& outcome) {
+bool ResponseHandler::handle(OwnedJob owned, const worker::ExecOutcome& outcome) {
   using Kind = worker::ExecOutcome::Kind;
   switch (outcome.kind) {
     case Kind::kResponse: {
@@ -36,22 +36,24 @@ void ResponseHandler::handle(OwnedJob owned, const worker::ExecOutcome& outcome)
         log_->error("job {} (pipeline {}): malformed worker reply ({}); body: {:?}", owned->id(),
                     owned->pipeline(), reply.error(), clip(outcome.body));
         settle_failed(std::move(owned), Failure::kMalformed, "malformed reply: " + reply.error());
-        return;
+        return false;
       }
       apply_reply(std::move(owned), *reply);
-      return;
+      // Whatever the driver then answers: the job's class succeeded when its worker acked.
+      return reply->type != kError && reply->type != kNack && reply->type != kRequeue;
     }
     case Kind::kSoftError:
       settle_failed(std::move(owned), Failure::kSoftError, outcome.message);
-      return;
+      return false;
     case Kind::kStreamed:
       settle_failed(std::move(owned), Failure::kStreamed,
                     "streamed replies are not supported for jobs");
-      return;
+      return false;
     case Kind::kWorkerLost:
       settle_failed(std::move(owned), Failure::kWorkerLost, outcome.message);
-      return;
+      return false;
   }
+  return false;
 }
 
 void ResponseHandler::apply_reply(OwnedJob owned, const Reply& reply) {

@@ -52,7 +52,9 @@ class ResponseHandler {
   ResponseHandler(Counters& counters, std::shared_ptr<spdlog::logger> log,
                   DeliveryRules* rules = nullptr, PipelineCounters* per_pipeline = nullptr);
 
-  void handle(OwnedJob owned, const worker::ExecOutcome& outcome);
+  /// Returns whether the worker acked the job (ack, or the deprecated "complete"): the
+  /// attempt succeeded; false for every other ending (error, nack, requeue, lost worker).
+  bool handle(OwnedJob owned, const worker::ExecOutcome& outcome);
 
   /// The single place that decides the fate of a job whose execution failed without a worker
   /// decision: redelivered with kAttemptHeader = attempt + 1 after the policy's backoff while

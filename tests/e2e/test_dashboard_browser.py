@@ -3,7 +3,8 @@ the real binary and real Python workers: every page loads, pause and resume show
 a pushed job moves the counts, a dead job is replayed and runs, a payload and headers full of
 <script> are shown as text, a running job's id and progress check-in are shown on its worker,
 stopping that worker replaces its pid (and the job still finishes: its result is on the Results
-page), a triggered schedule's fired count moves, the phone layout does not scroll sideways, and a stopped host shows
+page), a triggered schedule's fired count moves, the Metrics page counts a job class's acked and
+failed jobs, the phone layout does not scroll sideways, and a stopped host shows
 the "unreachable" banner. Screenshots of each page: <build>/test-output/dashboard-browser/."""
 import os
 import shutil
@@ -75,13 +76,15 @@ class DashboardBrowserTest(unittest.TestCase):
                 self.assertEqual(proc.returncode, 0, out + "\nhost log:\n" + host.log()[-3000:])
                 for step in ("overview", "pause-resume", "push-count-moves", "workers",
                              "workers-current-job", "stop-worker-replaced", "schedules-trigger",
-                             "results-lookup", "dead-xss-shown-as-text", "replay-runs", "phone-layout",
+                             "results-lookup", "dead-xss-shown-as-text", "replay-runs", "metrics-per-class",
+                             "phone-layout",
                              "host-unreachable", "no-console-errors"):
                     self.assertIn("ok " + step, out)
         finally:
             shutil.rmtree(markers, ignore_errors=True)
         for name in ("overview", "pipelines", "push", "workers", "workers-current-job",
-                     "workers-after-stop", "schedules", "results", "dead-detail", "phone-overview"):
+                     "workers-after-stop", "schedules", "results", "dead-detail", "metrics",
+                     "phone-overview"):
             self.assertTrue(os.path.exists(os.path.join(SCREENSHOTS, name + ".png")), name)
 
 

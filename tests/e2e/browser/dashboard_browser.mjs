@@ -205,6 +205,25 @@ try {
     await shot('dead-after-replay');
   });
 
+  await step('metrics-per-class', async () => {
+    await page.goto(url + '/#/metrics');
+    // work/dashboard.Test: the jobs the push steps sent, run and acked.
+    const processed = page.getByTestId('class-processed-work/dashboard.Test');
+    await processed.waitFor({ timeout: 10000 });
+    const api = await (await page.request.get(url + '/api/job-classes')).json();
+    const row = api.classes.find((c) => c.pipeline === 'work' && c.job === 'dashboard.Test');
+    if (!row || row.processed < 1) throw new Error('no acked work/dashboard.Test class: ' + JSON.stringify(api));
+    await expectText(processed, new RegExp(`^${row.processed}$`));
+    // The doomed job failed once, then its replay ran: both counted, its name shown as text.
+    const evil = 'doomed/Evil<script>window.__xss=3</script>';
+    await expectText(page.getByTestId('class-job-' + evil), /^Evil<script>window\.__xss=3<\/script>$/);
+    await expectText(page.getByTestId('class-failed-' + evil), /^1$/);
+    await expectText(page.getByTestId('class-processed-' + evil), /^1$/);
+    const injected = await page.evaluate(() => ({ xss: window.__xss, scripts: document.querySelectorAll('main script, main img').length }));
+    if (injected.xss !== undefined || injected.scripts !== 0) throw new Error('markup was executed: ' + JSON.stringify(injected));
+    await shot('metrics');
+  });
+
   await step('phone-layout', async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1 });
     const p = await phone.newPage();
