@@ -103,11 +103,12 @@ void Dispatcher::finish(std::uint32_t slot, const worker::ExecOutcome& outcome) 
     queue_.finished(flow);
   }
   // Looked up before the handler takes the job (a driver's ack may move its message); the entry
-  // stays valid after: one hash lookup per answered job, no allocation once the class exists.
+  // stays valid after. A run of one class skips the hash (the memo); otherwise one lookup, and
+  // no allocation once the class exists.
   JobClassStats::Entry* cls = nullptr;
   if (classes_ != nullptr) {
     const sdk::Job& job = *in_flight_[slot];
-    cls = &classes_->of(job.pipeline(), job.name());
+    cls = &classes_->of(job.pipeline(), job.name(), &class_memo_);
   }
   const bool acked = responses_.handle(unpark(slot), outcome);
   if (cls != nullptr) cls->record(elapsed, acked);

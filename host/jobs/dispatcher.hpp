@@ -67,6 +67,7 @@ class Dispatcher {
   std::vector<PriorityQueue::Flow*> flows_;  // by slot: the queue's flow (flow mode), or null
   DurationHistogram wait_;
   DurationHistogram exec_;
+  JobClassStats::Memo class_memo_;  ///< the class of the last answered job
   std::mt19937_64 trace_ids_{std::random_device{}()};
   std::string context_;  ///< the context JSON of the job being sent, reused
   bool pumping_ = false;

@@ -4,11 +4,18 @@
 
 namespace coyote::host::jobs {
 
-JobClassStats::Entry& JobClassStats::of(std::string_view pipeline, std::string_view job) {
-  const auto it = classes_.find(KeyView{pipeline, job});
-  if (it != classes_.end()) return it->second;
-  if (classes_.size() >= max_classes_) return other_;
-  return classes_.try_emplace(Key{std::string(pipeline), std::string(job)}).first->second;
+JobClassStats::Entry& JobClassStats::of(std::string_view pipeline, std::string_view job,
+                                        Memo* memo) {
+  if (memo != nullptr && memo->entry != nullptr && memo->job == job && memo->pipeline == pipeline) {
+    return *memo->entry;
+  }
+  auto it = classes_.find(KeyView{pipeline, job});
+  if (it == classes_.end()) {
+    if (classes_.size() >= max_classes_) return other_;  // not memoized: its key is no class
+    it = classes_.try_emplace(Key{std::string(pipeline), std::string(job)}).first;
+  }
+  if (memo != nullptr) *memo = Memo{it->first.pipeline, it->first.job, &it->second};
+  return it->second;
 }
 
 std::vector<JobClassStats::Row> JobClassStats::rows() const {

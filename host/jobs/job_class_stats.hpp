@@ -46,9 +46,17 @@ class JobClassStats {
   explicit JobClassStats(std::size_t max_classes = kDefaultMaxClasses)
       : max_classes_(max_classes) {}
 
+  /// The last class one caller looked up: views into the map's own key (nodes never move nor
+  /// go), so a run of jobs of one class costs two string compares instead of a hash lookup.
+  struct Memo {
+    std::string_view pipeline;
+    std::string_view job;
+    Entry* entry = nullptr;
+  };
+
   /// The entry of a class, created on first use (or the overflow entry past the cap). The
   /// reference stays valid for the object's life: map nodes do not move.
-  Entry& of(std::string_view pipeline, std::string_view job);
+  Entry& of(std::string_view pipeline, std::string_view job, Memo* memo = nullptr);
 
   /// Every class (the overflow entry last, when used), unsorted.
   [[nodiscard]] std::vector<Row> rows() const;

@@ -178,6 +178,22 @@ TEST_CASE("past the class cap new job names count in one (other) entry", "[dashb
   CHECK(rows.back().entry.exec_max == Approx(0.03));
 }
 
+TEST_CASE("the class memo answers a repeated class and follows a change of class",
+          "[dashboard][classes]") {
+  jobs::JobClassStats stats(2);
+  jobs::JobClassStats::Memo memo;
+  auto& a = stats.of("p", "A", &memo);
+  CHECK(memo.entry == &a);
+  CHECK(&stats.of("p", "A", &memo) == &a);
+  auto& b = stats.of("p", "B", &memo);
+  CHECK(&b != &a);
+  CHECK(memo.entry == &b);
+  CHECK(&stats.of("q", "B", &memo) != &b);  // same job name, other pipeline: past the cap
+  CHECK(memo.entry == &b);                  // the overflow entry is never memoized
+  CHECK(&stats.of("p", "A", &memo) == &a);
+  CHECK(stats.size() == 2);
+}
+
 TEST_CASE("a job class's percentiles interpolate inside the bucket and stop at the max",
           "[dashboard][classes]") {
   jobs::JobClassStats::Entry e;
