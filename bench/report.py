@@ -52,7 +52,7 @@ def main():
     amqp_drain, amqp_peer = get("amqp_drain", ref_label), get("amqp_peer", "php-amqp")
     amqp_ps, amqp_pb = get("amqp_push_single", "batch=1"), get("amqp_push_batch", "batch=1000")
     amqp_drain_pinned = get("amqp_drain", f"{ref_label} pinned")
-    amqp_peer_pinned = get("amqp_peer", "php-amqp-pinned")
+    amqp_peer_pinned = get("amqp_peer", "php-amqp pinned")
 
     def ratio(a, b):
         return round(a["jobs_per_s"] / b["jobs_per_s"], 3) if a and b and b["jobs_per_s"] > 0 else None

@@ -273,6 +273,23 @@ YAML
 # coyote-bench-load's push mode, its stage renamed so the memory pipeline's rows stay apart.
 amqp_push() { LOAD push "$@" | sed 's/"stage":"push_\(single\|batch\)"/"stage":"amqp_push_\1"/'; }
 
+# One pair: php-amqp consumers, then Coyote's drain, each started under "$@" (e.g. taskset -c 1,
+# or nothing); labels get SUFFIX. Leaves Coyote running (return 0) for more measurements.
+amqp_drain_pair() {  # suffix port version dir [command prefix...]
+  local suffix="$1" port="$2" v="$3" dir="$4" p="$REF_WORKERS"; shift 4
+  record amqp_peer "php-amqp$suffix" as_label "php-amqp$suffix" timeout "$STAGE_TIMEOUT" "$@" php "$ROOT/bench/peers/amqp.php" bench "$port" "$N" "$p" "$v"
+  rm -rf "$dir"; mkdir -p "$dir"
+  LAUNCH_PREFIX=("$@")
+  if ! start_coyote_amqp "$p" "$dir" "$port"; then
+    LAUNCH_PREFIX=()
+    fail_stage amqp_drain "P=$p$suffix" "coyote did not start"
+    return 1
+  fi
+  LAUNCH_PREFIX=()
+  record amqp_drain "P=$p$suffix" as_label "P=$p$suffix" timeout "$STAGE_TIMEOUT" "$@" php "$ROOT/bench/peers/amqp.php" coyote \
+    "tcp://127.0.0.1:$PORT_RPC" bench_amqp_coyote amqpbench "$N" "$dir" "$port" "$p" "$COYOTE_PID"
+}
+
 stage_amqp() {
   local p="$REF_WORKERS" v dir="$WORK/amqplat"
   [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]] || { fail_stage amqp_drain "P=$p" "rabbitmq-server is not installed"; return; }
@@ -286,15 +303,9 @@ stage_amqp() {
   BENCH_BROKER_PIDS="$(cat "$WORK/rabbitmq.port.pids" 2>/dev/null || true)"
   export BENCH_BROKER_PIDS
   v="$(cat "$WORK/rabbitmq.port.version" 2>/dev/null || echo rabbitmq-server)"
-  record amqp_peer php-amqp timeout "$STAGE_TIMEOUT" php "$ROOT/bench/peers/amqp.php" bench "$port" "$N" "$p" "$v"
-  rm -rf "$dir"; mkdir -p "$dir"
-  if start_coyote_amqp "$p" "$dir" "$port"; then
-    record amqp_drain "P=$p" timeout "$STAGE_TIMEOUT" php "$ROOT/bench/peers/amqp.php" coyote \
-      "tcp://127.0.0.1:$PORT_RPC" bench_amqp_coyote amqpbench "$N" "$dir" "$port" "$p" "$COYOTE_PID"
+  if amqp_drain_pair "" "$port" "$v" "$dir"; then
     record amqp_push_single "batch=1" amqp_push --pipeline amqppush --batch 1 --jobs "$N_SINGLE" --label "batch=1"
     record amqp_push_batch "batch=1000" amqp_push --pipeline amqppush --batch 1000 --jobs "$N" --label "batch=1000"
-  else
-    fail_stage amqp_drain "P=$p" "coyote did not start"
   fi
   stop_coyote
   # Again with the broker on a core of its own (CPU 0) and everything else on the other, as where
@@ -303,16 +314,7 @@ stage_amqp() {
   if [[ -n "$BENCH_BROKER_PIDS" ]] && command -v taskset >/dev/null && (( $(nproc) >= 2 )); then
     local pid
     for pid in $BENCH_BROKER_PIDS; do taskset -a -p -c 0 "$pid" >/dev/null; done
-    record amqp_peer php-amqp-pinned as_label php-amqp-pinned timeout "$STAGE_TIMEOUT" taskset -c 1 php "$ROOT/bench/peers/amqp.php" bench "$port" "$N" "$p" "$v"
-    rm -rf "$dir"; mkdir -p "$dir"
-    LAUNCH_PREFIX=(taskset -c 1)
-    if start_coyote_amqp "$p" "$dir" "$port"; then
-      record amqp_drain "P=$p pinned" as_label "P=$p pinned" timeout "$STAGE_TIMEOUT" taskset -c 1 php "$ROOT/bench/peers/amqp.php" coyote \
-        "tcp://127.0.0.1:$PORT_RPC" bench_amqp_coyote amqpbench "$N" "$dir" "$port" "$p" "$COYOTE_PID"
-    else
-      fail_stage amqp_drain "P=$p pinned" "coyote did not start"
-    fi
-    LAUNCH_PREFIX=()
+    amqp_drain_pair " pinned" "$port" "$v" "$dir" taskset -c 1 || true
     stop_coyote
   fi
   stop_pid "$RABBIT_PID"
