@@ -49,9 +49,7 @@ class DurableResultsTest(unittest.TestCase):
 
     def tearDown(self):
         for h in self.hosts:
-            if h.proc and h.proc.poll() is None:
-                os.killpg(h.proc.pid, signal.SIGKILL)
-                h.proc.wait()
+            h.kill()
         shutil.rmtree(self.data, ignore_errors=True)
 
     def host(self, consume=True):

@@ -216,9 +216,7 @@ class KillLoopTest(unittest.TestCase):
             for p in producers:
                 p.stop.set()
             for h in hosts:
-                if h.proc and h.proc.poll() is None:
-                    os.killpg(h.proc.pid, signal.SIGKILL)
-                    h.proc.wait()
+                h.kill()
             data.close()
 
 

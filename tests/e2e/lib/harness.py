@@ -108,6 +108,12 @@ class Coyote:
             self.proc.wait()
             raise AssertionError("coyote did not stop within %ss:\n%s" % (timeout, self.log()[-3000:]))
 
+    def kill(self):
+        """SIGKILL the host's process group if it still runs, and reap it (a test's cleanup)."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
     def __enter__(self):
         return self.start()
 
