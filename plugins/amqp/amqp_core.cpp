@@ -763,8 +763,8 @@ sdk::Status AmqpCore::start_consumer() {
     front_moved_ = Clock::now();
   }
   // A per-consumer limit (global=false), not a per-channel one: with global=true RabbitMQ makes
-  // the channel and the queue coordinate for every message, which cost the broker about three
-  // times the CPU per delivery here (docs/broker-drivers.md, "Prefetch"). Deliveries of a
+  // the channel and the queue coordinate for every message, which its documentation calls slow
+  // (docs/broker-drivers.md, "Prefetch"). Deliveries of a
   // consumer cancelled by pause() and not yet acked still count: the new consumer gets only the
   // rest of the window (retry_topology() waits while there is none), so the host never holds
   // more than prefetch un-acked jobs of this pipeline.
