@@ -137,6 +137,13 @@ TEST_CASE("workers() shows the job a busy worker runs and since when", "[worker]
   CHECK(stop_pool(io, pool));
 }
 
+// After stop_worker(victim): `size` ready workers again, none of them the victim.
+static bool replaced(WorkerPool& pool, std::size_t size, int victim) {
+  const auto ws = pool.workers();
+  return ws.size() == size && pool.ready_count() == size &&
+         std::none_of(ws.begin(), ws.end(), [&](const auto& w) { return w.pid == victim; });
+}
+
 TEST_CASE("stop_worker replaces an idle worker and keeps the pool's size", "[worker]") {
   boost::asio::io_context io;
   WorkerPool pool(io, test_pool(2), server(misbehave("ok")));
@@ -144,12 +151,7 @@ TEST_CASE("stop_worker replaces an idle worker and keeps the pool's size", "[wor
   REQUIRE(run_until(io, [&] { return pool.ready_count() == 2; }));
   const int victim = pool.workers().at(0).pid;
   REQUIRE(pool.stop_worker(victim, false));
-  const auto replaced = [&] {
-    const auto ws = pool.workers();
-    return ws.size() == 2 && pool.ready_count() == 2 &&
-           std::none_of(ws.begin(), ws.end(), [&](const auto& w) { return w.pid == victim; });
-  };
-  CHECK(run_until(io, replaced));
+  CHECK(run_until(io, [&] { return replaced(pool, 2, victim); }));
   CHECK(pool.stats().target == 2);
   const auto unknown = pool.stop_worker(999'999'999, false);
   CHECK_FALSE(unknown);
@@ -168,10 +170,7 @@ TEST_CASE("stop_worker lets a busy worker finish its job first", "[worker]") {
   REQUIRE(pool.stop_worker(victim, false));
   REQUIRE(run_until(io, [&] { return job.has_value(); }));
   CHECK(job->kind == ExecOutcome::Kind::kResponse);
-  CHECK(run_until(io, [&] {
-    const auto ws = pool.workers();
-    return pool.ready_count() == 1 && ws.size() == 1 && ws.at(0).pid != victim;
-  }));
+  CHECK(run_until(io, [&] { return replaced(pool, 1, victim); }));
   CHECK(stop_pool(io, pool));
 }
 
@@ -187,9 +186,6 @@ TEST_CASE("stop_worker with kill ends a busy worker's job as lost and replaces i
   REQUIRE(run_until(io, [&] { return job.has_value(); }));
   // kWorkerLost is what the engine retries or dead-letters: the job is never dropped.
   CHECK(job->kind == ExecOutcome::Kind::kWorkerLost);
-  CHECK(run_until(io, [&] {
-    const auto ws = pool.workers();
-    return pool.ready_count() == 1 && ws.size() == 1 && ws.at(0).pid != victim;
-  }));
+  CHECK(run_until(io, [&] { return replaced(pool, 1, victim); }));
   CHECK(stop_pool(io, pool));
 }
