@@ -159,9 +159,8 @@ if ($mode === 'bench') {
 if ($mode === 'coyote') {
     [$rpc, $queue, $pipeline, $n, $latDir, $port, $p] = [$argv[2], $argv[3], $argv[4], (int)$argv[5], $argv[6], (int)$argv[7], (int)$argv[8]];
     $pid = (int)($argv[9] ?? 0);
-    $cpuOf = 'cpu_of';
     fill($port, $queue, $n);
-    $host0 = $pid ? $cpuOf($pid) : 0.0;
+    $host0 = $pid ? cpu_of($pid) : 0.0;
     $broker0 = broker_cpu();
     $c = new CoyoteRpcClient($rpc);
     $t0 = microtime(true);
@@ -182,7 +181,7 @@ if ($mode === 'coyote') {
             }
             if ($lines >= $n) {
                 $secs = $last / 1e6 - $t0;
-                $host = $pid ? ($cpuOf($pid) - $host0) / $n : 0.0;
+                $host = $pid ? (cpu_of($pid) - $host0) / $n : 0.0;
                 printf("{\"stage\":\"amqp_drain\",\"label\":\"P=%d\",\"jobs\":%d,\"seconds\":%.6f,\"jobs_per_s\":%.1f,\"host_cpu_us_per_job\":%.1f,\"broker_cpu_us_per_job\":%.1f}\n",
                     $p, $n, $secs, $n / $secs, $host, (broker_cpu() - $broker0) / $n);
                 exit(0);
