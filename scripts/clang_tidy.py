@@ -54,8 +54,8 @@ def cache_key(entry, salt):
     return h.hexdigest()
 
 
-def tidy(build_dir, path):
-    proc = subprocess.run(["clang-tidy", "-p", build_dir, "--quiet",
+def tidy(db_dir, path):
+    proc = subprocess.run(["clang-tidy", "-p", db_dir, "--quiet",
                            "--extra-arg=-Wno-unknown-warning-option",
                            "--warnings-as-errors=*", path],
                           cwd=ROOT, capture_output=True, text=True)
@@ -70,7 +70,14 @@ def main():
     build_dir = os.path.abspath(sys.argv[1])
     prefixes = sys.argv[2:] or ["host", "sdk", "plugins", "libs"]
     with open(os.path.join(build_dir, "compile_commands.json")) as f:
-        entries = {os.path.abspath(os.path.join(e["directory"], e["file"])): e for e in json.load(f)}
+        database = json.load(f)
+    entries = {os.path.abspath(os.path.join(e["directory"], e["file"])): e for e in database}
+    # clang-tidy reads a private copy of the compile database: a cmake run on the same tree while
+    # it works (bench/run.sh configures the tree it is given) rewrites the original.
+    db_dir = os.path.join(build_dir, "clang-tidy-db")
+    os.makedirs(db_dir, exist_ok=True)
+    with open(os.path.join(db_dir, "compile_commands.json"), "w") as f:
+        json.dump(database, f)
     wanted = tracked_sources(prefixes)
     files = sorted(p for p in entries if p in wanted)
     if not files:
@@ -90,7 +97,7 @@ def main():
         todo = [p for p in files
                 if not (keys[p] and os.path.exists(os.path.join(cache_dir, keys[p])))]
         failed = 0
-        for path, (clean, text) in zip(todo, pool.map(lambda p: tidy(build_dir, p), todo)):
+        for path, (clean, text) in zip(todo, pool.map(lambda p: tidy(db_dir, p), todo)):
             if clean:
                 if keys[path]:
                     open(os.path.join(cache_dir, keys[path]), "w").close()
