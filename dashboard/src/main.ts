@@ -56,6 +56,9 @@ function showError(where: HTMLElement, e: unknown): void {
 async function act(where: HTMLElement, what: () => Promise<unknown>, ok: string): Promise<void> {
   try {
     const result = await what();
+    // A re-render while the request ran replaced the page the action started on: its notice goes
+    // to the page shown now (the render below carries it), not to one nobody sees.
+    if (!where.isConnected && main.firstElementChild instanceof HTMLElement) where = main.firstElementChild;
     const failed = (result as BatchResult | null)?.failed;
     if (Array.isArray(failed) && failed.length > 0) {
       where.prepend(notice(failed.map((f) => `${f.id}: ${f.error}`).join('; '), 'error'));
@@ -521,14 +524,17 @@ const pages: Record<string, (root: HTMLElement) => void | Promise<void>> = {
   push: renderPush,
 };
 
+function currentPage(): string {
+  return location.hash.replace(/^#\/?/, '').split('?')[0] || 'overview';
+}
+
 async function render(): Promise<void> {
-  const name = location.hash.replace(/^#\/?/, '').split('?')[0] || 'overview';
+  const name = currentPage();
   const fn = pages[name] ?? renderOverview;
   for (const a of document.querySelectorAll<HTMLAnchorElement>('#nav a')) {
     a.classList.toggle('current', a.dataset.page === name);
   }
-  // Keep the page's own notices when re-rendering after an action.
-  const notices = page === name ? [...main.querySelectorAll('.notice')] : [];
+  const samePage = page === name;
   page = name;
   const root = h('section', { 'data-testid': `page-${name}` });
   try {
@@ -541,6 +547,14 @@ async function render(): Promise<void> {
     }
     root.prepend(notice(e instanceof ApiError ? e.message : String(e), 'error'));
   }
+  // A render that started before a navigation (a periodic refresh, say) and finished after the
+  // new page's own render must not put the old page back over it.
+  if (currentPage() !== name) return;
+  // Keep the page's own notices when re-rendering. They are collected after the page's fetches,
+  // not before: an action that finished while a periodic refresh was fetching had put its notice
+  // into the page this refresh replaces, and collecting early dropped it (seen as a flaky
+  // browser test under ASan).
+  const notices = samePage ? [...main.querySelectorAll('.notice')] : [];
   for (const n of notices.slice(0, 2)) root.prepend(n);
   clear(main);
   main.append(root);
