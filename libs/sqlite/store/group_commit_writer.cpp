@@ -269,10 +269,13 @@ void GroupCommitWriter::transact(Ops& ops) {
                        "transaction on " + options_.open.path + " failed: " + e.what()};
   }
   if (error.ok()) {
+    // The recovery is visible (log, jobs.Stat) before any producer hears its push succeeded,
+    // as a fault is before its refusal: a producer that retried until it got through must find
+    // the fault cleared.
+    leave_fault();
     for (auto& op : ops) op->committed();
     ops.clear();
     hooks_.after_commit();
-    leave_fault();
     std::lock_guard lock(mutex_);
     ++commits_;
     return;
