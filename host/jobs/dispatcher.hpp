@@ -5,12 +5,12 @@
 #include "jobs/job_class_stats.hpp"
 #include "jobs/priority_queue.hpp"
 #include "jobs/response_handler.hpp"
+#include "support/fast_random.hpp"
 #include "worker/job_executor.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -68,7 +68,7 @@ class Dispatcher {
   DurationHistogram wait_;
   DurationHistogram exec_;
   JobClassStats::Memo class_memo_;  ///< the class of the last answered job
-  std::mt19937_64 trace_ids_{std::random_device{}()};
+  support::FastRandom trace_ids_;
   std::string context_;  ///< the context JSON of the job being sent, reused
   bool pumping_ = false;
   bool pump_again_ = false;

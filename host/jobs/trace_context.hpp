@@ -1,10 +1,11 @@
 // TraceContext: the W3C trace context (`traceparent`) a pushed job carries to its worker.
 #pragma once
 
+#include "support/fast_random.hpp"
+
 #include <coyote/sdk/headers.hpp>
 
 #include <cstdint>
-#include <random>
 #include <string>
 #include <string_view>
 
@@ -19,7 +20,7 @@ inline constexpr std::string_view kTraceparentHeader = "Traceparent";
 
 /// A fresh, valid W3C traceparent: version 00, a random non-zero trace id and span id, flags
 /// 01 (sampled), e.g. "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".
-[[nodiscard]] std::string new_traceparent(std::mt19937_64& rng);
+[[nodiscard]] std::string new_traceparent(support::FastRandom& rng);
 
 /// RoadRunner's listener injects a trace context into every job it pushes, so a worker's
 /// tracing finds one on every job. Coyote records no spans, so it keeps a producer's
@@ -30,6 +31,6 @@ inline constexpr std::string_view kTraceparentHeader = "Traceparent";
 /// waiting job would cost ~200 bytes per queued job (a header map and its strings), more than
 /// the whole rest of a memory-pipeline job. A requeue or retry copies the job's headers, so
 /// every later delivery of that job carries the same context.
-bool ensure_traceparent(sdk::Headers& headers, std::mt19937_64& rng);
+bool ensure_traceparent(sdk::Headers& headers, support::FastRandom& rng);
 
 }  // namespace coyote::host::jobs

@@ -2,13 +2,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <regex>
 #include <set>
 
 using namespace coyote::host::jobs;
 
 TEST_CASE("a new traceparent is a valid sampled W3C root context", "[jobs][trace]") {
-  std::mt19937_64 rng(42);
+  coyote::host::support::FastRandom rng(42);
   const std::regex form("^00-[0-9a-f]{32}-[0-9a-f]{16}-01$");
   std::set<std::string> seen;
   for (int i = 0; i < 100; ++i) {
@@ -22,7 +23,7 @@ TEST_CASE("a new traceparent is a valid sampled W3C root context", "[jobs][trace
 }
 
 TEST_CASE("a traceparent under any capitalisation is kept as it is", "[jobs][trace]") {
-  std::mt19937_64 rng(1);
+  coyote::host::support::FastRandom rng(1);
   for (const char* key : {"traceparent", "Traceparent", "TRACEPARENT", "TraceParent"}) {
     coyote::sdk::Headers headers;
     headers[key] = {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"};
@@ -33,11 +34,27 @@ TEST_CASE("a traceparent under any capitalisation is kept as it is", "[jobs][tra
 }
 
 TEST_CASE("headers without a traceparent get one under RoadRunner's key", "[jobs][trace]") {
-  std::mt19937_64 rng(1);
+  coyote::host::support::FastRandom rng(1);
   coyote::sdk::Headers headers;
   headers["tracestate"] = {"rojo=1"};
   CHECK(ensure_traceparent(headers, rng));
   REQUIRE(headers.contains(std::string(kTraceparentHeader)));
   CHECK(headers["tracestate"] == std::vector<std::string>{"rojo=1"});
   CHECK_FALSE(ensure_traceparent(headers, rng));  // idempotent: a retry keeps its context
+}
+
+TEST_CASE("a new traceparent spells the generator's numbers in hex, most significant first",
+          "[jobs][trace]") {
+  coyote::host::support::FastRandom rng(99);
+  coyote::host::support::FastRandom same(99);
+  const std::string tp = new_traceparent(rng);
+  char expected[64];
+  const auto trace_high = static_cast<unsigned long long>(same());
+  const auto trace_low = static_cast<unsigned long long>(same());
+  const auto span = static_cast<unsigned long long>(same());
+  REQUIRE(trace_high != 0);  // seed 99's draws are non-zero, so nothing was drawn again
+  REQUIRE(span != 0);
+  std::snprintf(expected, sizeof expected, "00-%016llx%016llx-%016llx-01", trace_high, trace_low,
+                span);
+  CHECK(tp == expected);
 }
