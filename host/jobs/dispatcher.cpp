@@ -96,8 +96,10 @@ void Dispatcher::finish(std::uint32_t slot, const worker::ExecOutcome& outcome) 
   COYOTE_ASSERT_LOOP_THREAD();
   // A slot that is empty would be a pool bug (done called twice): never crash the host on it.
   if (slot >= in_flight_.size() || !in_flight_[slot]) return;
-  const auto elapsed = std::chrono::steady_clock::now() - started_[slot];
-  exec_.observe(elapsed);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_[slot]).count();
+  const std::size_t bucket = exec_.bucket_of(seconds);
+  exec_.observe_at(bucket, seconds);
   if (PriorityQueue::Flow* flow = flows_[slot]) {
     flows_[slot] = nullptr;
     queue_.finished(flow);
@@ -111,7 +113,7 @@ void Dispatcher::finish(std::uint32_t slot, const worker::ExecOutcome& outcome) 
     cls = &classes_->of(job.pipeline(), job.name(), &class_memo_);
   }
   const bool acked = responses_.handle(unpark(slot), outcome);
-  if (cls != nullptr) cls->record(elapsed, acked);
+  if (cls != nullptr) cls->record(seconds, bucket, acked);
 }
 
 }  // namespace coyote::host::jobs

@@ -30,8 +30,12 @@ class JobClassStats {
     DurationHistogram exec;       ///< count() and sum() give the total and the average
 
     void record(std::chrono::steady_clock::duration elapsed, bool acked) {
-      exec.observe(elapsed);
       const double seconds = std::chrono::duration<double>(elapsed).count();
+      record(seconds, exec.bucket_of(seconds), acked);
+    }
+    /// `bucket` from bucket_of() of any histogram with the default bounds (the caller's own).
+    void record(double seconds, std::size_t bucket, bool acked) {
+      exec.observe_at(bucket, seconds);
       if (seconds > exec_max) exec_max = seconds;
       ++(acked ? processed : failed);
     }
