@@ -52,6 +52,11 @@ class FrameBuffer {
   [[nodiscard]] ParseProblem problem() const noexcept { return problem_; }
 
   [[nodiscard]] std::size_t buffered() const noexcept { return end_ - begin_; }
+  /// Bytes still to arrive for the frame being assembled, known once next() has read its
+  /// header; 0 when no frame is partly here or its header is not whole yet.
+  [[nodiscard]] std::size_t missing() const noexcept {
+    return wanted_ > buffered() && buffered() != 0 ? wanted_ - buffered() : 0;
+  }
   /// Bytes of memory the buffer holds (what an owner accounts against its limits).
   [[nodiscard]] std::size_t capacity() const noexcept { return data_.capacity(); }
   /// Frees the memory when nothing is buffered (an idle connection then holds none).

@@ -159,3 +159,28 @@ TEST_CASE("frame buffer gives back the memory of a big frame once it is consumed
   CHECK(buffer.buffered() == 0);
   CHECK(buffer.prepare().size() == FrameBuffer::kReadSize);
 }
+
+TEST_CASE("frame buffer says how many bytes the frame being assembled still misses", "[goridge]") {
+  g::FrameBuffer buf(1 << 20);
+  const std::string frame =
+      g::encode_frame(0, std::vector<std::uint32_t>{0}, std::string(5000, 'm'));
+  CHECK(buf.missing() == 0);  // nothing here
+  buf.append(span_of(frame.substr(0, 6)));
+  REQUIRE(buf.next());
+  const std::size_t header_rest = buf.missing();
+  CHECK(header_rest > 0);  // the header is not whole: what is known is the header's own rest
+  buf.append(span_of(frame.substr(6, 994)));
+  REQUIRE(buf.next());
+  CHECK(buf.missing() == frame.size() - 1000);
+  // Read straight into the buffer, as the RPC server does for a request partly here.
+  const std::size_t want = buf.missing();
+  auto space = buf.prepare(want);
+  REQUIRE(space.size() >= want);
+  std::memcpy(space.data(), frame.data() + 1000, want);
+  buf.commit(want);
+  auto next = buf.next();
+  REQUIRE(next);
+  REQUIRE(*next);
+  CHECK((*next)->payload == std::string(5000, 'm'));
+  CHECK(buf.missing() == 0);
+}
