@@ -11,7 +11,7 @@ MemoryJob::MemoryJob(std::shared_ptr<PipelineCore> core, sdk::Message&& message,
 
 MemoryJob::MemoryJob(std::shared_ptr<PipelineCore> core, PackedMessage& packed,
                      const std::string& pipeline)
-    : sdk::Job(sdk::Message{}), core_(std::move(core)), delayed_(packed.delayed()) {
+    : core_(std::move(core)), delayed_(packed.delayed()) {
   packed.unpack_into(message_, pipeline);
 }
 
