@@ -394,7 +394,9 @@ void WorkerProcess::on_reply_frame(const goridge::FrameBuffer::Frame& frame) {
     finish_job(outcome, true);
     return;
   }
-  outcome.body.assign(body);
+  // clear + append into the reused outcome, as WorkerPool::try_exec does with the context.
+  outcome.body.clear();
+  outcome.body.append(body);
   finish_job(outcome, false);
 }
 
