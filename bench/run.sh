@@ -792,8 +792,11 @@ jobs:
       config:
         prefetch: 100000
 YAML
+  # COYOTE_BENCH_CALLGRIND_ARGS adds valgrind options (e.g. --dump-instr=yes for per-instruction
+  # profiles of a kept run).
+  # shellcheck disable=SC2086
   valgrind --tool=callgrind --trace-children=no --callgrind-out-file="$dir/cg.out" \
-    "$BUILD/bin/coyote" serve -c "$dir/rr.yaml" >"$dir/coyote.log" 2>&1 &
+    ${COYOTE_BENCH_CALLGRIND_ARGS:-} "$BUILD/bin/coyote" serve -c "$dir/rr.yaml" >"$dir/coyote.log" 2>&1 &
   pid=$!
   STARTED+=("$pid")
   # Valgrind starts the host ~50x slower: wait for the RPC port, then for the workers' handshake.
