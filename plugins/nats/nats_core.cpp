@@ -36,6 +36,9 @@ constexpr milliseconds kCloseWait{5000};
 constexpr milliseconds kAckDelay{1};
 constexpr milliseconds kRecreateDelay{1000};
 constexpr std::size_t kAckBatch = 512;
+/// An ack the server has not confirmed in this time was lost (a reconnect): its slot is freed
+/// anyway. Should the ack itself be lost, JetStream redelivers after ack_wait (at least once).
+constexpr milliseconds kSettleConfirmWait{5000};
 /// An early delivery of a delayed job closer than this to its due time is delivered now.
 constexpr std::int64_t kDueSlackNs = 20'000'000;
 
@@ -110,6 +113,15 @@ void on_delete_reply(natsConnection* /*nc*/, natsSubscription* /*sub*/, natsMsg*
     with_core(closure, [&](NatsCore& core) { core.on_async_error(text); });
   }
   natsMsg_Destroy(msg);
+}
+
+void on_settle_reply(natsConnection* /*nc*/, natsSubscription* /*sub*/, natsMsg* msg,
+                     void* closure) {
+  const char* subject = natsMsg_GetSubject(msg);
+  const char* dot = subject != nullptr ? std::strrchr(subject, '.') : nullptr;
+  const std::uint64_t id = dot != nullptr ? std::strtoull(dot + 1, nullptr, 10) : 0;
+  natsMsg_Destroy(msg);
+  if (id != 0) with_core(closure, [id](NatsCore& core) { core.on_settle_confirmed(id); });
 }
 
 // The pull subscription is drained (its on-complete callback awaited) before its core goes
@@ -250,6 +262,7 @@ void NatsCore::shutdown() {
   }
   if (pull_ != nullptr) natsSubscription_Destroy(pull_);
   if (delete_replies_ != nullptr) natsSubscription_Destroy(delete_replies_);
+  if (settle_replies_ != nullptr) natsSubscription_Destroy(settle_replies_);
   if (js_ != nullptr) jsCtx_Destroy(js_);
   if (conn_ != nullptr) {
     natsConnection_Close(conn_);
@@ -257,6 +270,7 @@ void NatsCore::shutdown() {
   }
   pull_ = nullptr;
   delete_replies_ = nullptr;
+  settle_replies_ = nullptr;
   js_ = nullptr;
   conn_ = nullptr;
 }
@@ -288,12 +302,12 @@ sdk::Status NatsCore::settle(OpKind kind, const Delivery& delivery) {
     release_slot();
     return sdk::Status::ok();
   }
-  // The slot frees once the ack is on the wire (before any later pull request on the same
-  // connection), so the server never sees this host hold more than prefetch.
+  // The slot frees once the server confirms the ack, not once it is sent: nats-server handles
+  // acks and pull requests on separate queues, so a pull sent after an ack may be served before
+  // that ack counts, and the server would see this host hold prefetch + 1.
   Op op;
   op.kind = kind;
   op.delivery = delivery;
-  op.release = true;
   if (enqueue(std::move(op))) return sdk::Status::ok();
   release_slot();
   return closed_error();
@@ -344,12 +358,32 @@ void NatsCore::release_slot() {
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
-    if (in_flight_ > 0) --in_flight_;
-    // The consumer thread waits for a quarter of prefetch to be free (or for the last job).
-    wake =
-        options_.prefetch - in_flight_ - credit_ == fetch_threshold() || in_flight_ + credit_ == 0;
+    wake = release_slot_locked();
   }
   if (wake) consumer_cv_.notify_one();
+}
+
+bool NatsCore::release_slot_locked() {
+  if (in_flight_ > 0) --in_flight_;
+  // The consumer thread waits for a quarter of prefetch to be free (or for the last job).
+  return options_.prefetch - in_flight_ - credit_ == fetch_threshold() || in_flight_ + credit_ == 0;
+}
+
+void NatsCore::on_settle_confirmed(std::uint64_t id) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    // Absent: already freed by release_unconfirmed_locked (the answer came too late).
+    if (unconfirmed_.erase(id) == 1) wake = release_slot_locked();
+  }
+  if (wake) consumer_cv_.notify_one();
+}
+
+void NatsCore::release_unconfirmed_locked(Clock::time_point now) {
+  while (!unconfirmed_.empty() && unconfirmed_.begin()->second <= now) {
+    unconfirmed_.erase(unconfirmed_.begin());
+    if (in_flight_ > 0) --in_flight_;
+  }
 }
 
 std::int64_t NatsCore::fetch_threshold() const {
@@ -514,6 +548,19 @@ bool NatsCore::connect() {
     if (s == NATS_OK) s = natsSubscription_SetPendingLimits(pull_, -1, -1);
     if (s == NATS_OK) s = natsSubscription_SetOnCompleteCB(pull_, on_pull_complete, this);
   }
+  if (s == NATS_OK) {
+    natsInbox* inbox = nullptr;
+    s = natsInbox_Create(&inbox);
+    if (s == NATS_OK) {
+      settle_inbox_ = inbox;
+      natsInbox_Destroy(inbox);
+      const std::string wildcard = settle_inbox_ + ".*";
+      s = natsConnection_Subscribe(&settle_replies_, conn_, wildcard.c_str(), on_settle_reply,
+                                   this);
+    }
+    // At most prefetch answers are outstanding; cnats's default limit could drop some.
+    if (s == NATS_OK) s = natsSubscription_SetPendingLimits(settle_replies_, -1, -1);
+  }
   if (s != NATS_OK) {
     set_error("cannot set up JetStream on the connection: " + last_error_text(s));
     return false;
@@ -650,6 +697,7 @@ void NatsCore::pull_more() {
     // received (credit) count against prefetch like the jobs this host holds.
     std::unique_lock lock(mutex_);
     const auto now = Clock::now();
+    release_unconfirmed_locked(now);
     for (auto it = pulls_.begin(); it != pulls_.end();) {
       if (now >= it->second.deadline) {  // the server's 408 never came (lost on a reconnect)
         credit_ = std::max<std::int64_t>(0, credit_ - it->second.remaining);
@@ -1091,7 +1139,7 @@ void NatsCore::io_loop() {
       }
       batch.clear();
     }
-    for (auto& op : batch) execute(op);
+    execute_all(batch);
     if (closing) break;
     if (Clock::now() - last_touch >= tick) {
       touch_held();
@@ -1111,13 +1159,14 @@ void NatsCore::finish_close() {
       std::lock_guard lock(mutex_);
       if (connection_ready_) batch.swap(ops_);
     }
-    for (auto& op : batch) execute(op);
+    execute_all(batch);
     if (!connection_ready_ || Clock::now() >= deadline) break;
     bool idle = batch.empty() && publishes_pending_.load() == 0;
     if (idle) {
       // Jobs still running answer into this pipeline; their acks are worth waiting for.
+      // Settled jobs waiting only for the server's confirmation are not waited for.
       std::unique_lock lock(mutex_);
-      if (in_flight_ == 0 && ops_.empty()) break;
+      if (in_flight_ == static_cast<std::int64_t>(unconfirmed_.size()) && ops_.empty()) break;
       io_cv_.wait_for(lock, milliseconds{20});
     } else if (batch.empty()) {
       std::this_thread::sleep_for(milliseconds{5});
@@ -1155,7 +1204,18 @@ void NatsCore::finish_close() {
 
 bool NatsCore::publish_gate_open() const { return setup_state_ != 0 || !connected_; }
 
-void NatsCore::execute(Op& op) {
+void NatsCore::execute_all(std::deque<Op>& batch) {
+  std::size_t last_ack = batch.size();
+  for (std::size_t i = batch.size(); i-- > 0;) {
+    if (batch[i].kind == OpKind::kAck) {
+      last_ack = i;
+      break;
+    }
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) execute(batch[i], i == last_ack);
+}
+
+void NatsCore::execute(Op& op, bool may_pull) {
   switch (op.kind) {
     case OpKind::kPublish:
       if (setup_state_ == 2) {
@@ -1169,15 +1229,15 @@ void NatsCore::execute(Op& op) {
       publish(std::move(op.messages), std::move(op.done));
       return;
     case OpKind::kAck:
-      send(op.delivery.reply, "+ACK");
+      if (!may_pull || !send_ack_with_pull(op.delivery.reply)) {
+        send_confirmed(op.delivery.reply, "+ACK");
+      }
       if (options_.delete_after_ack) delete_message(op.delivery.stream_seq);
       unhold(op.delivery.token);
-      if (op.release) release_slot();
       return;
     case OpKind::kTerm:
-      send(op.delivery.reply, "+TERM");
+      send_confirmed(op.delivery.reply, "+TERM");
       unhold(op.delivery.token);
-      if (op.release) release_slot();
       return;
     case OpKind::kRequeue: {
       Delivery d = op.delivery;
@@ -1189,7 +1249,6 @@ void NatsCore::execute(Op& op) {
           Op ack;
           ack.kind = OpKind::kAck;
           ack.delivery = d;
-          ack.release = true;
           if (!enqueue(std::move(ack))) {  // closed: the original returns after ack_wait
             unhold(d.token);
             release_slot();
@@ -1309,6 +1368,66 @@ void NatsCore::send(const std::string& subject, std::string_view data) {
     log_.debug("nats pipeline " + options_.pipeline + ": could not send " + std::string(data) +
                ": " + last_error_text(s));
   }
+}
+
+void NatsCore::send_confirmed(const std::string& subject, std::string_view data) {
+  std::uint64_t id = 0;
+  {
+    // Registered before it is sent: the answer may arrive before the publish call returns.
+    std::lock_guard lock(mutex_);
+    id = next_settle_++;
+    unconfirmed_.emplace(id, Clock::now() + kSettleConfirmWait);
+  }
+  natsStatus s = NATS_ERR;
+  if (!subject.empty() && connection_ready_) {
+    // The server answers an ack that has a reply subject once it has processed it.
+    const std::string reply = settle_inbox_ + "." + std::to_string(id);
+    s = natsConnection_PublishRequest(conn_, subject.c_str(), reply.c_str(), data.data(),
+                                      static_cast<int>(data.size()));
+  }
+  if (s != NATS_OK) {
+    if (!subject.empty() && log_.enabled(sdk::LogLevel::kDebug)) {
+      log_.debug("nats pipeline " + options_.pipeline + ": could not send " + std::string(data) +
+                 ": " + last_error_text(s));
+    }
+    on_settle_confirmed(id);  // nothing will answer: free the slot now
+  }
+}
+
+bool NatsCore::send_ack_with_pull(const std::string& subject) {
+  if (subject.empty() || !connection_ready_) return false;
+  std::int64_t batch = 0;
+  std::uint64_t id = 0;
+  {
+    std::lock_guard lock(mutex_);
+    // nats-server handles every ack of a consumer on one queue, in order, and a "+NXT" pull
+    // request right after its ack: the slots of this ack and of the unconfirmed ones sent
+    // before it are free by the time the request is served. Only the consumer thread's own
+    // pull requests, on another server queue, must wait for the confirmations.
+    const auto settled = static_cast<std::int64_t>(unconfirmed_.size()) + 1;
+    const std::int64_t room = options_.prefetch - (in_flight_ - settled) - credit_;
+    if (!running_ || !connected_ || pulls_.size() >= kMaxOpenPulls || room < fetch_threshold()) {
+      return false;
+    }
+    batch = room;
+    id = next_pull_++;
+    pulls_.emplace(id, Pull{batch, Clock::now() + milliseconds{kPullExpiresMs + 5000}});
+    credit_ += batch;
+    in_flight_ = std::max<std::int64_t>(0, in_flight_ - settled);
+    unconfirmed_.clear();  // their confirmations, when they come, find nothing to free
+  }
+  const std::string reply = pull_inbox_ + "." + std::to_string(id);
+  const std::string body = "+NXT {\"batch\":" + std::to_string(batch) +
+                           ",\"expires\":" + std::to_string(kPullExpiresMs * 1'000'000) + "}";
+  const natsStatus s = natsConnection_PublishRequest(conn_, subject.c_str(), reply.c_str(),
+                                                     body.data(), static_cast<int>(body.size()));
+  if (s != NATS_OK) {
+    // The ack is lost too: JetStream redelivers after ack_wait (at least once).
+    close_pull(id, -1);
+    log_.warn("nats pipeline " + options_.pipeline +
+              ": cannot send an ack with a pull request: " + last_error_text(s));
+  }
+  return true;
 }
 
 void NatsCore::delete_message(std::uint64_t seq) {

@@ -97,6 +97,8 @@ class NatsCore {
   /// A message on the pull inbox: a delivery or a pull request's status.
   void on_pull_message(natsMsg* msg);
   void on_pull_closed();
+  /// The server answered the ack or term sent with reply id `id`: it has processed it.
+  void on_settle_confirmed(std::uint64_t id);
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -106,7 +108,6 @@ class NatsCore {
     Delivery delivery;
     std::vector<sdk::Message> messages;
     sdk::Completion done;
-    bool release = false;  ///< frees the job's prefetch slot once sent
   };
   struct Pull {
     std::int64_t remaining = 0;  ///< messages the server may still deliver into this request
@@ -133,13 +134,22 @@ class NatsCore {
   void setup_later();
   // io thread
   void io_loop();
-  void execute(Op& op);
+  /// `may_pull`: the op is the batch's last ack, which may carry the next pull request.
+  void execute(Op& op, bool may_pull);
+  /// Runs a batch of ops; its last ack carries a pull request when there is room for one.
+  void execute_all(std::deque<Op>& batch);
   /// Pushes may be published: the setup answered, or there is no connection to set up on (cnats
   /// buffers them until it reconnects, bounded by jobs.timeout).
   [[nodiscard]] bool publish_gate_open() const;
   void publish(std::vector<sdk::Message> messages, sdk::Completion done);
   void publish_one(sdk::Message message, std::function<void(sdk::Status)> done);
   void send(const std::string& subject, std::string_view data);
+  /// An ack or term whose prefetch slot frees when the server answers it (see settle()).
+  void send_confirmed(const std::string& subject, std::string_view data);
+  /// Acks with "+NXT", asking for as many messages as this ack and every unconfirmed one before
+  /// it free (the server processes them before the request, in order). False when no pull is
+  /// due (the caller then sends a confirmed ack).
+  bool send_ack_with_pull(const std::string& subject);
   void delete_message(std::uint64_t seq);
   void touch_held();
   void finish_close();
@@ -149,6 +159,10 @@ class NatsCore {
   bool enqueue(Op op);
   [[nodiscard]] sdk::Status closed_error() const;
   void release_slot();
+  /// release_slot()'s count, under mutex_; whether the consumer thread must be woken.
+  bool release_slot_locked();
+  /// Slots of acks the server never answered (lost on a reconnect), freed after a while.
+  void release_unconfirmed_locked(Clock::time_point now);
   /// Free slots (of prefetch) before the consumer thread fetches again.
   [[nodiscard]] std::int64_t fetch_threshold() const;
   void set_error(std::string text);
@@ -172,6 +186,8 @@ class NatsCore {
   std::string pull_subject_;  // $JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>
   natsSubscription* delete_replies_ = nullptr;
   std::string delete_inbox_;
+  natsSubscription* settle_replies_ = nullptr;  // async, on settle_inbox_.*: acks confirmed
+  std::string settle_inbox_;
   std::atomic<bool> connection_ready_{false};
   std::atomic<bool> connected_{false};
   std::atomic<bool> needs_setup_{true};
@@ -191,8 +207,12 @@ class NatsCore {
   bool io_done_ = false;        // the io thread has drained and ended: nothing more is sent
   bool shut_down_ = false;
   std::deque<Op> ops_;
-  bool urgent_ = false;  // an op that must not wait for the ack batching is queued
-  std::int64_t in_flight_ = 0;
+  bool urgent_ = false;         // an op that must not wait for the ack batching is queued
+  std::int64_t in_flight_ = 0;  // jobs held, and settled ones the server has not confirmed
+  /// Acks and terms sent and not yet confirmed, by reply id, with the time their slot is freed
+  /// without an answer. Ids and times both grow, so the map is in deadline order too.
+  std::map<std::uint64_t, Clock::time_point> unconfirmed_;
+  std::uint64_t next_settle_ = 1;
   std::map<std::uint64_t, Pull> pulls_;           // open pull requests
   std::deque<std::unique_ptr<sdk::Job>> parked_;  // delivered while paused
   std::int64_t credit_ = 0;                       // messages requested, not received yet
