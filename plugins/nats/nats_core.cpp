@@ -103,6 +103,26 @@ void on_error_trampoline(natsConnection* /*nc*/, natsSubscription* /*sub*/, nats
   with_core(closure, [&](NatsCore& core) { core.on_async_error(text); });
 }
 
+// The request id a reply subject ends with ("<inbox>.<id>"); 0 when it has none.
+std::uint64_t request_id_of(natsMsg* msg) {
+  const char* subject = natsMsg_GetSubject(msg);
+  const char* dot = subject != nullptr ? std::strrchr(subject, '.') : nullptr;
+  return dot != nullptr ? std::strtoull(dot + 1, nullptr, 10) : 0;
+}
+
+// A fresh inbox subject into `inbox`, and an asynchronous subscription on it followed by
+// `suffix` ("" for the inbox itself, ".*" for one reply subject per request).
+natsStatus subscribe_new_inbox(natsConnection* conn, std::string& inbox, const char* suffix,
+                               natsSubscription** sub, natsMsgHandler handler, void* closure) {
+  natsInbox* created = nullptr;
+  natsStatus s = natsInbox_Create(&created);
+  if (s != NATS_OK) return s;
+  inbox = created;
+  natsInbox_Destroy(created);
+  const std::string subject = inbox + suffix;
+  return natsConnection_Subscribe(sub, conn, subject.c_str(), handler, closure);
+}
+
 void on_delete_reply(natsConnection* /*nc*/, natsSubscription* /*sub*/, natsMsg* msg,
                      void* closure) {
   const std::string_view data(natsMsg_GetData(msg),
@@ -117,9 +137,7 @@ void on_delete_reply(natsConnection* /*nc*/, natsSubscription* /*sub*/, natsMsg*
 
 void on_settle_reply(natsConnection* /*nc*/, natsSubscription* /*sub*/, natsMsg* msg,
                      void* closure) {
-  const char* subject = natsMsg_GetSubject(msg);
-  const char* dot = subject != nullptr ? std::strrchr(subject, '.') : nullptr;
-  const std::uint64_t id = dot != nullptr ? std::strtoull(dot + 1, nullptr, 10) : 0;
+  const std::uint64_t id = request_id_of(msg);
   natsMsg_Destroy(msg);
   if (id != 0) with_core(closure, [id](NatsCore& core) { core.on_settle_confirmed(id); });
 }
@@ -527,37 +545,15 @@ bool NatsCore::connect() {
   jo.PublishAsync.AckHandlerClosure = this;
   s = natsConnection_JetStream(&js_, conn_, &jo);
   if (s == NATS_OK && options_.delete_after_ack) {
-    natsInbox* inbox = nullptr;
-    s = natsInbox_Create(&inbox);
-    if (s == NATS_OK) {
-      delete_inbox_ = inbox;
-      natsInbox_Destroy(inbox);
-      s = natsConnection_Subscribe(&delete_replies_, conn_, delete_inbox_.c_str(), on_delete_reply,
-                                   this);
-    }
+    s = subscribe_new_inbox(conn_, delete_inbox_, "", &delete_replies_, on_delete_reply, this);
   }
   if (s == NATS_OK) {
-    natsInbox* inbox = nullptr;
-    s = natsInbox_Create(&inbox);
-    if (s == NATS_OK) {
-      pull_inbox_ = inbox;
-      natsInbox_Destroy(inbox);
-      const std::string wildcard = pull_inbox_ + ".*";
-      s = natsConnection_Subscribe(&pull_, conn_, wildcard.c_str(), nats::on_pull_message, this);
-    }
+    s = subscribe_new_inbox(conn_, pull_inbox_, ".*", &pull_, nats::on_pull_message, this);
     if (s == NATS_OK) s = natsSubscription_SetPendingLimits(pull_, -1, -1);
     if (s == NATS_OK) s = natsSubscription_SetOnCompleteCB(pull_, on_pull_complete, this);
   }
   if (s == NATS_OK) {
-    natsInbox* inbox = nullptr;
-    s = natsInbox_Create(&inbox);
-    if (s == NATS_OK) {
-      settle_inbox_ = inbox;
-      natsInbox_Destroy(inbox);
-      const std::string wildcard = settle_inbox_ + ".*";
-      s = natsConnection_Subscribe(&settle_replies_, conn_, wildcard.c_str(), on_settle_reply,
-                                   this);
-    }
+    s = subscribe_new_inbox(conn_, settle_inbox_, ".*", &settle_replies_, on_settle_reply, this);
     // At most prefetch answers are outstanding; cnats's default limit could drop some.
     if (s == NATS_OK) s = natsSubscription_SetPendingLimits(settle_replies_, -1, -1);
   }
@@ -718,15 +714,10 @@ void NatsCore::pull_more() {
       return;
     }
     batch = room;
-    id = next_pull_++;
-    pulls_.emplace(id, Pull{batch, now + milliseconds{kPullExpiresMs + 5000}});
-    credit_ += batch;
+    id = open_pull_locked(batch, now);
   }
-  const std::string reply = pull_inbox_ + "." + std::to_string(id);
-  // The server answers on `reply` with up to `batch` messages as they arrive, then a 408
-  // status when the request expires (none when it was filled).
-  const std::string body = "{\"batch\":" + std::to_string(batch) +
-                           ",\"expires\":" + std::to_string(kPullExpiresMs * 1'000'000) + "}";
+  const std::string reply = pull_reply(id);
+  const std::string body = pull_request(batch);
   natsStatus s = natsConnection_PublishRequest(conn_, pull_subject_.c_str(), reply.c_str(),
                                                body.data(), static_cast<int>(body.size()));
   if (s != NATS_OK) {
@@ -736,6 +727,24 @@ void NatsCore::pull_more() {
     std::unique_lock lock(mutex_);
     consumer_cv_.wait_for(lock, milliseconds{200}, [&] { return stopping_; });
   }
+}
+
+std::uint64_t NatsCore::open_pull_locked(std::int64_t batch, Clock::time_point now) {
+  const std::uint64_t id = next_pull_++;
+  pulls_.emplace(id, Pull{batch, now + milliseconds{kPullExpiresMs + 5000}});
+  credit_ += batch;
+  return id;
+}
+
+std::string NatsCore::pull_reply(std::uint64_t id) const {
+  return pull_inbox_ + "." + std::to_string(id);
+}
+
+std::string NatsCore::pull_request(std::int64_t batch) {
+  // The server answers on the request's reply subject with up to `batch` messages as they
+  // arrive, then a 408 status when the request expires (none when it was filled).
+  return "{\"batch\":" + std::to_string(batch) +
+         ",\"expires\":" + std::to_string(kPullExpiresMs * 1'000'000) + "}";
 }
 
 void NatsCore::close_pull(std::uint64_t id, std::int64_t pending) {
@@ -759,9 +768,7 @@ void NatsCore::on_pull_message(natsMsg* msg) {
       status != nullptr) {
     // Statuses come on the request's own reply subject (deliveries keep their message's
     // subject, so those cannot be told apart by request).
-    const char* subject = natsMsg_GetSubject(msg);
-    const char* dot = subject != nullptr ? std::strrchr(subject, '.') : nullptr;
-    const std::uint64_t id = dot != nullptr ? std::strtoull(dot + 1, nullptr, 10) : 0;
+    const std::uint64_t id = request_id_of(msg);
     const std::string code(status);
     const char* description = nullptr;
     (void)natsMsgHeader_Get(msg, "Description", &description);
@@ -1410,15 +1417,12 @@ bool NatsCore::send_ack_with_pull(const std::string& subject) {
       return false;
     }
     batch = room;
-    id = next_pull_++;
-    pulls_.emplace(id, Pull{batch, Clock::now() + milliseconds{kPullExpiresMs + 5000}});
-    credit_ += batch;
+    id = open_pull_locked(batch, Clock::now());
     in_flight_ = std::max<std::int64_t>(0, in_flight_ - settled);
     unconfirmed_.clear();  // their confirmations, when they come, find nothing to free
   }
-  const std::string reply = pull_inbox_ + "." + std::to_string(id);
-  const std::string body = "+NXT {\"batch\":" + std::to_string(batch) +
-                           ",\"expires\":" + std::to_string(kPullExpiresMs * 1'000'000) + "}";
+  const std::string reply = pull_reply(id);
+  const std::string body = "+NXT " + pull_request(batch);
   const natsStatus s = natsConnection_PublishRequest(conn_, subject.c_str(), reply.c_str(),
                                                      body.data(), static_cast<int>(body.size()));
   if (s != NATS_OK) {

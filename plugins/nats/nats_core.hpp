@@ -127,6 +127,12 @@ class NatsCore {
   /// A pull request ended; `pending` is the server's count of what it would still have
   /// delivered (-1: unknown).
   void close_pull(std::uint64_t id, std::int64_t pending);
+  /// Registers a pull request for `batch` messages (under mutex_): its id, its credit.
+  std::uint64_t open_pull_locked(std::int64_t batch, Clock::time_point now);
+  /// The subject the server answers pull request `id` on.
+  [[nodiscard]] std::string pull_reply(std::uint64_t id) const;
+  /// A pull request's JSON, as the consumer thread sends it and as a "+NXT" ack carries it.
+  [[nodiscard]] static std::string pull_request(std::int64_t batch);
   void deliver(natsMsg* msg);
   void insert(std::unique_ptr<sdk::Job> job);
   void drop_subscription();
