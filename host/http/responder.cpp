@@ -11,18 +11,23 @@ Exchange::Exchange(std::shared_ptr<ExchangeSink> sink, asio::any_io_executor exe
     : sink_(std::move(sink)), executor_(std::move(executor)), id_(id) {}
 
 Exchange::~Exchange() {
-  // The last Responder/ResponseStream copy is gone (on whichever thread): never leave the
-  // connection waiting.
+  // The last Responder/ResponseStream copy is gone, on whichever thread. Never leave the
+  // connection waiting, and never let the connection be destroyed here: its socket and timer
+  // belong to the loop, and an off-loop owner (a formatter thread) can outlive the io_context.
+  // So what is still held of the sink goes back to the loop inside a posted handler.
+  if (!sink_) return;  // respond() handed it to the loop already
   try {
     const int state = state_.load(std::memory_order_acquire);
     if (state == kPending) {
-      asio::post(executor_, [sink = sink_, id = id_] {
+      asio::post(executor_, [sink = std::move(sink_), id = id_] {
         Response r = Response::text(500, "handler gave no answer\n");
         r.close = true;
         sink->finish(id, std::move(r));
       });
     } else if (state == kStreaming) {
-      asio::post(executor_, [sink = sink_, id = id_] { sink->stream_end(id); });
+      asio::post(executor_, [sink = std::move(sink_), id = id_] { sink->stream_end(id); });
+    } else {
+      asio::post(executor_, [sink = std::move(sink_)] {});
     }
   } catch (...) {  // NOLINT(bugprone-empty-catch): out of memory; the idle timeout closes it
   }
@@ -33,7 +38,9 @@ bool Exchange::respond(Response response) {
   if (!state_.compare_exchange_strong(expected, kAnswered, std::memory_order_acq_rel)) {
     return false;
   }
-  asio::post(executor_, [sink = sink_, id = id_, r = std::move(response)]() mutable {
+  // The whole answer is the last use of the sink (write/end refuse an answered exchange and the
+  // destructor sees it gone), so the sink moves into the handler and is released on the loop.
+  asio::post(executor_, [sink = std::move(sink_), id = id_, r = std::move(response)]() mutable {
     sink->finish(id, std::move(r));
   });
   return true;

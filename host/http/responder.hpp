@@ -56,7 +56,7 @@ class Exchange {
 
  private:
   enum State : int { kPending, kAnswered, kStreaming, kEnded };
-  std::shared_ptr<ExchangeSink> sink_;
+  std::shared_ptr<ExchangeSink> sink_;  // released on the loop only (see ~Exchange)
   boost::asio::any_io_executor executor_;
   std::uint64_t id_;
   std::atomic<int> state_{kPending};

@@ -196,6 +196,33 @@ TEST_CASE("http handler can answer later from another thread", "[http]") {
   CHECK(res[boost::beast::http::field::content_type] == "application/json");
 }
 
+TEST_CASE("http responder answered off the loop may outlive the server and its io_context",
+          "[http]") {
+  // A metrics formatter thread keeps its Responder copy until its task ends, which can be after
+  // the client has its answer and the host has torn the loop down. The connection must not die
+  // with that copy, off the loop (under ASan this was a use-after-free of the timer's service).
+  Parked parked;
+  http::Router r;
+  r.add("/poll", [&](http::Request, http::Responder out) { parked.add(std::move(out)); });
+  std::vector<http::Responder> kept;  // outlives the server, as a formatter thread's copy can
+  {
+    LiveHttp live(std::move(r));
+    {
+      HttpClient client(live.port());
+      client.send("GET /poll HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+      auto responder = parked.take();
+      REQUIRE(responder);
+      kept.push_back(*responder);
+      responder.reset();
+      std::thread other([&] { CHECK(kept.front().respond(http::Response::text(200, "late"))); });
+      other.join();
+      CHECK(client.read().body() == "late");
+    }
+    CHECK(LiveHttp::wait_for([&] { return live.connections() == 0; }));
+  }
+  kept.clear();
+}
+
 TEST_CASE("http request whose responder is dropped gets 500", "[http]") {
   http::Router r;
   r.add("/", [](http::Request, http::Responder) {});
