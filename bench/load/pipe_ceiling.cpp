@@ -102,20 +102,12 @@ std::string job_frame(std::size_t i, std::size_t payload_size) {
   char id[40];
   std::snprintf(id, sizeof id, "00000000-0000-4000-8000-%012zu", i);
   // Coyote gives a job pushed without a trace context a fresh W3C one under RoadRunner's key
-  // (docs/metrics.md, "Trace context"), so its worker decodes that header too: the same bytes here
-  // (random hex of the same length, built before the clock starts), or the ceiling would measure a
-  // lighter job than the one Coyote sends.
-  static std::uint64_t state = 0x9e3779b97f4a7c15ULL;
-  auto hex = [](std::size_t digits) {
-    static const char* const kDigits = "0123456789abcdef";
-    std::string out;
-    for (std::size_t d = 0; d < digits; ++d) {
-      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-      out.push_back(kDigits[(state >> 60) & 0xf]);
-    }
-    return out;
-  };
-  const std::string traceparent = "00-" + hex(32) + "-" + hex(16) + "-01";
+  // (docs/metrics.md, "Trace context"), so its worker decodes that header too: the same bytes here,
+  // or the ceiling would measure a lighter job than the one Coyote sends. One value for every job:
+  // the worker's cost does not depend on the digits, and the parent's instruction count (callgrind
+  // counts the frames' construction too) stays that of the pipe, not of a hex generator.
+  static const std::string traceparent =
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
   const std::string ctx = std::string("{\"id\":\"") + id +
                           "\",\"job\":\"App\\\\Job\\\\Noop\",\"driver\":\"memory\","
                           "\"headers\":{\"Traceparent\":[\"" +
