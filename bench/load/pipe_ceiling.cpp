@@ -106,8 +106,7 @@ std::string job_frame(std::size_t i, std::size_t payload_size) {
   // or the ceiling would measure a lighter job than the one Coyote sends. One value for every job:
   // the worker's cost does not depend on the digits, and the parent's instruction count (callgrind
   // counts the frames' construction too) stays that of the pipe, not of a hex generator.
-  static const std::string traceparent =
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  static const std::string traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
   const std::string ctx = std::string("{\"id\":\"") + id +
                           "\",\"job\":\"App\\\\Job\\\\Noop\",\"driver\":\"memory\","
                           "\"headers\":{\"Traceparent\":[\"" +
