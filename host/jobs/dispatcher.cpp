@@ -33,7 +33,7 @@ void Dispatcher::pump() {
       auto taken = queue_.take();
       if (!taken) break;
       sdk::Job& job = *taken->job;
-      (void)ensure_traceparent(job.headers(), trace_ids_);
+      (void)responses_.trace_nodes().ensure(job.headers(), trace_ids_);
       // One buffer for every job: its capacity stays, so the context costs no allocation.
       context_.clear();
       auto written = support::guarded_call(

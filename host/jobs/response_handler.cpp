@@ -67,6 +67,7 @@ void ResponseHandler::apply_reply(OwnedJob owned, const Reply& reply) {
       auto status = ack(job);
       if (!status) return ack_after_error(job, "ack", status);
       count(mine, &Counters::jobs_ok);
+      trace_nodes_.reclaim(job.headers());  // the job is destroyed next
       return;
     }
     case kError: {

@@ -8,6 +8,7 @@
 #include "jobs/reply.hpp"
 #include "jobs/result_store.hpp"
 #include "jobs/retry_policy.hpp"
+#include "jobs/trace_context.hpp"
 #include "worker/job_executor.hpp"
 
 #include <coyote/sdk/headers.hpp>
@@ -68,6 +69,8 @@ class ResponseHandler {
   }
   /// Where each job's end is reported (jobs.results); nullptr (the default) costs nothing.
   void set_results(ResultSink* results) noexcept { results_ = results; }
+  /// The Traceparent nodes taken back from acknowledged jobs, for the dispatchers to reuse.
+  [[nodiscard]] TraceparentNodes& trace_nodes() noexcept { return trace_nodes_; }
 
   /// Jobs waiting for their dead letter to be held before their ack.
   [[nodiscard]] std::size_t burying() const noexcept { return burying_.size(); }
@@ -116,6 +119,7 @@ class ResponseHandler {
   std::map<std::uint64_t, OwnedJob> burying_;
   std::function<void(const sdk::Job&)> finished_;
   ResultSink* results_ = nullptr;
+  TraceparentNodes trace_nodes_;
 };
 
 }  // namespace coyote::host::jobs

@@ -44,17 +44,10 @@ std::uint64_t nonzero(support::FastRandom& rng) {
   return v;
 }
 
-}  // namespace
+constexpr std::size_t kTraceparentSize = 55;
 
-bool has_traceparent(const sdk::Headers& headers) {
-  if (headers.contains("traceparent") || headers.contains(kTraceparentHeader)) return true;
-  return std::any_of(headers.begin(), headers.end(),
-                     [](const auto& entry) { return iequals(entry.first, "traceparent"); });
-}
-
-std::string new_traceparent(support::FastRandom& rng) {
-  std::array<char, 55> text{};
-  char* p = text.data();
+// Writes a fresh traceparent's kTraceparentSize characters at `p`.
+void write_traceparent(char* p, support::FastRandom& rng) {
   *p++ = '0';
   *p++ = '0';
   *p++ = '-';
@@ -66,6 +59,19 @@ std::string new_traceparent(support::FastRandom& rng) {
   *p++ = '-';
   *p++ = '0';
   *p = '1';
+}
+
+}  // namespace
+
+bool has_traceparent(const sdk::Headers& headers) {
+  if (headers.contains("traceparent") || headers.contains(kTraceparentHeader)) return true;
+  return std::any_of(headers.begin(), headers.end(),
+                     [](const auto& entry) { return iequals(entry.first, "traceparent"); });
+}
+
+std::string new_traceparent(support::FastRandom& rng) {
+  std::array<char, kTraceparentSize> text{};
+  write_traceparent(text.data(), rng);
   return {text.data(), text.size()};
 }
 
@@ -76,6 +82,30 @@ bool ensure_traceparent(sdk::Headers& headers, support::FastRandom& rng) {
   value.push_back(new_traceparent(rng));
   headers.emplace(std::string(kTraceparentHeader), std::move(value));
   return true;
+}
+
+bool TraceparentNodes::ensure(sdk::Headers& headers, support::FastRandom& rng) {
+  if (spare_.empty()) return ensure_traceparent(headers, rng);
+  if (has_traceparent(headers)) return false;
+  sdk::Headers::node_type node = std::move(spare_.back());
+  spare_.pop_back();
+  std::string& value = node.mapped().front();
+  value.resize(kTraceparentSize);  // within the capacity reclaim() checked: no allocation
+  write_traceparent(value.data(), rng);
+  headers.insert(std::move(node));
+  return true;
+}
+
+void TraceparentNodes::reclaim(sdk::Headers& headers) {
+  if (spare_.size() >= kMaxSpare) return;
+  const auto it = headers.find(kTraceparentHeader);
+  // Only a node ensure() can overwrite in place: one value with room for the digits. A
+  // producer's own Traceparent qualifies too; its job is done with it either way.
+  if (it == headers.end() || it->second.size() != 1 ||
+      it->second.front().capacity() < kTraceparentSize) {
+    return;
+  }
+  spare_.push_back(headers.extract(it));
 }
 
 }  // namespace coyote::host::jobs

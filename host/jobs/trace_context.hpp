@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace coyote::host::jobs {
 
@@ -32,5 +33,28 @@ inline constexpr std::string_view kTraceparentHeader = "Traceparent";
 /// the whole rest of a memory-pipeline job. A requeue or retry copies the job's headers, so
 /// every later delivery of that job carries the same context.
 bool ensure_traceparent(sdk::Headers& headers, support::FastRandom& rng);
+
+/// ensure_traceparent() without its three allocations (the map node, its vector and the
+/// 55-byte string) once jobs are being acknowledged: an acknowledged job's Traceparent node is
+/// taken out of its headers before the job is destroyed, and the next job without a context
+/// gets that node with new digits written over the old ones. A job that is requeued, retried or
+/// dead-lettered keeps its node (and so its context). Loop thread only.
+class TraceparentNodes {
+ public:
+  TraceparentNodes() { spare_.reserve(kMaxSpare); }
+
+  /// As ensure_traceparent(), from a spare node when there is one.
+  bool ensure(sdk::Headers& headers, support::FastRandom& rng);
+  /// `headers` belong to a job that is done with: keeps its Traceparent node for ensure().
+  void reclaim(sdk::Headers& headers);
+  [[nodiscard]] std::size_t spare() const noexcept { return spare_.size(); }
+
+  /// Nodes in circulation are about the jobs in flight; beyond this many spares a node is left
+  /// to its job's destructor (each is ~200 bytes).
+  static constexpr std::size_t kMaxSpare = 256;
+
+ private:
+  std::vector<sdk::Headers::node_type> spare_;
+};
 
 }  // namespace coyote::host::jobs

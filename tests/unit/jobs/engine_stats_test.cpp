@@ -8,6 +8,12 @@
 
 #include <boost/json.hpp>
 
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
 using coyote::host::jobs::Engine;
 using coyote::host::jobs::EngineStats;
 using coyote::host::jobs::PushSource;
@@ -179,4 +185,47 @@ TEST_CASE("a job pushed without a traceparent reaches its worker with a new one"
   const auto made = headers_of(rig.executor.calls[1].context);
   REQUIRE(made.contains("Traceparent"));
   CHECK(made.at("Traceparent").at(0).as_string().size() == 55);
+}
+
+TEST_CASE("a requeued job keeps its traceparent, an acked job's header goes to the next job anew",
+          "[jobs][trace]") {
+  Rig rig;
+  REQUIRE(rig.push(job("a")));
+  REQUIRE(rig.push(job("b")));
+  REQUIRE(rig.push(job("c")));
+  rig.executor.add_workers(1);
+  rig.io.poll();
+  const auto running = [&] {  // the one worker's job (finished calls leave the list)
+    REQUIRE(rig.executor.calls.size() == 1);
+    const auto ctx = boost::json::parse(rig.executor.calls.front().context).as_object();
+    return std::pair<std::string, std::string>(
+        ctx.at("id").as_string().c_str(),
+        ctx.at("headers").at("Traceparent").at(0).as_string().c_str());
+  };
+  std::map<std::string, std::vector<std::string>> contexts;  // id -> traceparent per delivery
+  const auto record = [&] {
+    const auto [id, traceparent] = running();
+    contexts[id].push_back(traceparent);
+  };
+  record();  // a
+  rig.executor.reply(R"({"type":4,"data":{"message":"again","delay_seconds":0,"headers":{}}})");
+  rig.io.poll();
+  rig.io.restart();
+  record();
+  rig.executor.reply(R"({"type":2,"data":[]})");  // its node is kept for the next job
+  rig.io.poll();
+  rig.io.restart();
+  record();
+  rig.executor.reply(R"({"type":2,"data":[]})");
+  rig.io.poll();
+  rig.io.restart();
+  record();
+  rig.executor.reply(R"({"type":2,"data":[]})");
+  rig.io.poll();
+  REQUIRE(contexts.size() == 3);
+  REQUIRE(contexts["a"].size() == 2);
+  CHECK(contexts["a"][0] == contexts["a"][1]);  // the requeued job's context, as it was
+  std::set<std::string> distinct;
+  for (const auto& [id, seen] : contexts) distinct.insert(seen.front());
+  CHECK(distinct.size() == 3);  // a reused header node is written anew, never shared
 }

@@ -302,3 +302,23 @@ TEST_CASE("a job whose dead letter cannot be held is handed back to its driver, 
   CHECK(counters.jobs_dead == 0);
   CHECK(handler.burying() == 0);
 }
+
+TEST_CASE("an acked job's Traceparent node is kept for the next job, a requeued job keeps its own",
+          "[response][trace]") {
+  Harness h;
+  coyote::host::support::FastRandom rng(7);
+  REQUIRE(h.handler.trace_nodes().ensure(h.job.headers(), rng));
+  // The handler settles a lent copy of h.job (tests/support/fake_job.hpp), so what it leaves in
+  // the settled job's headers is checked through the engine (engine_stats_test.cpp).
+  SECTION("ack: the node leaves the finished job") {
+    CHECK(h.reply(R"({"type":2,"data":[]})").call == "ack");
+    CHECK(h.handler.trace_nodes().spare() == 1);
+  }
+  SECTION("requeue and nack: the job's next delivery carries it") {
+    const char* body =
+        GENERATE(R"({"type":4,"data":{"message":"m","delay_seconds":0,"headers":{}}})",
+                 R"({"type":3,"data":{"message":"m","requeue":true,"delay_seconds":0}})");
+    CHECK(h.reply(body).call != "ack");
+    CHECK(h.handler.trace_nodes().spare() == 0);
+  }
+}

@@ -58,3 +58,60 @@ TEST_CASE("a new traceparent spells the generator's numbers in hex, most signifi
                 span);
   CHECK(tp == expected);
 }
+
+TEST_CASE("a reclaimed Traceparent node carries the next job's new context, its string reused",
+          "[jobs][trace]") {
+  coyote::host::support::FastRandom rng(3);
+  TraceparentNodes nodes;
+  coyote::sdk::Headers done;
+  CHECK(nodes.ensure(done, rng));  // no spare yet: a new node
+  const std::string first = done.at("Traceparent").front();
+  const char* storage = done.at("Traceparent").front().data();
+  nodes.reclaim(done);
+  CHECK(done.empty());
+  REQUIRE(nodes.spare() == 1);
+
+  coyote::sdk::Headers next;
+  next["attempt"] = {"2"};
+  CHECK(nodes.ensure(next, rng));
+  CHECK(nodes.spare() == 0);
+  const std::string& second = next.at("Traceparent").front();
+  CHECK(std::regex_match(second, std::regex("^00-[0-9a-f]{32}-[0-9a-f]{16}-01$")));
+  CHECK(second != first);
+  CHECK(second.data() == storage);  // the same allocation, new digits
+  CHECK(next.at("attempt") == std::vector<std::string>{"2"});
+}
+
+TEST_CASE("a spare node never replaces a producer's context, and odd nodes are not kept",
+          "[jobs][trace]") {
+  coyote::host::support::FastRandom rng(4);
+  TraceparentNodes nodes;
+  coyote::sdk::Headers done;
+  (void)nodes.ensure(done, rng);
+  nodes.reclaim(done);
+  REQUIRE(nodes.spare() == 1);
+  coyote::sdk::Headers producer;
+  producer["traceparent"] = {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"};
+  CHECK_FALSE(nodes.ensure(producer, rng));
+  CHECK(producer.size() == 1);
+  CHECK(nodes.spare() == 1);
+
+  coyote::sdk::Headers two;
+  two["Traceparent"] = {"a", "b"};
+  nodes.reclaim(two);  // not one value: left with its job
+  CHECK(two.size() == 1);
+  coyote::sdk::Headers none;
+  nodes.reclaim(none);
+  CHECK(nodes.spare() == 1);
+}
+
+TEST_CASE("spare Traceparent nodes are bounded", "[jobs][trace]") {
+  coyote::host::support::FastRandom rng(5);
+  TraceparentNodes nodes;
+  for (std::size_t i = 0; i < TraceparentNodes::kMaxSpare + 10; ++i) {
+    coyote::sdk::Headers h;
+    (void)ensure_traceparent(h, rng);
+    nodes.reclaim(h);
+  }
+  CHECK(nodes.spare() == TraceparentNodes::kMaxSpare);
+}
