@@ -18,17 +18,15 @@ Exchange::~Exchange() {
   if (!sink_) return;  // respond() handed it to the loop already
   try {
     const int state = state_.load(std::memory_order_acquire);
-    if (state == kPending) {
-      asio::post(executor_, [sink = std::move(sink_), id = id_] {
+    asio::post(executor_, [sink = std::move(sink_), id = id_, state] {
+      if (state == kPending) {
         Response r = Response::text(500, "handler gave no answer\n");
         r.close = true;
         sink->finish(id, std::move(r));
-      });
-    } else if (state == kStreaming) {
-      asio::post(executor_, [sink = std::move(sink_), id = id_] { sink->stream_end(id); });
-    } else {
-      asio::post(executor_, [sink = std::move(sink_)] {});
-    }
+      } else if (state == kStreaming) {
+        sink->stream_end(id);
+      }  // answered or ended: only the release, here on the loop
+    });
   } catch (...) {  // NOLINT(bugprone-empty-catch): out of memory; the idle timeout closes it
   }
 }

@@ -314,7 +314,7 @@ TEST_CASE("an acked job's Traceparent node is kept for the next job, a requeued 
     CHECK(h.reply(R"({"type":2,"data":[]})").call == "ack");
     CHECK(h.handler.trace_nodes().spare() == 1);
   }
-  SECTION("requeue and nack: the job's next delivery carries it") {
+  SECTION("requeue and nack: the node stays with the job") {
     const char* body =
         GENERATE(R"({"type":4,"data":{"message":"m","delay_seconds":0,"headers":{}}})",
                  R"({"type":3,"data":{"message":"m","requeue":true,"delay_seconds":0}})");
