@@ -20,18 +20,13 @@ AmqpJob::~AmqpJob() {
 }
 
 void AmqpJob::write_context(std::string& out) const {
-  out += "{\"id\":";
-  sdk::json_text::append_string(out, message_.id);
-  out += ",\"job\":";
-  sdk::json_text::append_string(out, message_.name);
-  out += R"(,"driver":"amqp","queue":)";
-  sdk::json_text::append_string(out, core_->settings().queue);
-  out += ",\"headers\":";
-  sdk::json_text::append_headers(out, message_.headers);
-  out += ",\"pipeline\":";
-  sdk::json_text::append_string(out,
-                                rr_pipeline_.empty() ? message_.options.pipeline : rr_pipeline_);
-  out.push_back('}');
+  namespace json = sdk::json_text;
+  using namespace std::string_view_literals;
+  json::append(
+      out, R"({"id":)"sv, json::quoted(message_.id), R"(,"job":)"sv, json::quoted(message_.name),
+      R"(,"driver":"amqp","queue":)"sv, json::quoted(core_->settings().queue), R"(,"headers":)"sv,
+      json::headers_object(message_.headers), R"(,"pipeline":)"sv,
+      json::quoted(rr_pipeline_.empty() ? message_.options.pipeline : rr_pipeline_), "}"sv);
 }
 
 sdk::Status AmqpJob::ack() {

@@ -17,17 +17,13 @@ BeanstalkJob::~BeanstalkJob() {
 }
 
 void BeanstalkJob::write_context(std::string& out) const {
-  out += "{\"id\":";
-  sdk::json_text::append_string(out, message_.id);
-  out += ",\"job\":";
-  sdk::json_text::append_string(out, message_.name);
-  out += R"(,"driver":"beanstalk","headers":)";
-  sdk::json_text::append_headers(out, message_.headers);
-  out += ",\"queue\":";
-  sdk::json_text::append_string(out, core_->tube());
-  out += ",\"pipeline\":";
-  sdk::json_text::append_string(out, message_.options.pipeline);
-  out.push_back('}');
+  namespace json = sdk::json_text;
+  using namespace std::string_view_literals;
+  json::append(out, R"({"id":)"sv, json::quoted(message_.id), R"(,"job":)"sv,
+               json::quoted(message_.name), R"(,"driver":"beanstalk","headers":)"sv,
+               json::headers_object(message_.headers), R"(,"queue":)"sv,
+               json::quoted(core_->tube()), R"(,"pipeline":)"sv,
+               json::quoted(message_.options.pipeline), "}"sv);
 }
 
 sdk::Status BeanstalkJob::ack() {

@@ -22,13 +22,11 @@ void MemoryJob::write_context(std::string& out) const {
     return;
   }
   // Byte for byte the SDK default, without escaping "memory" and the pipeline name per job.
-  out += "{\"id\":";
-  sdk::json_text::append_string(out, message_.id);
-  out += ",\"job\":";
-  sdk::json_text::append_string(out, message_.name);
-  out += R"(,"driver":"memory","headers":)";
-  sdk::json_text::append_headers(out, message_.headers);
-  out += core_->context_tail();
+  namespace json = sdk::json_text;
+  using namespace std::string_view_literals;
+  json::append(out, R"({"id":)"sv, json::quoted(message_.id), R"(,"job":)"sv,
+               json::quoted(message_.name), R"(,"driver":"memory","headers":)"sv,
+               json::headers_object(message_.headers), core_->context_tail());
 }
 
 MemoryJob::~MemoryJob() {

@@ -16,17 +16,13 @@ NatsJob::~NatsJob() {
 }
 
 void NatsJob::write_context(std::string& out) const {
-  out += "{\"id\":";
-  sdk::json_text::append_string(out, message_.id);
-  out += ",\"job\":";
-  sdk::json_text::append_string(out, message_.name);
-  out += R"(,"driver":"nats","headers":)";
-  sdk::json_text::append_headers(out, message_.headers);
-  out += ",\"pipeline\":";
-  sdk::json_text::append_string(out, message_.options.pipeline);
-  out += ",\"queue\":";
-  sdk::json_text::append_string(out, core_->options().stream);
-  out.push_back('}');
+  namespace json = sdk::json_text;
+  using namespace std::string_view_literals;
+  json::append(out, R"({"id":)"sv, json::quoted(message_.id), R"(,"job":)"sv,
+               json::quoted(message_.name), R"(,"driver":"nats","headers":)"sv,
+               json::headers_object(message_.headers), R"(,"pipeline":)"sv,
+               json::quoted(message_.options.pipeline), R"(,"queue":)"sv,
+               json::quoted(core_->options().stream), "}"sv);
 }
 
 sdk::Status NatsJob::ack() {

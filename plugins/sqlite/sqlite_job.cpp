@@ -13,15 +13,12 @@ void SqliteJob::write_context(std::string& out) const {
     sdk::Job::write_context(out);
     return;
   }
-  out += R"({"id":)";
-  sdk::json_text::append_string(out, message_.id);
-  out += R"(,"job":)";
-  sdk::json_text::append_string(out, message_.name);
-  out += R"(,"driver":"boltdb","headers":)";
-  sdk::json_text::append_headers(out, message_.headers);
-  out += R"(,"queue":"push","pipeline":)";
-  sdk::json_text::append_string(out, message_.options.pipeline);
-  out.push_back('}');
+  namespace json = sdk::json_text;
+  using namespace std::string_view_literals;
+  json::append(out, R"({"id":)"sv, json::quoted(message_.id), R"(,"job":)"sv,
+               json::quoted(message_.name), R"(,"driver":"boltdb","headers":)"sv,
+               json::headers_object(message_.headers), R"(,"queue":"push","pipeline":)"sv,
+               json::quoted(message_.options.pipeline), "}"sv);
 }
 
 sdk::Status SqliteJob::ack() {

@@ -68,7 +68,7 @@ TEST_CASE("JSON string escaping finds every byte value at every offset of a long
   // Strings are scanned eight bytes at a time: each byte value, at each position of the words
   // and of the tail, next to plain ASCII, bytes >= 0x80 and a second special byte.
   for (unsigned value = 0; value < 256; ++value) {
-    for (std::size_t length = 1; length <= 19; ++length) {
+    for (std::size_t length = 1; length <= 40; ++length) {
       for (std::size_t at = 0; at < length; ++at) {
         for (const char filler : {'a', '\x7f', '\xe2', ' '}) {
           std::string text(length, filler);
@@ -91,4 +91,48 @@ TEST_CASE("the default context has RoadRunner's memory-driver keys in order", "[
   CHECK(job.context() ==
         R"({"id":"id-1","job":"fake.job","driver":"fake","headers":{"a":["1","x\"y"],"b":["2"]},)"
         R"("pipeline":"emails"})");
+}
+
+TEST_CASE("json_text::append writes verbatim, quoted and header parts after what is there",
+          "[jobs][context]") {
+  std::string out = "prefix:";
+  json_text::append(out, "[", json_text::quoted("a\"b"), ",", json_text::quoted(""), "]");
+  CHECK(out == R"(prefix:["a\"b",""])");
+
+  coyote::sdk::Headers headers;
+  out.clear();
+  json_text::append(out, json_text::headers_object(headers));
+  CHECK(out == "{}");  // never null: the PHP consumer wants an object
+
+  // Every shape a map can have: a key without values, one and several values, keys and values
+  // that need escapes; the result must match the piecewise rendering exactly (same size too).
+  headers["empty"] = {};
+  headers["one"] = {"1"};
+  headers["many"] = {"x", "", "y\nz"};
+  headers[std::string("k\"\x01", 3)] = {std::string("\x1f\\", 2)};
+  std::string expected = "{";
+  bool first = true;
+  for (const auto& [key, values] : headers) {
+    if (!first) expected += ',';
+    first = false;
+    expected += quoted_slowly(key) + ":[";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (i != 0) expected += ',';
+      expected += quoted_slowly(values[i]);
+    }
+    expected += ']';
+  }
+  expected += '}';
+  out = "ctx=";
+  json_text::append(out, json_text::headers_object(headers), "!");
+  CHECK(out == "ctx=" + expected + "!");
+  CHECK(json_text::detail::part_size(json_text::headers_object(headers)) == expected.size());
+}
+
+TEST_CASE("json_text::quoted_size is the size of the literal written for every byte value",
+          "[jobs][context]") {
+  for (unsigned value = 0; value < 256; ++value) {
+    const std::string text = std::string("ab") + static_cast<char>(value) + "cdefghij";
+    CHECK(json_text::quoted_size(text) == quoted_slowly(text).size());
+  }
 }

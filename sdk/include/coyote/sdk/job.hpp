@@ -55,17 +55,12 @@ class Job {
   /// 3.2): keys id, job, driver, headers, pipeline, in that order; a broker driver overrides it
   /// to add its own keys ("queue") as RoadRunner's driver of that name does.
   virtual void write_context(std::string& out) const {
-    out += "{\"id\":";
-    json_text::append_string(out, message_.id);
-    out += ",\"job\":";
-    json_text::append_string(out, message_.name);
-    out += ",\"driver\":";
-    json_text::append_string(out, driver_name());
-    out += ",\"headers\":";
-    json_text::append_headers(out, message_.headers);
-    out += ",\"pipeline\":";
-    json_text::append_string(out, message_.options.pipeline);
-    out.push_back('}');
+    using namespace std::string_view_literals;
+    json_text::append(out, R"({"id":)"sv, json_text::quoted(message_.id), R"(,"job":)"sv,
+                      json_text::quoted(message_.name), R"(,"driver":)"sv,
+                      json_text::quoted(driver_name()), R"(,"headers":)"sv,
+                      json_text::headers_object(message_.headers), R"(,"pipeline":)"sv,
+                      json_text::quoted(message_.options.pipeline), "}"sv);
   }
 
   /// write_context into a new string, for tests and tools.
