@@ -14,7 +14,8 @@ packages=(
   python3                # example worker and end-to-end test drivers
   php-cli php-google-protobuf  # PHP example worker and PHP RPC client tests
   clang libclang-rt-14-dev     # libFuzzer targets
-  clang-format clang-tidy      # the lint stage (scripts/test.sh lint)
+  clang-format                 # the lint stage's formatting (14: the committed style)
+  clang-tidy-22                # its static checks: 22 skips system headers (scripts/clang_tidy.py)
   libbenchmark-dev       # micro-benchmarks
   libsqlite3-dev         # the durable sqlite/boltdb driver and durable host stores
   librabbitmq-dev rabbitmq-server php-amqp   # amqp driver, its test broker, the PHP peer

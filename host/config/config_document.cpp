@@ -345,7 +345,7 @@ sdk::ConfigError ConfigDocument::error_at(std::string_view path, const std::stri
 
 std::optional<YAML::Node> ConfigDocument::scalar_at(std::string_view path,
                                                     std::string_view expected) const {
-  const YAML::Node n = node(path);
+  YAML::Node n = node(path);  // not const: returned by move
   if (!n.IsDefined() || n.IsNull()) return std::nullopt;
   if (!n.IsScalar()) {
     throw error_at(path, "expected " + std::string(expected) + ", got " + describe(n));

@@ -427,7 +427,6 @@ void HttpServer::start() {
   }
 
   boost::system::error_code ec;
-  std::string last_error;
   for (const auto& ep : endpoints) {
     boost::system::error_code step;
     tcp::acceptor& acc = state_->acceptor;

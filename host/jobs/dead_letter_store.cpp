@@ -85,6 +85,7 @@ bool DeadLetterStore::has_store(std::string_view name) const {
 
 std::vector<std::string> DeadLetterStore::stores() const {
   std::vector<std::string> out;
+  out.reserve(stores_.size());
   for (const auto& [name, store] : stores_) out.push_back(name);
   return out;
 }

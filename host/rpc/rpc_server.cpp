@@ -400,8 +400,8 @@ class RpcServer::ListenerBase {
 template <typename Protocol>
 class RpcServer::Listener final : public RpcServer::ListenerBase {
  public:
-  Listener(asio::io_context& io, std::shared_ptr<State> state, typename Protocol::endpoint endpoint,
-           std::string address, std::string unix_path)
+  Listener(asio::io_context& io, std::shared_ptr<State> state,
+           const typename Protocol::endpoint& endpoint, std::string address, std::string unix_path)
       : acceptor_(io),
         retry_(io),
         state_(std::move(state)),

@@ -60,6 +60,7 @@ JobExecutor* PoolSet::executor(std::string_view name) { return pool(name); }
 
 std::vector<std::string> PoolSet::names() const {
   std::vector<std::string> out;
+  out.reserve(pools_.size());
   for (const auto& p : pools_) out.push_back(p->config().name);
   return out;
 }

@@ -538,6 +538,7 @@ void WorkerPool::finish_reset(sdk::Status outcome) {
   spawn_missing();
   done(std::move(outcome));
   std::vector<WorkerProcess*> ready;
+  ready.reserve(slots_.size());
   for (auto& slot : slots_) ready.push_back(slot->process.get());
   for (auto* w : ready) offer(*w);
 }
@@ -571,6 +572,7 @@ void WorkerPool::stop(std::function<void()> done) {
                              config_.name);
     phase_ = Phase::kStopSent;
     std::vector<WorkerProcess*> all;
+    all.reserve(slots_.size());
     for (auto& slot : slots_) all.push_back(slot->process.get());
     for (auto* w : all) w->stop(WorkerState::kStopping);
   });
@@ -582,6 +584,7 @@ void WorkerPool::check_stop_progress() {
   if (phase_ == Phase::kStopping && busy_count() == 0) {
     phase_ = Phase::kStopSent;
     std::vector<WorkerProcess*> all;
+    all.reserve(slots_.size());
     for (auto& slot : slots_) all.push_back(slot->process.get());
     for (auto* w : all) w->stop(WorkerState::kStopping);
   }

@@ -14,8 +14,6 @@ namespace {
 
 /// Read granularity; a reserved job body may be larger and then arrives over several reads.
 constexpr std::size_t kReadChunk = std::size_t{64} * 1024;
-/// Until the server's max-job-size is known (its stats reply is the first data reply).
-constexpr std::size_t kInitialMaxData = 1 << 20;
 
 std::string seconds_text(std::chrono::milliseconds d) {
   const auto ms = d.count();
@@ -48,7 +46,6 @@ Connection::Connection(asio::io_context& io, Address address, std::chrono::milli
       timeout_(timeout),
       handler_(handler),
       serial_(serial),
-      max_data_(kInitialMaxData),
       socket_(io),
       resolver_(io),
       connect_timer_(io) {}

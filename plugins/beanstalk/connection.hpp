@@ -107,7 +107,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::chrono::milliseconds timeout_;
   Handler& handler_;
   std::uint64_t serial_;
-  std::size_t max_data_;
+  /// Until the server's max-job-size is known (its stats reply is the first data reply).
+  std::size_t max_data_ = std::size_t{1} << 20;
 
   asio::generic::stream_protocol::socket socket_;
   asio::ip::tcp::resolver resolver_;
