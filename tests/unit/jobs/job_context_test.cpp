@@ -65,8 +65,10 @@ TEST_CASE("JSON strings escape quotes, backslashes and control bytes and keep UT
 
 TEST_CASE("JSON string escaping finds every byte value at every offset of a long string",
           "[jobs][context]") {
-  // Strings are scanned eight bytes at a time: each byte value, at each position of the words
-  // and of the tail, next to plain ASCII, bytes >= 0x80 and a second special byte.
+  // Strings are scanned 16 bytes at a time (SSE2) or 8, the last partial block as the block that
+  // ends the string: each byte value, at each position of the blocks and of the tail (lengths
+  // up to 40: two full 16-byte blocks and a tail), next to plain ASCII, bytes >= 0x80 and a
+  // second special byte.
   for (unsigned value = 0; value < 256; ++value) {
     for (std::size_t length = 1; length <= 40; ++length) {
       for (std::size_t at = 0; at < length; ++at) {
