@@ -11,6 +11,7 @@ packages=(
   catch2                 # unit tests (v2)
   libprotobuf-dev protobuf-compiler  # jobs.v1 RPC messages
   libcli11-dev           # command line
+  libmimalloc-dev        # the coyote binary's malloc (cmake/CoyoteAllocator.cmake)
   python3                # example worker and end-to-end test drivers
   php-cli php-google-protobuf  # PHP example worker and PHP RPC client tests
   clang libclang-rt-14-dev     # libFuzzer targets

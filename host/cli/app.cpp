@@ -18,9 +18,11 @@
 
 namespace coyote::host::cli {
 
-int run(int argc, const char* const* argv) {
+int run(int argc, const char* const* argv, std::string_view allocator) {
   CLI::App app{"Coyote: a job-queue host, drop-in for RoadRunner's jobs", "coyote"};
-  app.set_version_flag("-v,--version", std::string("coyote ") + support::kVersion);
+  std::string version = std::string("coyote ") + support::kVersion;
+  if (!allocator.empty()) version.append(" (malloc: ").append(allocator).append(")");
+  app.set_version_flag("-v,--version", version);
   app.require_subcommand(1);
 
   Options serve_options;

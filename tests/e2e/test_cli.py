@@ -21,6 +21,16 @@ class CliTest(unittest.TestCase):
         self.assertEqual(code, 0)
         self.assertRegex(out, r"coyote \d+\.\d+\.\d+")
 
+    def test_version_names_the_allocator_that_really_serves_malloc(self):
+        # cmake's choice (cmake/CoyoteAllocator.cmake); the binary checks a malloc'd block.
+        expected = os.environ.get("COYOTE_ALLOCATOR_IN_USE", "system")
+        code, out, _ = run_cli("--version")
+        self.assertEqual(code, 0)
+        if expected == "mimalloc":
+            self.assertRegex(out, r"\(malloc: mimalloc 2\.\d+\.\d+\)")
+        else:
+            self.assertIn("(malloc: system)", out)
+
     def test_unknown_subcommand_is_a_usage_error(self):
         code, _, err = run_cli("frobnicate")
         self.assertEqual(code, 2)
