@@ -108,9 +108,12 @@ Engine::Engine(boost::asio::io_context& io, const sdk::Config& config,
           },
           log_, DeadLetterSettings::from_config(config), io_),
       responses_(counters_, log_, &office_, &per_pipeline_) {
-  // A job that is done for good frees its uniqueness key (see UniqueKeys).
-  responses_.on_finished(
-      [this](const sdk::Job& job) { unique_.finished(job, UniqueKeys::Clock::now()); });
+  // A job that is done for good frees its uniqueness key (see UniqueKeys). With no key held
+  // there is nothing to free: no header lookup and no clock read for every job (~160
+  // instructions per job, callgrind) where unique keys are not used.
+  responses_.on_finished([this](const sdk::Job& job) {
+    if (unique_.held() != 0) unique_.finished(job, UniqueKeys::Clock::now());
+  });
   if (pools.empty()) throw std::invalid_argument("jobs engine: no worker pool was given");
   if (auto settings = ResultSettings::from_config(config)) {
     results_ = std::make_unique<ResultStore>(io_, *settings, office_.file());
