@@ -1,6 +1,6 @@
 set terminal pngcairo size 900,500 noenhanced
 set output '/work/main/bench/results/chart.png'
-set title 'No-op jobs drained per second, 4 PHP workers (2 cores, Intel(R) Xeon(R) Processor)'
+set title 'No-op jobs drained per second, 4 PHP workers (2 cores, AMD EPYC)'
 set style data histograms
 set style fill solid 0.8 border -1
 set boxwidth 0.7
