@@ -40,9 +40,9 @@ namespace {
 /// Everything `serve` runs, in construction order; destroyed in reverse once the loop is done.
 struct Runtime {
   // One thread runs the loop and only it touches the loop's sockets, pipes and timers; other
-  // threads (drivers) only post to it. So the reactor's per-descriptor locks are dropped (two
-  // lock/unlock pairs per job, ~140 instructions: docs/architecture.md) and the scheduler's,
-  // which posts from driver threads need, are kept.
+  // threads (drivers, the metrics formatter) only post to it. So the reactor's per-descriptor
+  // locks are dropped (two lock/unlock pairs per job, -150 instructions per job:
+  // docs/architecture.md) and the scheduler's lock, which those posts need, is kept.
   boost::asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   plugin::DriverRegistry registry;
   std::unique_ptr<worker::PoolSet> pools;
